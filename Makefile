@@ -1,0 +1,59 @@
+# Biomedical Image Analysis in Python: the course's single entry point.
+# Every target creates .venv (with $(PYTHON)) and installs requirements.lock first.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+UV_VERSION := 0.13.9
+PYTEST_ARGS ?=
+
+.PHONY: help install course test lab refresh data lint clean
+
+help:
+	@echo "make course   build the sample data, execute every notebook into build/, print a report"
+	@echo "make test     run the whole test suite (what CI runs)"
+	@echo "make lab      open JupyterLab on notebooks/"
+	@echo "make refresh  re-execute the committed notebooks in place (updates their stored outputs)"
+	@echo "make data     build the generated datasets into the data cache"
+	@echo "make lint     ruff on the package, tests and notebooks"
+	@echo "Choose the interpreter with PYTHON=python3.12 (used only when .venv is created)."
+
+$(PY):
+	@echo "== creating $(VENV) with $(PYTHON)"
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(PY) requirements.lock pyproject.toml
+	@echo "== installing the pinned stack (requirements.lock)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)" \
+	 && $(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.lock \
+	 && $(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e . \
+	 || { echo "== uv unavailable: falling back to pip"; \
+	      $(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock \
+	      && $(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e . ; }
+	@$(PY) -c "import course_utils, sys; print('== installed course_utils', course_utils.__version__, 'on Python', sys.version.split()[0])"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+course: $(STAMP)
+	$(PY) -m course_utils data build
+	$(PY) -m course_utils run --html
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks $(PYTEST_ARGS)
+
+lab: $(STAMP)
+	$(PY) -m jupyter lab notebooks/
+
+refresh: $(STAMP)
+	$(PY) -m course_utils refresh
+
+data: $(STAMP)
+	$(PY) -m course_utils data build
+
+lint: $(STAMP)
+	$(PY) -m ruff check course_utils tests benchmarks notebooks
+	$(PY) -m ruff format --check course_utils tests benchmarks
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

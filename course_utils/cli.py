@@ -1,0 +1,189 @@
+"""Command line of the course: ``python -m course_utils COMMAND`` (alias: ``course``).
+
+Commands
+--------
+``run [NOTEBOOK ...] [-p NAME VALUE ...] [--data-dir DIR] [--output-dir DIR] [--html]``
+    Execute notebooks with papermill into ``build/executed/`` and print a table
+    (notebook, status, seconds, peak memory). Exit 1 if any notebook fails.
+``refresh [NOTEBOOK ...]``
+    Re-execute committed notebooks in place with default parameters.
+``data list | build [NAME ...] | verify | validate NAME PATH``
+    Datasets: list them, build the generated ones, verify checksums and
+    fingerprints, validate a real dataset folder against its manifest.
+
+Example
+-------
+$ python -m course_utils run 01 -p seed 3
+$ python -m course_utils data validate rsna-miccai /data/rsna-miccai
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from course_utils.data import COURSE_ROOT
+
+
+def _parse_value(text: str):
+    """Interpret a -p value like papermill does: YAML scalars (3, 0.5, null, [1, 2]) or a string."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def _cmd_run(args) -> int:
+    from course_utils.execution import discover_notebooks, find_notebook, format_table, render_html, run_notebook
+
+    notebooks = [find_notebook(name) for name in args.notebooks] if args.notebooks else discover_notebooks()
+    if not notebooks:
+        print("no notebooks found in notebooks/")
+        return 1
+    parameters = {name: _parse_value(value) for name, value in args.parameter}
+    if args.data_dir is not None:
+        if len(notebooks) > 1:
+            print("note: --data-dir applies to every notebook named; each lesson expects its own dataset layout")
+        parameters["data_dir"] = str(Path(args.data_dir).expanduser().resolve())
+    if args.output_dir is not None:
+        parameters["output_dir"] = str(Path(args.output_dir).expanduser().resolve())
+    out_dir = Path(args.out)
+    print(f"== executing {len(notebooks)} notebook(s) into {out_dir}/ " + (f"with {parameters}" if parameters else "with default parameters"))
+    runs = []
+    for notebook in notebooks:
+        print(f"   {notebook.stem} ...", flush=True)
+        run = run_notebook(notebook, out_dir / notebook.name, parameters=parameters)
+        runs.append(run)
+        if run.status != "ok":
+            print(f"   {notebook.stem} {run.status}: {run.error}", flush=True)
+        elif args.html:
+            render_html(run.output, Path(args.html_dir))
+    print()
+    print(format_table(runs))
+    failed = [run for run in runs if run.status != "ok"]
+    if args.html:
+        print(f"\nHTML pages: {args.html_dir}/")
+    if failed:
+        print(f"\n{len(failed)} notebook(s) failed:")
+        for run in failed:
+            print(f"  {run.name}: {run.error}")
+            print(f"    executed copy with the error: {run.output}")
+        return 1
+    print(f"\nAll {len(runs)} notebooks ran. Executed copies: {out_dir}/")
+    return 0
+
+
+def _cmd_refresh(args) -> int:
+    from course_utils.execution import discover_notebooks, find_notebook, format_table, refresh_notebook
+
+    notebooks = [find_notebook(name) for name in args.notebooks] if args.notebooks else discover_notebooks()
+    runs = []
+    for notebook in notebooks:
+        print(f"   refreshing {notebook.name} ...", flush=True)
+        run = refresh_notebook(notebook)
+        runs.append(run)
+        if run.status != "ok":
+            print(f"   {notebook.name}: {run.error}")
+    print(format_table(runs))
+    return 1 if any(run.status != "ok" for run in runs) else 0
+
+
+def _cmd_data(args) -> int:
+    from course_utils import data
+
+    if args.data_command == "list":
+        table = data.list_datasets()
+        with_pd_options(lambda: print(table.to_string(index=False)))
+        return 0
+    if args.data_command == "build":
+        from course_utils.datasets import GENERATED
+
+        names = args.names or list(GENERATED)
+        unknown = [n for n in names if n not in GENERATED]
+        if unknown:
+            print(f"unknown generated dataset(s) {unknown}; choose from {list(GENERATED)}", file=sys.stderr)
+            return 2
+        print(f"== building generated datasets into {data.cache_root()}/")
+        for name in names:
+            start = time.perf_counter()
+            folder = data.dataset_path(name, rebuild=args.rebuild)
+            n_files = sum(1 for p in folder.rglob("*") if p.is_file())
+            size_mb = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+            print(f"   {name:<16} {n_files:6d} files {size_mb:8.1f} MB  {time.perf_counter() - start:6.1f} s")
+        return 0
+    if args.data_command == "verify":
+        results = data.verify(args.names or None)
+        failed = 0
+        for name, status, detail in results:
+            print(f"{status:>9}  {name}: {detail}")
+            failed += status == "FAILED"
+        print(f"\n{len(results) - failed} checked ok, {failed} failed")
+        return 1 if failed else 0
+    if args.data_command == "validate":
+        try:
+            report = data.validate(args.name, args.path)
+        except (KeyError, FileNotFoundError, NotADirectoryError) as exc:
+            print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+            return 2
+        print(report)
+        return 0 if report.ok else 1
+    return 2
+
+
+def with_pd_options(function):
+    import pandas as pd
+
+    with pd.option_context("display.width", 160, "display.max_colwidth", 90):
+        function()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m course_utils", description="Biomedical Image Analysis in Python: course commands")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="execute notebooks with papermill into build/executed and print a report")
+    run.add_argument("notebooks", nargs="*", help="notebooks to run ('01', '03_dicom_eda', a path); default: all")
+    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="notebook parameter (YAML value)")
+    run.add_argument("--data-dir", help="folder of a real dataset (sets the data_dir parameter)")
+    run.add_argument("--output-dir", help="where the notebooks write their outputs (sets output_dir)")
+    run.add_argument("--out", default=str(COURSE_ROOT / "build" / "executed"), help="folder for the executed notebooks")
+    run.add_argument("--html", action="store_true", help="also render HTML pages")
+    run.add_argument("--html-dir", default=str(COURSE_ROOT / "build" / "html"))
+    run.set_defaults(func=_cmd_run)
+
+    refresh = sub.add_parser("refresh", help="re-execute committed notebooks in place (default parameters)")
+    refresh.add_argument("notebooks", nargs="*")
+    refresh.set_defaults(func=_cmd_refresh)
+
+    data_parser = sub.add_parser("data", help="list, build, verify or validate datasets")
+    data_sub = data_parser.add_subparsers(dest="data_command", required=True)
+    data_sub.add_parser("list", help="every dataset with its kind and whether it is available")
+    build = data_sub.add_parser("build", help="build generated datasets (default: all)")
+    build.add_argument("names", nargs="*")
+    build.add_argument("--rebuild", action="store_true", help="delete and rebuild")
+    verify = data_sub.add_parser("verify", help="check sample checksums and generated fingerprints")
+    verify.add_argument("names", nargs="*")
+    validate = data_sub.add_parser("validate", help="check a real dataset folder against its manifest")
+    validate.add_argument("name", help="rsna-miccai, strip-ai, cbis-ddsm or mura")
+    validate.add_argument("path")
+    data_parser.set_defaults(func=_cmd_data)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m course_utils`` and the ``course`` script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,303 @@
+"""Execute the course notebooks: papermill runs with a report, and in-place refreshes.
+
+Used by ``python -m course_utils run`` / ``make course`` (execute into
+``build/executed/``, render HTML, print a table of status, seconds and peak
+memory) and by ``python -m course_utils refresh`` / ``make refresh``
+(re-execute the committed notebooks in place with default parameters so
+their stored outputs match the code).
+
+Each notebook runs in its own child process; its peak memory is the largest
+resident set size of that process tree (the Jupyter kernel), read from the
+operating system when the child exits.
+
+Example
+-------
+>>> from course_utils.execution import discover_notebooks
+>>> [p.name for p in discover_notebooks()][:1]   # doctest: +SKIP
+['00_start_here.ipynb']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from course_utils.data import COURSE_ROOT
+
+__all__ = [
+    "NotebookRun",
+    "discover_notebooks",
+    "find_notebook",
+    "first_error",
+    "format_table",
+    "refresh_notebook",
+    "render_html",
+    "run_notebook",
+]
+
+NOTEBOOK_DIR = COURSE_ROOT / "notebooks"
+_NAME_PATTERN = re.compile(r"^\d\d_[A-Za-z0-9_]+\.ipynb$")
+
+
+def discover_notebooks(folder: str | os.PathLike | None = None) -> list[Path]:
+    """The course notebooks (``NN_name.ipynb``) in teaching order.
+
+    Example
+    -------
+    >>> len(discover_notebooks()) >= 1   # doctest: +SKIP
+    True
+    """
+    folder = Path(folder) if folder is not None else NOTEBOOK_DIR
+    if not folder.is_dir():
+        raise FileNotFoundError(f"notebook folder {folder} does not exist")
+    return sorted(p for p in folder.glob("*.ipynb") if _NAME_PATTERN.match(p.name))
+
+
+def find_notebook(name: str) -> Path:
+    """Resolve ``"03"``, ``"03_dicom_eda"``, a file name or a path to a notebook.
+
+    Raises
+    ------
+    FileNotFoundError
+        If nothing matches; the message lists the notebooks.
+    """
+    candidate = Path(name)
+    if candidate.suffix == ".ipynb" and candidate.is_file():
+        return candidate.resolve()
+    notebooks = discover_notebooks()
+    for path in notebooks:
+        if path.name == name or path.stem == name or path.name.split("_", 1)[0] == name:
+            return path
+    raise FileNotFoundError(
+        f"no notebook matches {name!r}; available: {', '.join(p.stem for p in notebooks)}"
+    )
+
+
+@dataclass
+class NotebookRun:
+    """Outcome of one notebook execution."""
+
+    name: str
+    status: str
+    seconds: float
+    peak_mb: float
+    output: Path | None = None
+    error: str | None = None
+
+
+def first_error(notebook_path: str | os.PathLike) -> str | None:
+    """Describe the first error output in an executed notebook (cell number, error, message)."""
+    with open(notebook_path, encoding="utf-8") as handle:
+        notebook = json.load(handle)
+    code_index = 0
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        code_index += 1
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                if "raises-exception" in cell.get("metadata", {}).get("tags", []):
+                    continue
+                source = "".join(cell.get("source", "")).strip().splitlines()
+                first_line = source[0] if source else ""
+                return (
+                    f"code cell {code_index} ({first_line[:60]!r}): "
+                    f"{output.get('ename')}: {output.get('evalue', '')[:300]}"
+                )
+    return None
+
+
+def _child_environment() -> dict:
+    env = dict(os.environ)
+    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    env.setdefault("COURSE_PROGRESS", "0")
+    env.setdefault("PYTHONHASHSEED", "0")
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    return env
+
+
+def _wait_with_rusage(process: subprocess.Popen, timeout: float) -> tuple[int, float]:
+    """Wait for ``process`` and return (exit code, peak RSS in MB of it and its children)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid == process.pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return process.returncode, usage.ru_maxrss / 1024.0
+        if time.monotonic() > deadline:
+            process.kill()
+            _, status, usage = os.wait4(process.pid, 0)
+            process.returncode = -9
+            return -9, usage.ru_maxrss / 1024.0
+        time.sleep(0.05)
+
+
+def run_notebook(
+    notebook: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    parameters: dict | None = None,
+    timeout: float = 1800,
+    cell_timeout: float = 900,
+) -> NotebookRun:
+    """Execute ``notebook`` with papermill into ``output`` in a child process.
+
+    Parameters
+    ----------
+    notebook : path
+        Source notebook (not modified).
+    output : path
+        Executed copy.
+    parameters : dict, optional
+        Values injected after the cell tagged ``parameters``.
+    timeout : float
+        Seconds before the whole run is killed.
+    cell_timeout : float
+        Seconds allowed per cell.
+
+    Returns
+    -------
+    NotebookRun
+        ``status`` is ``"ok"``, ``"FAILED"`` or ``"TIMEOUT"``; ``error`` names the
+        failing cell and the exception.
+    """
+    notebook = Path(notebook).resolve()
+    if not notebook.is_file():
+        raise FileNotFoundError(f"notebook {notebook} does not exist")
+    output = Path(output).resolve()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(parameters or {}, handle)
+        parameter_file = handle.name
+    command = [
+        sys.executable,
+        "-m",
+        "papermill",
+        str(notebook),
+        str(output),
+        "-f",
+        parameter_file,
+        "--cwd",
+        str(notebook.parent),
+        "--kernel",
+        "python3",
+        "--no-progress-bar",
+        "--log-level",
+        "ERROR",
+        "--execution-timeout",
+        str(int(cell_timeout)),
+    ]
+    log_path = output.with_suffix(".log")
+    start = time.perf_counter()
+    try:
+        with open(log_path, "w") as log:
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=_child_environment())
+            code, peak_mb = _wait_with_rusage(process, timeout)
+    finally:
+        os.unlink(parameter_file)
+    seconds = time.perf_counter() - start
+    error = None
+    status = "ok"
+    if code == -9:
+        status, error = "TIMEOUT", f"killed after {timeout:.0f} s"
+    elif code != 0:
+        status = "FAILED"
+        error = first_error(output) if output.is_file() else None
+        if error is None:
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+            error = " | ".join(tail) or f"papermill exited with code {code}"
+    else:
+        log_path.unlink(missing_ok=True)
+    return NotebookRun(notebook.stem, status, seconds, peak_mb, output, error)
+
+
+def refresh_notebook(notebook: str | os.PathLike, *, timeout: float = 900) -> NotebookRun:
+    """Re-execute a committed notebook in place with its default parameters.
+
+    Uses nbclient in a child process (so peak memory is measured) and writes
+    the notebook only when every cell succeeded (cells tagged
+    ``raises-exception`` may fail), so a failed refresh never replaces good
+    outputs with broken ones.
+    """
+    notebook = Path(notebook).resolve()
+    if not notebook.is_file():
+        raise FileNotFoundError(f"notebook {notebook} does not exist")
+    command = [sys.executable, "-m", "course_utils.execution", "_refresh_child", str(notebook), str(timeout)]
+    start = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=_child_environment())
+        code, peak_mb = _wait_with_rusage(process, timeout + 60)
+        log.seek(0)
+        text = log.read().strip()
+    seconds = time.perf_counter() - start
+    if code == 0:
+        return NotebookRun(notebook.stem, "ok", seconds, peak_mb, notebook)
+    return NotebookRun(notebook.stem, "FAILED", seconds, peak_mb, None, text.splitlines()[-1] if text else str(code))
+
+
+def _refresh_child(notebook: str, timeout: str) -> int:
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    path = Path(notebook)
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=float(timeout),
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        record_timing=False,
+    )
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        summary = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()
+        print(f"{path.name}: a cell failed; the notebook was not changed. {summary[-1] if summary else ''}")
+        return 1
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    temporary = path.with_name(f".{path.name}.partial")
+    nbformat.write(nb, temporary)
+    os.replace(temporary, path)
+    return 0
+
+
+def format_table(runs: list[NotebookRun]) -> str:
+    """Plain-text table: notebook, status, seconds, peak memory (MB)."""
+    width = max([len("notebook")] + [len(run.name) for run in runs])
+    lines = [f"{'notebook':<{width}}  {'status':<7}  {'seconds':>8}  {'peak MB':>8}"]
+    lines.append("-" * len(lines[0]))
+    for run in runs:
+        lines.append(f"{run.name:<{width}}  {run.status:<7}  {run.seconds:8.1f}  {run.peak_mb:8.0f}")
+    total = sum(run.seconds for run in runs)
+    peak = max((run.peak_mb for run in runs), default=0.0)
+    lines.append("-" * len(lines[0]))
+    lines.append(f"{'total':<{width}}  {'':<7}  {total:8.1f}  {peak:8.0f}")
+    return "\n".join(lines)
+
+
+
+def render_html(executed: str | os.PathLike, html_dir: str | os.PathLike) -> Path:
+    """Render an executed notebook to a standalone HTML page in ``html_dir``."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    executed = Path(executed)
+    html_dir = Path(html_dir)
+    html_dir.mkdir(parents=True, exist_ok=True)
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
+    target = html_dir / f"{executed.stem}.html"
+    target.write_text(body, encoding="utf-8")
+    return target
+
+
+if __name__ == "__main__" and len(sys.argv) >= 2 and sys.argv[1] == "_refresh_child":
+    sys.exit(_refresh_child(sys.argv[2], sys.argv[3]))

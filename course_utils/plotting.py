@@ -1,0 +1,539 @@
+"""Plotting helpers shared by the lessons.
+
+Small wrappers around matplotlib that enforce the course's figure rules:
+every image has a title, a colour bar with units where intensities matter,
+and grey or perceptually uniform colour maps. Each function draws and
+returns the figure (or axes); the notebook calls ``plt.show()``.
+
+Example
+-------
+>>> import numpy as np
+>>> fig = image_grid([np.eye(4), np.ones((4, 4))], titles=["a", "b"], cbar_label="a.u.")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = [
+    "show_image",
+    "image_grid",
+    "image_with_histogram",
+    "add_scale_bar",
+    "use_course_style",
+    "orthogonal_views",
+    "slice_browser",
+]
+
+
+def _as_image(image, name: str = "image") -> np.ndarray:
+    array = np.asarray(image)
+    if array.size == 0:
+        raise ValueError(f"{name} is empty (shape {array.shape}); expected a 2-D image or an RGB(A) image")
+    if array.ndim == 3 and array.shape[-1] in (3, 4):
+        return array
+    if array.ndim != 2:
+        raise ValueError(
+            f"{name} has shape {array.shape}; expected a 2-D image (rows, cols) or RGB(A) (rows, cols, 3|4). "
+            "For a volume, pick a slice first."
+        )
+    return array
+
+
+def show_image(
+    ax,
+    image,
+    *,
+    title: str = "",
+    cmap: str = "gray",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    cbar_label: str | None = None,
+    aspect: float | str = "equal",
+    axis_off: bool = True,
+    extent=None,
+):
+    """Draw one image on ``ax`` with a title and (optionally) a labelled colour bar.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    image : array_like
+        2-D intensities or an RGB(A) image.
+    title : str
+    cmap : str
+        Ignored for RGB images.
+    vmin, vmax : float, optional
+        Display range; values outside are clipped to the colour map's ends.
+    cbar_label : str, optional
+        If given (e.g. ``"HU"``), a colour bar with this label is added.
+    aspect : float or "equal"
+        Row-to-column pixel aspect (row spacing / column spacing) for
+        anisotropic pixels.
+    axis_off : bool
+        Hide ticks (default), or keep them (e.g. with an ``extent`` in mm).
+    extent : tuple, optional
+        Passed to ``imshow`` (e.g. physical coordinates in mm).
+
+    Returns
+    -------
+    matplotlib.image.AxesImage
+
+    Example
+    -------
+    >>> fig, ax = plt.subplots()
+    >>> im = show_image(ax, np.eye(3), title="identity", cbar_label="a.u.")
+    """
+    array = _as_image(image)
+    if array.ndim == 2 and array.dtype == bool:
+        array = array.astype(np.uint8)
+    handle = ax.imshow(
+        array,
+        cmap=None if array.ndim == 3 else cmap,
+        vmin=vmin,
+        vmax=vmax,
+        aspect=aspect,
+        interpolation="nearest" if max(array.shape[:2]) < 128 else "antialiased",
+        extent=extent,
+    )
+    if title:
+        ax.set_title(title)
+    if axis_off:
+        ax.set_axis_off()
+    if cbar_label is not None and array.ndim == 2:
+        colorbar = ax.figure.colorbar(handle, ax=ax, fraction=0.046, pad=0.04)
+        colorbar.set_label(cbar_label)
+    return handle
+
+
+def image_grid(
+    images: Sequence,
+    *,
+    titles: Sequence[str] | None = None,
+    ncols: int | None = None,
+    cmap: str = "gray",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    cbar_label: str | None = None,
+    panel_size: float = 3.0,
+    suptitle: str | None = None,
+):
+    """Show several images side by side, each with its title.
+
+    Parameters
+    ----------
+    images : sequence of array_like
+    titles : sequence of str, optional
+        One per image.
+    ncols : int, optional
+        Columns of the grid (default: all in one row up to 4).
+    cmap, vmin, vmax, cbar_label
+        As in :func:`show_image`, applied to every panel.
+    panel_size : float
+        Inches per panel.
+    suptitle : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        No images, or a number of titles that does not match.
+
+    Example
+    -------
+    >>> fig = image_grid([np.zeros((3, 3))] * 2, titles=["left", "right"])
+    """
+    images = list(images)
+    if not images:
+        raise ValueError("image_grid needs at least one image, got an empty sequence")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"got {len(titles)} titles for {len(images)} images; expected one title per image")
+    ncols = ncols or min(len(images), 4)
+    nrows = int(np.ceil(len(images) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, panel_size * nrows), squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        if index < len(images):
+            show_image(
+                ax,
+                images[index],
+                title=titles[index] if titles is not None else "",
+                cmap=cmap,
+                vmin=vmin,
+                vmax=vmax,
+                cbar_label=cbar_label,
+            )
+        else:
+            ax.set_axis_off()
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def image_with_histogram(
+    image,
+    *,
+    title: str = "",
+    unit: str = "stored value",
+    bins: int = 256,
+    cmap: str = "gray",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    log: bool = True,
+    mask=None,
+):
+    """An image next to the histogram of its values.
+
+    Parameters
+    ----------
+    image : array_like
+        2-D intensities.
+    title : str
+    unit : str
+        Intensity unit for the colour bar and the histogram's x axis (e.g. ``"HU"``).
+    bins : int
+    cmap, vmin, vmax
+        Display settings for the image; the display range is shaded on the histogram.
+    log : bool
+        Logarithmic count axis (medical images are dominated by background).
+    mask : array_like of bool, optional
+        Histogram only these pixels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Example
+    -------
+    >>> fig = image_with_histogram(np.arange(16.0).reshape(4, 4), unit="a.u.", bins=8)
+    """
+    array = _as_image(image)
+    if array.ndim != 2:
+        raise ValueError(f"image_with_histogram needs a 2-D greyscale image, got shape {array.shape}")
+    values = array if mask is None else array[np.asarray(mask, dtype=bool)]
+    values = np.asarray(values, dtype=float).ravel()
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        raise ValueError("no finite values to histogram (image all NaN or mask empty)")
+    fig, (ax_img, ax_hist) = plt.subplots(1, 2, figsize=(9, 3.6), gridspec_kw={"width_ratios": [1, 1.3]})
+    show_image(ax_img, array, title=title, cmap=cmap, vmin=vmin, vmax=vmax, cbar_label=unit)
+    ax_hist.hist(values, bins=bins, color="0.3", log=log)
+    ax_hist.set_xlabel(f"intensity ({unit})")
+    ax_hist.set_ylabel("pixel count" + (" (log scale)" if log else ""))
+    ax_hist.set_title("histogram" + (" inside mask" if mask is not None else ""))
+    if vmin is not None or vmax is not None:
+        low = vmin if vmin is not None else values.min()
+        high = vmax if vmax is not None else values.max()
+        ax_hist.axvspan(low, high, color="tab:orange", alpha=0.15, label="display range")
+        ax_hist.legend(loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def add_scale_bar(ax, length_units: float, pixel_size: float, *, unit: str = "µm", color: str = "white", loc: str = "lower right"):
+    """Draw a scale bar of ``length_units`` physical units on an image axis.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes showing an image in pixel coordinates.
+    length_units : float
+        Length of the bar in physical units (e.g. 100 for 100 µm).
+    pixel_size : float
+        Physical size of one displayed pixel (e.g. microns per pixel).
+    unit : str
+    color : str
+    loc : str
+        ``"lower right"`` or ``"lower left"``.
+
+    Example
+    -------
+    >>> fig, ax = plt.subplots(); _ = ax.imshow(np.zeros((100, 100)))
+    >>> add_scale_bar(ax, 50, 1.0)
+    """
+    if pixel_size <= 0 or length_units <= 0:
+        raise ValueError(f"pixel_size and length_units must be positive, got {pixel_size} and {length_units}")
+    x0, x1 = sorted(ax.get_xlim())
+    y_bottom, y_top = max(ax.get_ylim()), min(ax.get_ylim())
+    length_px = length_units / pixel_size
+    margin_x = 0.05 * (x1 - x0)
+    margin_y = 0.06 * (y_bottom - y_top)
+    start = x1 - margin_x - length_px if loc == "lower right" else x0 + margin_x
+    y = y_bottom - margin_y
+    ax.plot([start, start + length_px], [y, y], color=color, linewidth=4, solid_capstyle="butt")
+    label = f"{length_units:g} {unit}"
+    ax.text(start + length_px / 2, y - 0.6 * margin_y, label, color=color, ha="center", va="bottom", fontsize=9)
+
+
+def use_course_style(dpi: int = 90) -> None:
+    """Set the course's matplotlib defaults (small, legible figures; grey images).
+
+    Example
+    -------
+    >>> use_course_style()
+    """
+    plt.rcParams.update(
+        {
+            "figure.dpi": dpi,
+            "savefig.dpi": dpi,
+            "image.cmap": "gray",
+            "axes.titlesize": 10,
+            "axes.labelsize": 9,
+            "xtick.labelsize": 8,
+            "ytick.labelsize": 8,
+            "legend.fontsize": 8,
+            "figure.autolayout": False,
+        }
+    )
+
+
+# --------------------------------------------------------------------------- volumes (lesson 02)
+_PLANES = ("axial", "coronal", "sagittal")
+
+
+def _check_volume(volume, spacing_mm):
+    array = np.asarray(volume)
+    if array.ndim != 3:
+        raise ValueError(f"volume must be 3-D (slice, row, column), got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"volume is empty (shape {array.shape})")
+    spacing = tuple(float(s) for s in np.ravel(spacing_mm))
+    if len(spacing) != 3 or not all(np.isfinite(s) and s > 0 for s in spacing):
+        raise ValueError(f"spacing_mm must be 3 positive numbers (slice, row, column) in mm, got {spacing_mm!r}")
+    return array, spacing
+
+
+def _plane_image(volume, spacing_mm, plane: str, index: int, physical: bool = True):
+    """A 2-D section of ``volume`` and how to draw it: (image, extent, origin, xlabel, ylabel).
+
+    Axial sections keep rows down the screen; coronal and sagittal sections put
+    slice index 0 at the bottom (``origin="lower"``), so for a series sorted
+    along the slice normal of axial images the head is at the top.
+    """
+    n_slices, n_rows, n_cols = volume.shape
+    dz, dy, dx = spacing_mm
+    if plane not in _PLANES:
+        raise ValueError(f"plane must be one of {_PLANES}, got {plane!r}")
+    limit = {"axial": n_slices, "coronal": n_rows, "sagittal": n_cols}[plane]
+    if not 0 <= int(index) < limit:
+        raise ValueError(f"{plane} index {index} is outside 0..{limit - 1}")
+    index = int(index)
+    unit = "mm" if physical else "voxel index"
+    if plane == "axial":
+        image = volume[index]
+        extent = (0, n_cols * dx, n_rows * dy, 0) if physical else None
+        return image, extent, "upper", f"column direction ({unit})", f"row direction ({unit})"
+    if plane == "coronal":
+        image = volume[:, index, :]
+        extent = (0, n_cols * dx, 0, n_slices * dz) if physical else None
+        return image, extent, "lower", f"column direction ({unit})", f"slice direction ({unit})"
+    image = volume[:, :, index]
+    extent = (0, n_rows * dy, 0, n_slices * dz) if physical else None
+    return image, extent, "lower", f"row direction ({unit})", f"slice direction ({unit})"
+
+
+def orthogonal_views(
+    volume,
+    spacing_mm,
+    *,
+    index=None,
+    cmap: str = "gray",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    cbar_label: str | None = None,
+    title: str | None = None,
+    physical: bool = True,
+    crosshair: bool = True,
+    height: float = 3.2,
+):
+    """Axial, coronal and sagittal sections of a volume drawn with the right proportions.
+
+    With ``physical=True`` each section is drawn on axes in millimetres
+    (``extent`` from the voxel spacing), so anisotropic voxels keep their true
+    shape. ``physical=False`` draws every voxel as a square in index units:
+    the common mistake that squashes coronal and sagittal views of a series
+    with thick slices.
+
+    Parameters
+    ----------
+    volume : array_like, shape (slices, rows, columns)
+    spacing_mm : sequence of 3 float
+        (slice, row, column) spacing in mm.
+    index : tuple of 3 int, optional
+        Voxel (slice, row, column) where the three planes cross; default the centre.
+    cmap, vmin, vmax : display settings shared by the three panels.
+    cbar_label : str, optional
+        Unit of the intensities (e.g. ``"HU"``); adds one colour bar.
+    title : str, optional
+        Figure title.
+    physical : bool
+        Axes in mm with the true aspect (default) or square voxels in index units.
+    crosshair : bool
+        Mark where the other two planes cut each section.
+    height : float
+        Figure height in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        Not a 3-D volume, empty, bad spacing, or ``index`` outside the volume.
+
+    Example
+    -------
+    >>> fig = orthogonal_views(np.random.rand(10, 32, 32), (2.5, 0.7, 0.7), cbar_label="a.u.")
+    """
+    array, spacing = _check_volume(volume, spacing_mm)
+    if index is None:
+        index = tuple(n // 2 for n in array.shape)
+    index = tuple(int(i) for i in index)
+    if len(index) != 3:
+        raise ValueError(f"index must be (slice, row, column), got {index}")
+    n_slices, n_rows, n_cols = array.shape
+    dz, dy, dx = spacing if physical else (1.0, 1.0, 1.0)
+    widths = [n_cols * dx, n_cols * dx, n_rows * dy]
+    heights = [n_rows * dy, n_slices * dz, n_slices * dz]
+    # Figure width so that the tallest panel fills ``height``.
+    scale = height / max(heights)
+    fig_width = max(6.0, 1.25 * scale * sum(widths) + (1.2 if cbar_label else 0.4))
+    fig, axes = plt.subplots(
+        1, 3, figsize=(fig_width, height + 0.9), width_ratios=widths, layout="constrained"
+    )
+    handle = None
+    positions = {"axial": index[0], "coronal": index[1], "sagittal": index[2]}
+    for ax, plane in zip(axes, _PLANES, strict=True):
+        image, extent, origin, xlabel, ylabel = _plane_image(array, spacing, plane, positions[plane], physical)
+        handle = ax.imshow(
+            image,
+            cmap=cmap,
+            vmin=vmin,
+            vmax=vmax,
+            extent=extent,
+            origin=origin,
+            aspect="equal",
+            interpolation="nearest" if max(image.shape) < 128 else "antialiased",
+        )
+        ax.set_title(f"{plane} (index {positions[plane]})")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if crosshair:
+            step_z, step_y, step_x = (dz, dy, dx) if physical else (1.0, 1.0, 1.0)
+            half = 0.5 if physical else 0.0
+            cz, cy, cx = ((index[0] + half) * step_z, (index[1] + half) * step_y, (index[2] + half) * step_x)
+            style = {"color": "tab:orange", "linewidth": 0.8, "linestyle": "--", "alpha": 0.8}
+            if plane == "axial":
+                ax.axhline(cy, **style)
+                ax.axvline(cx, **style)
+            elif plane == "coronal":
+                ax.axhline(cz, **style)
+                ax.axvline(cx, **style)
+            else:
+                ax.axhline(cz, **style)
+                ax.axvline(cy, **style)
+    if cbar_label is not None:
+        colorbar = fig.colorbar(handle, ax=list(axes), fraction=0.03, pad=0.02)
+        colorbar.set_label(cbar_label)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def slice_browser(
+    volume,
+    spacing_mm,
+    *,
+    presets: dict | None = None,
+    cmap: str = "gray",
+    cbar_label: str | None = None,
+    title: str = "",
+    height: float = 4.0,
+):
+    """An ipywidgets slice browser: plane, slice index and display-window preset.
+
+    Sections are drawn in millimetres with the true aspect ratio (as in
+    :func:`orthogonal_views`). Run it in a live notebook; in papermill runs and
+    printed handouts show a static figure as well.
+
+    Parameters
+    ----------
+    volume : array_like, shape (slices, rows, columns)
+    spacing_mm : sequence of 3 float
+        (slice, row, column) spacing in mm.
+    presets : dict of str -> (vmin, vmax), optional
+        Display windows, e.g. ``{"abdomen": (-160, 240), "bone": (-500, 1300)}``.
+        Default: one preset spanning the 1st to 99th percentile.
+    cmap : str
+    cbar_label : str, optional
+        Intensity unit for the colour bar (e.g. ``"HU"``).
+    title : str
+        Prefix of each panel title.
+    height : float
+        Figure height in inches.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The widget (display it by making it the last expression of a cell).
+
+    Raises
+    ------
+    ValueError
+        Not a 3-D volume, empty, bad spacing, or a preset that is not (low, high) with low < high.
+
+    Example
+    -------
+    >>> browser = slice_browser(np.random.rand(8, 16, 16), (2.5, 1.0, 1.0))   # doctest: +SKIP
+    """
+    import ipywidgets as widgets
+
+    array, spacing = _check_volume(volume, spacing_mm)
+    if presets is None:
+        finite = array[np.isfinite(array)]
+        low, high = (np.percentile(finite, [1, 99]) if finite.size else (0.0, 1.0))
+        presets = {"1st-99th percentile": (float(low), float(high) if high > low else float(low) + 1.0)}
+    for name, window in presets.items():
+        if len(window) != 2 or not window[0] < window[1]:
+            raise ValueError(f"preset {name!r} must be (vmin, vmax) with vmin < vmax, got {window!r}")
+    sizes = {"axial": array.shape[0], "coronal": array.shape[1], "sagittal": array.shape[2]}
+    plane = widgets.Dropdown(options=list(_PLANES), value="axial", description="plane")
+    preset = widgets.Dropdown(options=list(presets), description="window")
+    index = widgets.IntSlider(
+        value=sizes["axial"] // 2, min=0, max=sizes["axial"] - 1, description="index", continuous_update=False
+    )
+    output = widgets.Output()
+
+    def redraw(*_):
+        with output:
+            output.clear_output(wait=True)
+            image, extent, origin, xlabel, ylabel = _plane_image(array, spacing, plane.value, index.value)
+            vmin, vmax = presets[preset.value]
+            fig, ax = plt.subplots(figsize=(height * 1.3, height), layout="constrained")
+            handle = ax.imshow(image, cmap=cmap, vmin=vmin, vmax=vmax, extent=extent, origin=origin)
+            ax.set_title(f"{title} {plane.value} {index.value} / {sizes[plane.value] - 1}".strip())
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel(ylabel)
+            if cbar_label is not None:
+                fig.colorbar(handle, ax=ax, fraction=0.046, pad=0.04).set_label(cbar_label)
+            plt.show()
+
+    def change_plane(change):
+        index.unobserve(redraw, names="value")
+        index.max = sizes[change["new"]] - 1
+        index.value = sizes[change["new"]] // 2
+        index.observe(redraw, names="value")
+        redraw()
+
+    plane.observe(change_plane, names="value")
+    index.observe(redraw, names="value")
+    preset.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox([plane, preset]), index, output])

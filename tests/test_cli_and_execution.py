@@ -1,0 +1,102 @@
+"""The command line and the notebook runner, as a newcomer meets them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from course_utils import cli
+from course_utils.execution import first_error, format_table, refresh_notebook, NotebookRun
+
+
+def _write_notebook(path, cells):
+    nb = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell("data_dir = None\nvalue = 1")
+    parameters.metadata["tags"] = ["parameters"]
+    nb.cells = [parameters] + [nbformat.v4.new_code_cell(source) for source in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def _course(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "course_utils", *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+@pytest.mark.slow
+def test_run_reports_table_and_parameters(tmp_path):
+    notebook = _write_notebook(tmp_path / "10_ok.ipynb", ["print('value is', value)"])
+    result = _course("run", str(notebook), "-p", "value", "7", "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "status" in result.stdout and "peak MB" in result.stdout and "10_ok" in result.stdout
+    executed = json.loads((tmp_path / "out" / "10_ok.ipynb").read_text())
+    outputs = [o for c in executed["cells"] for o in c.get("outputs", [])]
+    assert any("value is 7" in "".join(o.get("text", "")) for o in outputs)
+
+
+@pytest.mark.slow
+def test_a_deliberate_error_fails_the_run_naming_cell_and_error(tmp_path):
+    notebook = _write_notebook(tmp_path / "11_broken.ipynb", ["x = 1", "raise RuntimeError('deliberate failure')"])
+    result = _course("run", str(notebook), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert "FAILED" in result.stdout
+    assert "RuntimeError: deliberate failure" in result.stdout
+    assert "raise RuntimeError" in result.stdout  # the failing cell is named by its first line
+
+
+@pytest.mark.slow
+def test_refresh_keeps_the_notebook_when_a_cell_fails(tmp_path):
+    notebook = _write_notebook(tmp_path / "12_broken.ipynb", ["1/0"])
+    before = notebook.read_bytes()
+    run = refresh_notebook(notebook)
+    assert run.status == "FAILED"
+    assert "ZeroDivisionError" in run.error
+    assert notebook.read_bytes() == before
+
+
+def test_first_error_skips_declared_errors(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    declared = nbformat.v4.new_code_cell("raise ValueError('ok')")
+    declared.metadata["tags"] = ["raises-exception"]
+    declared.outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue="ok", traceback=[])]
+    real = nbformat.v4.new_code_cell("1/0")
+    real.outputs = [nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero", traceback=[])]
+    nb.cells = [declared, real]
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nb, path)
+    assert first_error(path).startswith("code cell 2 ('1/0'): ZeroDivisionError")
+
+
+def test_format_table_has_totals():
+    text = format_table([NotebookRun("01_a", "ok", 2.0, 300.0), NotebookRun("02_b", "FAILED", 3.0, 500.0)])
+    assert "01_a" in text and "FAILED" in text
+    assert text.splitlines()[-1].split()[:3] == ["total", "5.0", "500"]
+
+
+def test_unknown_notebook_is_a_usage_error(capsys):
+    assert cli.main(["run", "99_does_not_exist"]) == 2
+    assert "no notebook matches '99_does_not_exist'" in capsys.readouterr().err
+
+
+def test_data_validate_usage_errors(tmp_path, capsys):
+    assert cli.main(["data", "validate", "no-such-dataset", str(tmp_path)]) == 2
+    assert "no validator for 'no-such-dataset'" in capsys.readouterr().err
+    assert cli.main(["data", "validate", "rsna-miccai", str(tmp_path / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_data_list(capsys):
+    assert cli.main(["data", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "pydicom-data" in out and "package-sample" in out
+
+
+def test_parameter_values_are_yaml():
+    assert cli._parse_value("3") == 3
+    assert cli._parse_value("null") is None
+    assert cli._parse_value("[1, 2]") == [1, 2]
+    assert cli._parse_value("tcp://host:8786") == "tcp://host:8786"
