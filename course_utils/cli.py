@@ -7,6 +7,8 @@ Commands
     (notebook, status, seconds, peak memory). Exit 1 if any notebook fails.
 ``refresh [NOTEBOOK ...]``
     Re-execute committed notebooks in place with default parameters.
+``student [NOTEBOOK ...] [--out DIR]``
+    Write the student version (exercise answers replaced by stubs) into ``build/student/``.
 ``data list | build [NAME ...] | verify | validate NAME PATH``
     Datasets: list them, build the generated ones, verify checksums and
     fingerprints, validate a real dataset folder against its manifest.
@@ -134,6 +136,22 @@ def _cmd_data(args) -> int:
     return 2
 
 
+def _cmd_student(args) -> int:
+    from course_utils.execution import discover_notebooks, find_notebook
+    from course_utils.student import build_student_version
+
+    notebooks = [find_notebook(name) for name in args.notebooks] if args.notebooks else discover_notebooks()
+    written = build_student_version(notebooks, args.out)
+    import nbformat
+
+    for path in written:
+        nb = nbformat.read(path, as_version=4)
+        n_exercises = sum("exercise" in c.metadata.get("tags", []) for c in nb.cells)
+        print(f"   {path.name:<40} {n_exercises} exercise(s) turned into stubs")
+    print(f"Student version: {len(written)} notebooks in {args.out}/ (open with: .venv/bin/jupyter lab {args.out})")
+    return 0
+
+
 def with_pd_options(function):
     import pandas as pd
 
@@ -158,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     refresh = sub.add_parser("refresh", help="re-execute committed notebooks in place (default parameters)")
     refresh.add_argument("notebooks", nargs="*")
     refresh.set_defaults(func=_cmd_refresh)
+
+    student = sub.add_parser("student", help="write the student version (solutions replaced by stubs) to build/student")
+    student.add_argument("notebooks", nargs="*")
+    student.add_argument("--out", default=str(COURSE_ROOT / "build" / "student"))
+    student.set_defaults(func=_cmd_student)
 
     data_parser = sub.add_parser("data", help="list, build, verify or validate datasets")
     data_sub = data_parser.add_subparsers(dest="data_command", required=True)

@@ -146,6 +146,7 @@ def run_notebook(
     parameters: dict | None = None,
     timeout: float = 1800,
     cell_timeout: float = 900,
+    allow_declared_errors: bool = False,
 ) -> NotebookRun:
     """Execute ``notebook`` with papermill into ``output`` in a child process.
 
@@ -161,6 +162,10 @@ def run_notebook(
         Seconds before the whole run is killed.
     cell_timeout : float
         Seconds allowed per cell.
+    allow_declared_errors : bool
+        Let cells tagged ``raises-exception`` fail (as in the student version).
+        papermill fails on any error, so this runs nbclient with papermill's
+        parameter injection instead.
 
     Returns
     -------
@@ -176,29 +181,35 @@ def run_notebook(
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(parameters or {}, handle)
         parameter_file = handle.name
-    command = [
-        sys.executable,
-        "-m",
-        "papermill",
-        str(notebook),
-        str(output),
-        "-f",
-        parameter_file,
-        "--cwd",
-        str(notebook.parent),
-        "--kernel",
-        "python3",
-        "--no-progress-bar",
-        "--log-level",
-        "ERROR",
-        "--execution-timeout",
-        str(int(cell_timeout)),
-    ]
+    if allow_declared_errors:
+        command = [sys.executable, "-m", "course_utils.execution", "_nbclient_child"]
+        command += [str(notebook), str(output), str(cell_timeout), parameter_file]
+    else:
+        command = [
+            sys.executable,
+            "-m",
+            "papermill",
+            str(notebook),
+            str(output),
+            "-f",
+            parameter_file,
+            "--cwd",
+            str(notebook.parent),
+            "--kernel",
+            "python3",
+            "--no-progress-bar",
+            "--log-level",
+            "ERROR",
+            "--execution-timeout",
+            str(int(cell_timeout)),
+        ]
     log_path = output.with_suffix(".log")
     start = time.perf_counter()
     try:
         with open(log_path, "w") as log:
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=_child_environment())
+            process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, env=_child_environment()
+            )
             code, peak_mb = _wait_with_rusage(process, timeout)
     finally:
         os.unlink(parameter_file)
@@ -229,26 +240,53 @@ def refresh_notebook(notebook: str | os.PathLike, *, timeout: float = 900) -> No
     notebook = Path(notebook).resolve()
     if not notebook.is_file():
         raise FileNotFoundError(f"notebook {notebook} does not exist")
-    command = [sys.executable, "-m", "course_utils.execution", "_refresh_child", str(notebook), str(timeout)]
+    command = [
+        sys.executable,
+        "-m",
+        "course_utils.execution",
+        "_nbclient_child",
+        str(notebook),
+        str(notebook),
+        str(timeout),
+    ]
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=_child_environment())
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=_child_environment()
+        )
         code, peak_mb = _wait_with_rusage(process, timeout + 60)
         log.seek(0)
         text = log.read().strip()
     seconds = time.perf_counter() - start
     if code == 0:
         return NotebookRun(notebook.stem, "ok", seconds, peak_mb, notebook)
-    return NotebookRun(notebook.stem, "FAILED", seconds, peak_mb, None, text.splitlines()[-1] if text else str(code))
+    return NotebookRun(
+        notebook.stem,
+        "FAILED",
+        seconds,
+        peak_mb,
+        None,
+        text.splitlines()[-1] if text else str(code),
+    )
 
 
-def _refresh_child(notebook: str, timeout: str) -> int:
+def _nbclient_child(notebook: str, output: str, timeout: str, parameter_file: str = "") -> int:
+    """Execute with nbclient (cells tagged ``raises-exception`` may fail) and write ``output`` atomically."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     path = Path(notebook)
     nb = nbformat.read(path, as_version=4)
+    if parameter_file:
+        parameters = json.loads(Path(parameter_file).read_text())
+        if parameters:
+            from papermill.parameterize import parameterize_notebook
+
+            for cell in nb.cells:  # papermill expects every cell to have a tags list
+                cell.metadata.setdefault("tags", [])
+            nb.metadata.setdefault("papermill", {})
+            nb = parameterize_notebook(nb, parameters)
     client = NotebookClient(
         nb,
         timeout=float(timeout),
@@ -260,13 +298,14 @@ def _refresh_child(notebook: str, timeout: str) -> int:
         client.execute()
     except CellExecutionError as exc:
         summary = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()
-        print(f"{path.name}: a cell failed; the notebook was not changed. {summary[-1] if summary else ''}")
+        print(f"{path.name}: a cell failed; nothing was written. {summary[-1] if summary else ''}")
         return 1
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
-    temporary = path.with_name(f".{path.name}.partial")
+    target = Path(output)
+    temporary = target.with_name(f".{target.name}.partial")
     nbformat.write(nb, temporary)
-    os.replace(temporary, path)
+    os.replace(temporary, target)
     return 0
 
 
@@ -276,13 +315,14 @@ def format_table(runs: list[NotebookRun]) -> str:
     lines = [f"{'notebook':<{width}}  {'status':<7}  {'seconds':>8}  {'peak MB':>8}"]
     lines.append("-" * len(lines[0]))
     for run in runs:
-        lines.append(f"{run.name:<{width}}  {run.status:<7}  {run.seconds:8.1f}  {run.peak_mb:8.0f}")
+        lines.append(
+            f"{run.name:<{width}}  {run.status:<7}  {run.seconds:8.1f}  {run.peak_mb:8.0f}"
+        )
     total = sum(run.seconds for run in runs)
     peak = max((run.peak_mb for run in runs), default=0.0)
     lines.append("-" * len(lines[0]))
     lines.append(f"{'total':<{width}}  {'':<7}  {total:8.1f}  {peak:8.0f}")
     return "\n".join(lines)
-
 
 
 def render_html(executed: str | os.PathLike, html_dir: str | os.PathLike) -> Path:
@@ -299,5 +339,5 @@ def render_html(executed: str | os.PathLike, html_dir: str | os.PathLike) -> Pat
     return target
 
 
-if __name__ == "__main__" and len(sys.argv) >= 2 and sys.argv[1] == "_refresh_child":
-    sys.exit(_refresh_child(sys.argv[2], sys.argv[3]))
+if __name__ == "__main__" and len(sys.argv) >= 2 and sys.argv[1] == "_nbclient_child":
+    sys.exit(_nbclient_child(*sys.argv[2:]))
