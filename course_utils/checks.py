@@ -103,7 +103,9 @@ def check_array(
     """
     expected = np.asarray(expected)
     if answer is None:
-        return feedback(False, name, "got None. Did your function forget to `return` its result?", hint)
+        return feedback(
+            False, name, "got None. Did your function forget to `return` its result?", hint
+        )
     if isinstance(answer, (str, bytes, dict)):
         return feedback(False, name, f"got a {type(answer).__name__}, expected an array.", hint)
     try:
@@ -128,8 +130,12 @@ def check_array(
     elif np.issubdtype(expected.dtype, np.number) and np.issubdtype(answer.dtype, np.number):
         if np.isnan(answer.astype(float)).any() and not np.isnan(expected.astype(float)).any():
             n_nan = int(np.isnan(answer.astype(float)).sum())
-            return feedback(False, name, f"contains {n_nan} NaN value(s); the reference has none.", hint)
-        same = np.isclose(answer.astype(float), expected.astype(float), rtol=rtol, atol=atol, equal_nan=True)
+            return feedback(
+                False, name, f"contains {n_nan} NaN value(s); the reference has none.", hint
+            )
+        same = np.isclose(
+            answer.astype(float), expected.astype(float), rtol=rtol, atol=atol, equal_nan=True
+        )
     else:
         same = answer == expected
     same = np.asarray(same, dtype=bool)
@@ -145,8 +151,13 @@ def check_array(
         message += f", largest difference {np.nanmax(diff):.4g}"
         a_min, a_max = float(np.nanmin(answer)), float(np.nanmax(answer))
         e_min, e_max = float(np.nanmin(expected)), float(np.nanmax(expected))
-        if not (np.isclose(a_min, e_min, rtol=rtol, atol=atol) and np.isclose(a_max, e_max, rtol=rtol, atol=atol)):
-            message += f"; your values span [{a_min:.4g}, {a_max:.4g}], which is not the expected range"
+        if not (
+            np.isclose(a_min, e_min, rtol=rtol, atol=atol)
+            and np.isclose(a_max, e_max, rtol=rtol, atol=atol)
+        ):
+            message += (
+                f"; your values span [{a_min:.4g}, {a_max:.4g}], which is not the expected range"
+            )
     return feedback(False, name, message + ".", hint)
 
 
@@ -175,15 +186,21 @@ def check_scalar(
     False
     """
     if answer is None:
-        return feedback(False, name, "got None. Did you forget to `return` or assign the result?", hint)
+        return feedback(
+            False, name, "got None. Did you forget to `return` or assign the result?", hint
+        )
     if isinstance(answer, (bool, np.bool_)) or not np.isscalar(answer) and np.ndim(answer) != 0:
-        return feedback(False, name, f"expected a single number, got {type(answer).__name__}.", hint)
+        return feedback(
+            False, name, f"expected a single number, got {type(answer).__name__}.", hint
+        )
     try:
         value = float(answer)
     except (TypeError, ValueError):
         return feedback(False, name, f"expected a number, got {answer!r}.", hint)
     if np.isnan(value):
-        return feedback(False, name, "is NaN.", hint or "Look for a division by zero or an empty selection.")
+        return feedback(
+            False, name, "is NaN.", hint or "Look for a division by zero or an empty selection."
+        )
     if np.isclose(value, expected, rtol=rtol, atol=atol):
         return feedback(True, name)
     unit_text = f" {unit}" if unit else ""
@@ -197,7 +214,9 @@ def check_scalar(
     return feedback(False, name, message, hint)
 
 
-def check_set(answer: Iterable, expected: Iterable, *, name: str = "answer", hint: str | None = None) -> bool:
+def check_set(
+    answer: Iterable, expected: Iterable, *, name: str = "answer", hint: str | None = None
+) -> bool:
     """Compare a collection of items (ids, labels) ignoring order.
 
     The feedback counts missing and unexpected items and shows up to three of
@@ -250,7 +269,12 @@ def check_table(
     import pandas as pd
 
     if not isinstance(answer, (pd.DataFrame, pd.Series)):
-        return feedback(False, name, f"expected a pandas {type(expected).__name__}, got {type(answer).__name__}.", hint)
+        return feedback(
+            False,
+            name,
+            f"expected a pandas {type(expected).__name__}, got {type(answer).__name__}.",
+            hint,
+        )
     if isinstance(expected, pd.DataFrame):
         if isinstance(answer, pd.Series):
             return feedback(False, name, "got a Series; expected a DataFrame.", hint)

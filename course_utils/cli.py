@@ -40,21 +40,34 @@ def _parse_value(text: str):
 
 
 def _cmd_run(args) -> int:
-    from course_utils.execution import discover_notebooks, find_notebook, format_table, render_html, run_notebook
+    from course_utils.execution import (
+        discover_notebooks,
+        find_notebook,
+        format_table,
+        render_html,
+        run_notebook,
+    )
 
-    notebooks = [find_notebook(name) for name in args.notebooks] if args.notebooks else discover_notebooks()
+    notebooks = (
+        [find_notebook(name) for name in args.notebooks] if args.notebooks else discover_notebooks()
+    )
     if not notebooks:
         print("no notebooks found in notebooks/")
         return 1
     parameters = {name: _parse_value(value) for name, value in args.parameter}
     if args.data_dir is not None:
         if len(notebooks) > 1:
-            print("note: --data-dir applies to every notebook named; each lesson expects its own dataset layout")
+            print(
+                "note: --data-dir applies to every notebook named; each lesson expects its own dataset layout"
+            )
         parameters["data_dir"] = str(Path(args.data_dir).expanduser().resolve())
     if args.output_dir is not None:
         parameters["output_dir"] = str(Path(args.output_dir).expanduser().resolve())
     out_dir = Path(args.out)
-    print(f"== executing {len(notebooks)} notebook(s) into {out_dir}/ " + (f"with {parameters}" if parameters else "with default parameters"))
+    print(
+        f"== executing {len(notebooks)} notebook(s) into {out_dir}/ "
+        + (f"with {parameters}" if parameters else "with default parameters")
+    )
     runs = []
     for notebook in notebooks:
         print(f"   {notebook.stem} ...", flush=True)
@@ -80,9 +93,16 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_refresh(args) -> int:
-    from course_utils.execution import discover_notebooks, find_notebook, format_table, refresh_notebook
+    from course_utils.execution import (
+        discover_notebooks,
+        find_notebook,
+        format_table,
+        refresh_notebook,
+    )
 
-    notebooks = [find_notebook(name) for name in args.notebooks] if args.notebooks else discover_notebooks()
+    notebooks = (
+        [find_notebook(name) for name in args.notebooks] if args.notebooks else discover_notebooks()
+    )
     runs = []
     for notebook in notebooks:
         print(f"   refreshing {notebook.name} ...", flush=True)
@@ -107,7 +127,10 @@ def _cmd_data(args) -> int:
         names = args.names or list(GENERATED)
         unknown = [n for n in names if n not in GENERATED]
         if unknown:
-            print(f"unknown generated dataset(s) {unknown}; choose from {list(GENERATED)}", file=sys.stderr)
+            print(
+                f"unknown generated dataset(s) {unknown}; choose from {list(GENERATED)}",
+                file=sys.stderr,
+            )
             return 2
         print(f"== building generated datasets into {data.cache_root()}/")
         for name in names:
@@ -115,7 +138,9 @@ def _cmd_data(args) -> int:
             folder = data.dataset_path(name, rebuild=args.rebuild)
             n_files = sum(1 for p in folder.rglob("*") if p.is_file())
             size_mb = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
-            print(f"   {name:<16} {n_files:6d} files {size_mb:8.1f} MB  {time.perf_counter() - start:6.1f} s")
+            print(
+                f"   {name:<16} {n_files:6d} files {size_mb:8.1f} MB  {time.perf_counter() - start:6.1f} s"
+            )
         return 0
     if args.data_command == "verify":
         results = data.verify(args.names or None)
@@ -140,7 +165,9 @@ def _cmd_student(args) -> int:
     from course_utils.execution import discover_notebooks, find_notebook
     from course_utils.student import build_student_version
 
-    notebooks = [find_notebook(name) for name in args.notebooks] if args.notebooks else discover_notebooks()
+    notebooks = (
+        [find_notebook(name) for name in args.notebooks] if args.notebooks else discover_notebooks()
+    )
     written = build_student_version(notebooks, args.out)
     import nbformat
 
@@ -148,7 +175,9 @@ def _cmd_student(args) -> int:
         nb = nbformat.read(path, as_version=4)
         n_exercises = sum("exercise" in c.metadata.get("tags", []) for c in nb.cells)
         print(f"   {path.name:<40} {n_exercises} exercise(s) turned into stubs")
-    print(f"Student version: {len(written)} notebooks in {args.out}/ (open with: .venv/bin/jupyter lab {args.out})")
+    print(
+        f"Student version: {len(written)} notebooks in {args.out}/ (open with: .venv/bin/jupyter lab {args.out})"
+    )
     return 0
 
 
@@ -160,24 +189,49 @@ def with_pd_options(function):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m course_utils", description="Biomedical Image Analysis in Python: course commands")
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils",
+        description="Biomedical Image Analysis in Python: course commands",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="execute notebooks with papermill into build/executed and print a report")
-    run.add_argument("notebooks", nargs="*", help="notebooks to run ('01', '03_dicom_eda', a path); default: all")
-    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="notebook parameter (YAML value)")
+    run = sub.add_parser(
+        "run", help="execute notebooks with papermill into build/executed and print a report"
+    )
+    run.add_argument(
+        "notebooks", nargs="*", help="notebooks to run ('01', '03_dicom_eda', a path); default: all"
+    )
+    run.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="notebook parameter (YAML value)",
+    )
     run.add_argument("--data-dir", help="folder of a real dataset (sets the data_dir parameter)")
-    run.add_argument("--output-dir", help="where the notebooks write their outputs (sets output_dir)")
-    run.add_argument("--out", default=str(COURSE_ROOT / "build" / "executed"), help="folder for the executed notebooks")
+    run.add_argument(
+        "--output-dir", help="where the notebooks write their outputs (sets output_dir)"
+    )
+    run.add_argument(
+        "--out",
+        default=str(COURSE_ROOT / "build" / "executed"),
+        help="folder for the executed notebooks",
+    )
     run.add_argument("--html", action="store_true", help="also render HTML pages")
     run.add_argument("--html-dir", default=str(COURSE_ROOT / "build" / "html"))
     run.set_defaults(func=_cmd_run)
 
-    refresh = sub.add_parser("refresh", help="re-execute committed notebooks in place (default parameters)")
+    refresh = sub.add_parser(
+        "refresh", help="re-execute committed notebooks in place (default parameters)"
+    )
     refresh.add_argument("notebooks", nargs="*")
     refresh.set_defaults(func=_cmd_refresh)
 
-    student = sub.add_parser("student", help="write the student version (solutions replaced by stubs) to build/student")
+    student = sub.add_parser(
+        "student", help="write the student version (solutions replaced by stubs) to build/student"
+    )
     student.add_argument("notebooks", nargs="*")
     student.add_argument("--out", default=str(COURSE_ROOT / "build" / "student"))
     student.set_defaults(func=_cmd_student)
@@ -190,7 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--rebuild", action="store_true", help="delete and rebuild")
     verify = data_sub.add_parser("verify", help="check sample checksums and generated fingerprints")
     verify.add_argument("names", nargs="*")
-    validate = data_sub.add_parser("validate", help="check a real dataset folder against its manifest")
+    validate = data_sub.add_parser(
+        "validate", help="check a real dataset folder against its manifest"
+    )
     validate.add_argument("name", help="rsna-miccai, strip-ai, cbis-ddsm or mura")
     validate.add_argument("path")
     data_parser.set_defaults(func=_cmd_data)

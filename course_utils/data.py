@@ -302,7 +302,9 @@ def _params_key(params: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
-def dataset_path(name: str, *, rebuild: bool = False, root: str | os.PathLike | None = None, **params) -> Path:
+def dataset_path(
+    name: str, *, rebuild: bool = False, root: str | os.PathLike | None = None, **params
+) -> Path:
     """Folder of generated dataset ``name``, building it on first use.
 
     Parameters
@@ -491,7 +493,9 @@ def verify(names: list[str] | None = None) -> list[tuple[str, str, str]]:
         elif manifest["kind"] == "generated":
             folder = cache_root() / name
             if not _is_complete(folder):
-                results.append((name, "not built", f"run: python -m course_utils data build {name}"))
+                results.append(
+                    (name, "not built", f"run: python -m course_utils data build {name}")
+                )
                 continue
             expected = str(manifest.get("fingerprint", ""))
             actual = fingerprint(folder)
@@ -540,7 +544,10 @@ class ValidationReport:
         return not self.errors
 
     def __str__(self) -> str:
-        lines = [f"{self.name} at {self.root}: " + ("usable" if self.ok else f"{len(self.errors)} problem(s)")]
+        lines = [
+            f"{self.name} at {self.root}: "
+            + ("usable" if self.ok else f"{len(self.errors)} problem(s)")
+        ]
         for key, value in self.summary.items():
             lines.append(f"  {key}: {value}")
         lines.extend(f"  {finding}" for finding in self.findings)
@@ -646,12 +653,18 @@ def resolve_data_dir(
         report = validate(external, folder)
         if verbose:
             n_err = len(report.errors)
-            state = "looks usable" if report.ok else f"has {n_err} problem(s); bad cases will be skipped"
+            state = (
+                "looks usable"
+                if report.ok
+                else f"has {n_err} problem(s); bad cases will be skipped"
+            )
             print(f"Using your folder {folder} as {external}: {state}.")
             for finding in report.findings[:10]:
                 print(f"  {finding}")
             if len(report.findings) > 10:
-                print(f"  ... and {len(report.findings) - 10} more (python -m course_utils data validate {external} PATH)")
+                print(
+                    f"  ... and {len(report.findings) - 10} more (python -m course_utils data validate {external} PATH)"
+                )
     elif verbose:
         print(f"Using your folder {folder}.")
     return folder
@@ -682,9 +695,15 @@ def resolve_output_dir(output_dir: str | os.PathLike | None, lesson: str) -> Pat
     """
     if not isinstance(lesson, str) or not lesson:
         raise ValueError(f"lesson must be a non-empty string, got {lesson!r}")
-    folder = COURSE_ROOT / "build" / "outputs" / lesson if output_dir in (None, "") else Path(output_dir).expanduser()
+    folder = (
+        COURSE_ROOT / "build" / "outputs" / lesson
+        if output_dir in (None, "")
+        else Path(output_dir).expanduser()
+    )
     if folder.exists() and not folder.is_dir():
-        raise NotADirectoryError(f"output_dir {folder} is a file; expected a folder for the lesson's outputs")
+        raise NotADirectoryError(
+            f"output_dir {folder} is a file; expected a folder for the lesson's outputs"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -703,7 +722,9 @@ def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".partial", dir=path.parent
+    )
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)

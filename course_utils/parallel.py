@@ -121,8 +121,13 @@ def parallel_map(
 
     if scheduler == "processes":
         results_by_batch: list[list] = [None] * len(batches)  # type: ignore[list-item]
-        with ProcessPoolExecutor(max_workers=workers) as pool, _progress(len(items), desc, progress) as bar:
-            futures = {pool.submit(_run_batch, function, batch): i for i, batch in enumerate(batches)}
+        with (
+            ProcessPoolExecutor(max_workers=workers) as pool,
+            _progress(len(items), desc, progress) as bar,
+        ):
+            futures = {
+                pool.submit(_run_batch, function, batch): i for i, batch in enumerate(batches)
+            }
             from concurrent.futures import as_completed
 
             for future in as_completed(futures):

@@ -32,7 +32,9 @@ __all__ = [
 def _as_image(image, name: str = "image") -> np.ndarray:
     array = np.asarray(image)
     if array.size == 0:
-        raise ValueError(f"{name} is empty (shape {array.shape}); expected a 2-D image or an RGB(A) image")
+        raise ValueError(
+            f"{name} is empty (shape {array.shape}); expected a 2-D image or an RGB(A) image"
+        )
     if array.ndim == 3 and array.shape[-1] in (3, 4):
         return array
     if array.ndim != 2:
@@ -153,10 +155,14 @@ def image_grid(
     if not images:
         raise ValueError("image_grid needs at least one image, got an empty sequence")
     if titles is not None and len(titles) != len(images):
-        raise ValueError(f"got {len(titles)} titles for {len(images)} images; expected one title per image")
+        raise ValueError(
+            f"got {len(titles)} titles for {len(images)} images; expected one title per image"
+        )
     ncols = ncols or min(len(images), 4)
     nrows = int(np.ceil(len(images) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, panel_size * nrows), squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(panel_size * ncols, panel_size * nrows), squeeze=False
+    )
     for index, ax in enumerate(axes.flat):
         if index < len(images):
             show_image(
@@ -215,13 +221,17 @@ def image_with_histogram(
     """
     array = _as_image(image)
     if array.ndim != 2:
-        raise ValueError(f"image_with_histogram needs a 2-D greyscale image, got shape {array.shape}")
+        raise ValueError(
+            f"image_with_histogram needs a 2-D greyscale image, got shape {array.shape}"
+        )
     values = array if mask is None else array[np.asarray(mask, dtype=bool)]
     values = np.asarray(values, dtype=float).ravel()
     values = values[np.isfinite(values)]
     if values.size == 0:
         raise ValueError("no finite values to histogram (image all NaN or mask empty)")
-    fig, (ax_img, ax_hist) = plt.subplots(1, 2, figsize=(9, 3.6), gridspec_kw={"width_ratios": [1, 1.3]})
+    fig, (ax_img, ax_hist) = plt.subplots(
+        1, 2, figsize=(9, 3.6), gridspec_kw={"width_ratios": [1, 1.3]}
+    )
     show_image(ax_img, array, title=title, cmap=cmap, vmin=vmin, vmax=vmax, cbar_label=unit)
     ax_hist.hist(values, bins=bins, color="0.3", log=log)
     ax_hist.set_xlabel(f"intensity ({unit})")
@@ -236,7 +246,15 @@ def image_with_histogram(
     return fig
 
 
-def add_scale_bar(ax, length_units: float, pixel_size: float, *, unit: str = "µm", color: str = "white", loc: str = "lower right"):
+def add_scale_bar(
+    ax,
+    length_units: float,
+    pixel_size: float,
+    *,
+    unit: str = "µm",
+    color: str = "white",
+    loc: str = "lower right",
+):
     """Draw a scale bar of ``length_units`` physical units on an image axis.
 
     Parameters
@@ -258,7 +276,9 @@ def add_scale_bar(ax, length_units: float, pixel_size: float, *, unit: str = "µ
     >>> add_scale_bar(ax, 50, 1.0)
     """
     if pixel_size <= 0 or length_units <= 0:
-        raise ValueError(f"pixel_size and length_units must be positive, got {pixel_size} and {length_units}")
+        raise ValueError(
+            f"pixel_size and length_units must be positive, got {pixel_size} and {length_units}"
+        )
     x0, x1 = sorted(ax.get_xlim())
     y_bottom, y_top = max(ax.get_ylim()), min(ax.get_ylim())
     length_px = length_units / pixel_size
@@ -268,7 +288,15 @@ def add_scale_bar(ax, length_units: float, pixel_size: float, *, unit: str = "µ
     y = y_bottom - margin_y
     ax.plot([start, start + length_px], [y, y], color=color, linewidth=4, solid_capstyle="butt")
     label = f"{length_units:g} {unit}"
-    ax.text(start + length_px / 2, y - 0.6 * margin_y, label, color=color, ha="center", va="bottom", fontsize=9)
+    ax.text(
+        start + length_px / 2,
+        y - 0.6 * margin_y,
+        label,
+        color=color,
+        ha="center",
+        va="bottom",
+        fontsize=9,
+    )
 
 
 def use_course_style(dpi: int = 90) -> None:
@@ -305,7 +333,9 @@ def _check_volume(volume, spacing_mm):
         raise ValueError(f"volume is empty (shape {array.shape})")
     spacing = tuple(float(s) for s in np.ravel(spacing_mm))
     if len(spacing) != 3 or not all(np.isfinite(s) and s > 0 for s in spacing):
-        raise ValueError(f"spacing_mm must be 3 positive numbers (slice, row, column) in mm, got {spacing_mm!r}")
+        raise ValueError(
+            f"spacing_mm must be 3 positive numbers (slice, row, column) in mm, got {spacing_mm!r}"
+        )
     return array, spacing
 
 
@@ -411,7 +441,9 @@ def orthogonal_views(
     handle = None
     positions = {"axial": index[0], "coronal": index[1], "sagittal": index[2]}
     for ax, plane in zip(axes, _PLANES, strict=True):
-        image, extent, origin, xlabel, ylabel = _plane_image(array, spacing, plane, positions[plane], physical)
+        image, extent, origin, xlabel, ylabel = _plane_image(
+            array, spacing, plane, positions[plane], physical
+        )
         handle = ax.imshow(
             image,
             cmap=cmap,
@@ -428,7 +460,11 @@ def orthogonal_views(
         if crosshair:
             step_z, step_y, step_x = (dz, dy, dx) if physical else (1.0, 1.0, 1.0)
             half = 0.5 if physical else 0.0
-            cz, cy, cx = ((index[0] + half) * step_z, (index[1] + half) * step_y, (index[2] + half) * step_x)
+            cz, cy, cx = (
+                (index[0] + half) * step_z,
+                (index[1] + half) * step_y,
+                (index[2] + half) * step_x,
+            )
             style = {"color": "tab:orange", "linewidth": 0.8, "linestyle": "--", "alpha": 0.8}
             if plane == "axial":
                 ax.axhline(cy, **style)
@@ -498,23 +534,33 @@ def slice_browser(
     array, spacing = _check_volume(volume, spacing_mm)
     if presets is None:
         finite = array[np.isfinite(array)]
-        low, high = (np.percentile(finite, [1, 99]) if finite.size else (0.0, 1.0))
-        presets = {"1st-99th percentile": (float(low), float(high) if high > low else float(low) + 1.0)}
+        low, high = np.percentile(finite, [1, 99]) if finite.size else (0.0, 1.0)
+        presets = {
+            "1st-99th percentile": (float(low), float(high) if high > low else float(low) + 1.0)
+        }
     for name, window in presets.items():
         if len(window) != 2 or not window[0] < window[1]:
-            raise ValueError(f"preset {name!r} must be (vmin, vmax) with vmin < vmax, got {window!r}")
+            raise ValueError(
+                f"preset {name!r} must be (vmin, vmax) with vmin < vmax, got {window!r}"
+            )
     sizes = {"axial": array.shape[0], "coronal": array.shape[1], "sagittal": array.shape[2]}
     plane = widgets.Dropdown(options=list(_PLANES), value="axial", description="plane")
     preset = widgets.Dropdown(options=list(presets), description="window")
     index = widgets.IntSlider(
-        value=sizes["axial"] // 2, min=0, max=sizes["axial"] - 1, description="index", continuous_update=False
+        value=sizes["axial"] // 2,
+        min=0,
+        max=sizes["axial"] - 1,
+        description="index",
+        continuous_update=False,
     )
     output = widgets.Output()
 
     def redraw(*_):
         with output:
             output.clear_output(wait=True)
-            image, extent, origin, xlabel, ylabel = _plane_image(array, spacing, plane.value, index.value)
+            image, extent, origin, xlabel, ylabel = _plane_image(
+                array, spacing, plane.value, index.value
+            )
             vmin, vmax = presets[preset.value]
             fig, ax = plt.subplots(figsize=(height * 1.3, height), layout="constrained")
             handle = ax.imshow(image, cmap=cmap, vmin=vmin, vmax=vmax, extent=extent, origin=origin)

@@ -22,12 +22,20 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["SolutionMarkerError", "build_student_notebook", "build_student_version", "solution_blocks", "stub_source"]
+__all__ = [
+    "SolutionMarkerError",
+    "build_student_notebook",
+    "build_student_version",
+    "solution_blocks",
+    "stub_source",
+]
 
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
 STUB_MESSAGE = "replace this line with your answer"
-_BLOCK = re.compile(r"^([ \t]*)# BEGIN SOLUTION[^\n]*\n(.*?)^[ \t]*# END SOLUTION[^\n]*(\n|$)", re.M | re.S)
+_BLOCK = re.compile(
+    r"^([ \t]*)# BEGIN SOLUTION[^\n]*\n(.*?)^[ \t]*# END SOLUTION[^\n]*(\n|$)", re.M | re.S
+)
 
 
 class SolutionMarkerError(ValueError):
@@ -56,7 +64,10 @@ def stub_source(source: str, *, where: str = "cell") -> str:
 
     def replace(match: re.Match) -> str:
         indent = match.group(1)
-        return f'{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError("{STUB_MESSAGE}")' + match.group(3)
+        return (
+            f'{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError("{STUB_MESSAGE}")'
+            + match.group(3)
+        )
 
     return _BLOCK.sub(replace, source)
 
@@ -77,7 +88,9 @@ def build_student_notebook(notebook):
     return student
 
 
-def build_student_version(notebooks: list[str | os.PathLike], out_dir: str | os.PathLike) -> list[Path]:
+def build_student_version(
+    notebooks: list[str | os.PathLike], out_dir: str | os.PathLike
+) -> list[Path]:
     """Write the student version of each notebook into ``out_dir``.
 
     Returns

@@ -37,13 +37,17 @@ def _is_loopback(address) -> bool:
 
 def _guarded_connect(self, address):
     if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
-        raise OSError(f"network access blocked during tests (tried to connect to {address!r}); the course must run offline")
+        raise OSError(
+            f"network access blocked during tests (tried to connect to {address!r}); the course must run offline"
+        )
     return _real_connect(self, address)
 
 
 def _guarded_create_connection(address, *args, **kwargs):
     if not _is_loopback(address):
-        raise OSError(f"network access blocked during tests (tried to connect to {address!r}); the course must run offline")
+        raise OSError(
+            f"network access blocked during tests (tried to connect to {address!r}); the course must run offline"
+        )
     return _real_create_connection(address, *args, **kwargs)
 
 
@@ -61,7 +65,18 @@ def record_notebook_run(kind: str, run) -> None:
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     with open(REPORT_DIR / f"runs-{worker}.jsonl", "a", encoding="utf-8") as handle:
-        handle.write(json.dumps({"kind": kind, "name": run.name, "status": run.status, "seconds": round(run.seconds, 1), "peak_mb": round(run.peak_mb)}) + "\n")
+        handle.write(
+            json.dumps(
+                {
+                    "kind": kind,
+                    "name": run.name,
+                    "status": run.status,
+                    "seconds": round(run.seconds, 1),
+                    "peak_mb": round(run.peak_mb),
+                }
+            )
+            + "\n"
+        )
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -74,7 +89,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         return
     terminalreporter.section("notebook runs (papermill): seconds and peak memory")
     width = max(len(r["name"]) for r in rows)
-    terminalreporter.write_line(f"{'notebook':<{width}}  {'run':<12} {'status':<7} {'seconds':>8} {'peak MB':>8}")
+    terminalreporter.write_line(
+        f"{'notebook':<{width}}  {'run':<12} {'status':<7} {'seconds':>8} {'peak MB':>8}"
+    )
     for row in sorted(rows, key=lambda r: (r["name"], r["kind"])):
         terminalreporter.write_line(
             f"{row['name']:<{width}}  {row['kind']:<12} {row['status']:<7} {row['seconds']:8.1f} {row['peak_mb']:8d}"

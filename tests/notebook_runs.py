@@ -17,15 +17,19 @@ MAX_PEAK_MB = 4000
 
 
 def alt_parameters(path: Path) -> dict:
-    return dict(json.loads(path.read_text(encoding="utf-8"))["metadata"]["course"]["alt_parameters"])
+    return dict(
+        json.loads(path.read_text(encoding="utf-8"))["metadata"]["course"]["alt_parameters"]
+    )
 
 
 def _run_and_check(path: Path, tmp_path: Path, parameters: dict, kind: str):
     run = run_notebook(path, tmp_path / f"{path.stem}-{kind}.ipynb", parameters=parameters)
     record_notebook_run(kind, run)
     assert run.status == "ok", f"{path.name} ({kind}) failed: {run.error}"
-    assert run.seconds < MAX_SECONDS, f"{path.name} took {run.seconds:.0f} s (ceiling {MAX_SECONDS} s)"
-    assert run.peak_mb < MAX_PEAK_MB, f"{path.name} peaked at {run.peak_mb:.0f} MB (ceiling {MAX_PEAK_MB} MB)"
+    assert run.seconds < MAX_SECONDS, (
+        f"{path.name} took {run.seconds:.0f} s (ceiling {MAX_SECONDS} s)"
+    )
+    assert run.peak_mb < MAX_PEAK_MB, (
+        f"{path.name} peaked at {run.peak_mb:.0f} MB (ceiling {MAX_PEAK_MB} MB)"
+    )
     return run
-
-

@@ -30,7 +30,9 @@ def test_array_wrong_answers_say_what_differs(answer, expected_text, capsys):
 
 
 def test_array_dtype_and_masks(capsys):
-    assert not checks.check_array(np.zeros(3, np.float64), np.zeros(3, np.float32), check_dtype=True)
+    assert not checks.check_array(
+        np.zeros(3, np.float64), np.zeros(3, np.float32), check_dtype=True
+    )
     assert "dtype is float64, expected float32" in capsys.readouterr().out
     assert checks.check_array(np.array([1, 0, 1]), np.array([True, False, True]))
     assert not checks.check_array(np.array([2, 0, 1]), np.array([True, False, True]))

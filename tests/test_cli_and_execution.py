@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from course_utils import cli
-from course_utils.execution import first_error, format_table, refresh_notebook, NotebookRun
+from course_utils.execution import NotebookRun, first_error, format_table, refresh_notebook
 
 
 def _write_notebook(path, cells):
@@ -18,13 +18,23 @@ def _write_notebook(path, cells):
     parameters = nbformat.v4.new_code_cell("data_dir = None\nvalue = 1")
     parameters.metadata["tags"] = ["parameters"]
     nb.cells = [parameters] + [nbformat.v4.new_code_cell(source) for source in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, path)
     return path
 
 
 def _course(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "course_utils", *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "course_utils", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
 
 
 @pytest.mark.slow
@@ -40,7 +50,9 @@ def test_run_reports_table_and_parameters(tmp_path):
 
 @pytest.mark.slow
 def test_a_deliberate_error_fails_the_run_naming_cell_and_error(tmp_path):
-    notebook = _write_notebook(tmp_path / "11_broken.ipynb", ["x = 1", "raise RuntimeError('deliberate failure')"])
+    notebook = _write_notebook(
+        tmp_path / "11_broken.ipynb", ["x = 1", "raise RuntimeError('deliberate failure')"]
+    )
     result = _course("run", str(notebook), "--out", str(tmp_path / "out"))
     assert result.returncode == 1
     assert "FAILED" in result.stdout
@@ -62,9 +74,15 @@ def test_first_error_skips_declared_errors(tmp_path):
     nb = nbformat.v4.new_notebook()
     declared = nbformat.v4.new_code_cell("raise ValueError('ok')")
     declared.metadata["tags"] = ["raises-exception"]
-    declared.outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue="ok", traceback=[])]
+    declared.outputs = [
+        nbformat.v4.new_output("error", ename="ValueError", evalue="ok", traceback=[])
+    ]
     real = nbformat.v4.new_code_cell("1/0")
-    real.outputs = [nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero", traceback=[])]
+    real.outputs = [
+        nbformat.v4.new_output(
+            "error", ename="ZeroDivisionError", evalue="division by zero", traceback=[]
+        )
+    ]
     nb.cells = [declared, real]
     path = tmp_path / "n.ipynb"
     nbformat.write(nb, path)
@@ -72,7 +90,9 @@ def test_first_error_skips_declared_errors(tmp_path):
 
 
 def test_format_table_has_totals():
-    text = format_table([NotebookRun("01_a", "ok", 2.0, 300.0), NotebookRun("02_b", "FAILED", 3.0, 500.0)])
+    text = format_table(
+        [NotebookRun("01_a", "ok", 2.0, 300.0), NotebookRun("02_b", "FAILED", 3.0, 500.0)]
+    )
     assert "01_a" in text and "FAILED" in text
     assert text.splitlines()[-1].split()[:3] == ["total", "5.0", "500"]
 

@@ -59,7 +59,9 @@ def test_sample_checksum_mismatch_is_a_clear_error(tmp_path, monkeypatch):
                 "licence": "MIT",
                 "source": "x",
                 "package": "course_utils",
-                "files": [{"file": "data.py", "path": "data.py", "sha256": "0" * 64, "modality": "code"}],
+                "files": [
+                    {"file": "data.py", "path": "data.py", "sha256": "0" * 64, "modality": "code"}
+                ],
             }
         )
     )

@@ -41,7 +41,9 @@ def test_environment_yml_lists_the_same_packages_as_pyproject():
     for name in _pyproject_names():
         expected |= CONDA_ALIASES.get(name, {name})
     actual = _environment_names()
-    assert actual == expected, f"only in environment.yml: {sorted(actual - expected)}; only in pyproject: {sorted(expected - actual)}"
+    assert actual == expected, (
+        f"only in environment.yml: {sorted(actual - expected)}; only in pyproject: {sorted(expected - actual)}"
+    )
 
 
 def test_lock_pins_every_declared_package_exactly():

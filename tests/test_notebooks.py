@@ -51,8 +51,12 @@ class TestContract:
         nb = _load(path)
         assert nb["metadata"].get("kernelspec", {}).get("name") == "python3"
         course = nb["metadata"].get("course")
-        assert isinstance(course, dict), "metadata.course (lesson, estimated_minutes, alt_parameters) missing"
-        assert isinstance(course.get("alt_parameters"), dict) and course["alt_parameters"], "no alt_parameters"
+        assert isinstance(course, dict), (
+            "metadata.course (lesson, estimated_minutes, alt_parameters) missing"
+        )
+        assert isinstance(course.get("alt_parameters"), dict) and course["alt_parameters"], (
+            "no alt_parameters"
+        )
         assert course.get("estimated_minutes"), "no estimated_minutes"
 
     def test_parameters_cell(self, path):
@@ -67,13 +71,17 @@ class TestContract:
         assert re.search(r"^data_dir\s*=\s*None", source, re.M), "data_dir must default to None"
         alt = _load(path)["metadata"]["course"]["alt_parameters"]
         declared = set(re.findall(r"^(\w+)\s*=", source, re.M))
-        assert set(alt) <= declared, f"alt_parameters {sorted(set(alt) - declared)} are not parameters"
+        assert set(alt) <= declared, (
+            f"alt_parameters {sorted(set(alt) - declared)} are not parameters"
+        )
 
     def test_sections(self, path):
         nb = _load(path)
         text = _markdown(nb)
         first = _source(nb["cells"][0])
-        assert first.startswith("# "), "the first cell must be the title (a level-1 markdown heading)"
+        assert first.startswith("# "), (
+            "the first cell must be the title (a level-1 markdown heading)"
+        )
         assert "learning objectives" in text
         assert "prerequisites" in text
         assert re.search(r"key points|summary", text)
@@ -93,25 +101,44 @@ class TestContract:
                 f"solution cell without BEGIN/END SOLUTION markers: {source[:80]!r}"
             )
         sources = "\n".join(_source(c) for c in nb["cells"] if c["cell_type"] == "code")
-        assert "course_utils.exercises" in sources or "from course_utils import exercises" in sources or "exercises." in sources
+        assert (
+            "course_utils.exercises" in sources
+            or "from course_utils import exercises" in sources
+            or "exercises." in sources
+        )
 
     def test_widget(self, path):
         nb = _load(path)
         widget_cells = [
-            c for c in nb["cells"] if c["cell_type"] == "code" and ("ipywidgets" in _source(c) or "interact" in _source(c) or "slice_browser" in _source(c))
+            c
+            for c in nb["cells"]
+            if c["cell_type"] == "code"
+            and (
+                "ipywidgets" in _source(c)
+                or "interact" in _source(c)
+                or "slice_browser" in _source(c)
+            )
         ]
         assert widget_cells, "at least one ipywidgets widget (with a static fallback figure)"
         for cell in widget_cells:
             if "interact" in _source(cell) or "display(" in _source(cell):
-                assert "nbval-ignore-output" in _tags(cell), "widget cells must be tagged nbval-ignore-output"
+                assert "nbval-ignore-output" in _tags(cell), (
+                    "widget cells must be tagged nbval-ignore-output"
+                )
 
     def test_committed_outputs_are_from_a_real_execution(self, path):
         nb = _load(path)
         code = [c for c in nb["cells"] if c["cell_type"] == "code" and _source(c).strip()]
         counts = [c.get("execution_count") for c in code]
-        assert None not in counts, f"{counts.count(None)} code cells were never executed; run make refresh"
-        assert counts == list(range(1, len(counts) + 1)), "execution counts are not 1..N in order: re-run top to bottom (make refresh)"
-        images = sum(1 for c in code for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
+        assert None not in counts, (
+            f"{counts.count(None)} code cells were never executed; run make refresh"
+        )
+        assert counts == list(range(1, len(counts) + 1)), (
+            "execution counts are not 1..N in order: re-run top to bottom (make refresh)"
+        )
+        images = sum(
+            1 for c in code for o in c.get("outputs", []) if "image/png" in o.get("data", {})
+        )
         if path in LESSONS:
             assert images >= 3, f"only {images} figures in the stored outputs"
 
@@ -120,9 +147,17 @@ class TestContract:
         for index, cell in enumerate(nb["cells"]):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
-                    assert "raises-exception" in _tags(cell), f"cell {index} stores an error: {output.get('ename')}: {output.get('evalue')}"
-                text = output.get("text", "") if isinstance(output.get("text", ""), str) else "".join(output["text"])
+                    assert "raises-exception" in _tags(cell), (
+                        f"cell {index} stores an error: {output.get('ename')}: {output.get('evalue')}"
+                    )
+                text = (
+                    output.get("text", "")
+                    if isinstance(output.get("text", ""), str)
+                    else "".join(output["text"])
+                )
                 text += "".join(output.get("data", {}).get("text/plain", ""))
-                assert not ABSOLUTE_PATH.search(text), f"cell {index} output shows a local absolute path: {ABSOLUTE_PATH.search(text).group(0)}"
+                assert not ABSOLUTE_PATH.search(text), (
+                    f"cell {index} output shows a local absolute path: {ABSOLUTE_PATH.search(text).group(0)}"
+                )
                 if output.get("name") == "stderr":
                     assert "Warning" not in text, f"cell {index} prints a warning: {text[:200]}"

@@ -15,13 +15,20 @@ def _square_or_error(x):
 def test_schedulers_agree(scheduler):
     items = list(range(23))
     expected = [_square_or_error(x) for x in items]
-    assert parallel_map(_square_or_error, items, scheduler=scheduler, n_workers=2, batch_size=4, progress=False) == expected
+    assert (
+        parallel_map(
+            _square_or_error, items, scheduler=scheduler, n_workers=2, batch_size=4, progress=False
+        )
+        == expected
+    )
 
 
 @pytest.mark.slow
 def test_dask_local_cluster_on_loopback_agrees():
     items = list(range(11))
-    result = parallel_map(_square_or_error, items, scheduler="dask-local", n_workers=2, progress=False)
+    result = parallel_map(
+        _square_or_error, items, scheduler="dask-local", n_workers=2, progress=False
+    )
     assert result == [_square_or_error(x) for x in items]
 
 

@@ -8,7 +8,13 @@ import nbformat
 import pytest
 
 from course_utils.execution import discover_notebooks, run_notebook
-from course_utils.student import SolutionMarkerError, build_student_notebook, build_student_version, solution_blocks, stub_source
+from course_utils.student import (
+    SolutionMarkerError,
+    build_student_notebook,
+    build_student_version,
+    solution_blocks,
+    stub_source,
+)
 from tests.conftest import record_notebook_run
 
 NOTEBOOKS = discover_notebooks()
@@ -22,7 +28,9 @@ def _solution_cells(nb):
 def test_stub_keeps_starter_code_and_indentation():
     source = "def f(x):\n    y = 1\n    # BEGIN SOLUTION\n    return x + y\n    # END SOLUTION\n"
     stub = stub_source(source)
-    assert stub.startswith("def f(x):\n    y = 1\n    # YOUR CODE HERE\n    raise NotImplementedError(")
+    assert stub.startswith(
+        "def f(x):\n    y = 1\n    # YOUR CODE HERE\n    raise NotImplementedError("
+    )
     assert "return x + y" not in stub
 
 
@@ -37,7 +45,9 @@ def test_missing_markers_are_refused():
 def test_student_notebook_reveals_no_solution(path):
     original = nbformat.read(path, as_version=4)
     student = build_student_notebook(original)
-    other_text = "\n".join(c.source for c in original.cells if "solution" not in c.metadata.get("tags", []))
+    other_text = "\n".join(
+        c.source for c in original.cells if "solution" not in c.metadata.get("tags", [])
+    )
     student_text = json.dumps(student, ensure_ascii=False)
     student_sources = "\n".join(c.source for c in student.cells)
     for cell in _solution_cells(original):
@@ -47,15 +57,25 @@ def test_student_notebook_reveals_no_solution(path):
                 line = line.strip()
                 # lines that also appear in ordinary cells (e.g. a plot call) are not secrets
                 if len(line) > 12 and line not in other_text:
-                    assert line not in student_text, f"{path.name}: solution line survives: {line!r}"
+                    assert line not in student_text, (
+                        f"{path.name}: solution line survives: {line!r}"
+                    )
     stubs = [c for c in student.cells if "exercise" in c.metadata.get("tags", [])]
     assert len(stubs) == len(_solution_cells(original))
     for cell in stubs:
         assert "# YOUR CODE HERE" in cell.source and "raise NotImplementedError" in cell.source
         assert "raises-exception" in cell.metadata["tags"]
         assert cell.outputs == [] and cell.execution_count is None
-    kept = [(c.source, c.get("outputs")) for c in original.cells if "solution" not in c.metadata.get("tags", [])]
-    kept_student = [(c.source, c.get("outputs")) for c in student.cells if "exercise" not in c.metadata.get("tags", [])]
+    kept = [
+        (c.source, c.get("outputs"))
+        for c in original.cells
+        if "solution" not in c.metadata.get("tags", [])
+    ]
+    kept_student = [
+        (c.source, c.get("outputs"))
+        for c in student.cells
+        if "exercise" not in c.metadata.get("tags", [])
+    ]
     assert kept == kept_student, "cells other than solutions must stay as they are"
 
 
@@ -64,12 +84,20 @@ def test_student_notebook_reveals_no_solution(path):
 def test_student_notebook_runs_and_checks_give_feedback(path, tmp_path):
     (student_path,) = build_student_version([path], tmp_path / "student")
     run = run_notebook(
-        student_path, tmp_path / "executed" / path.name, parameters={"output_dir": str(tmp_path / "out")}, allow_declared_errors=True
+        student_path,
+        tmp_path / "executed" / path.name,
+        parameters={"output_dir": str(tmp_path / "out")},
+        allow_declared_errors=True,
     )
     record_notebook_run("student", run)
-    assert run.status == "ok", f"student version of {path.name} does not run top to bottom: {run.error}"
+    assert run.status == "ok", (
+        f"student version of {path.name} does not run top to bottom: {run.error}"
+    )
     executed = nbformat.read(run.output, as_version=4)
     printed = "\n".join(
-        "".join(o.get("text", "")) for c in executed.cells for o in c.get("outputs", []) if o.get("output_type") == "stream"
+        "".join(o.get("text", ""))
+        for c in executed.cells
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "stream"
     )
     assert "❌" in printed, "the checks should tell the student the exercises are not done yet"

@@ -43,9 +43,20 @@ def check_brightest_pixel(function, image) -> bool:
         return False
     expected = np.unravel_index(np.argmax(image), np.shape(image))
     if result is None or np.ndim(result) != 1 or len(result) != 2:
-        return checks.feedback(False, "brightest pixel", f"expected a (row, column) pair, got {result!r}.")
+        return checks.feedback(
+            False, "brightest pixel", f"expected a (row, column) pair, got {result!r}."
+        )
     if tuple(int(v) for v in result) == tuple(int(v) for v in expected):
         return checks.feedback(True, "brightest pixel")
     if tuple(int(v) for v in result) == tuple(int(v) for v in expected[::-1]):
-        return checks.feedback(False, "brightest pixel", "you returned (column, row); numpy indexes images as [row, column].")
-    return checks.feedback(False, "brightest pixel", "that pixel is not the brightest.", "np.argmax works on the flattened array; np.unravel_index turns that into (row, column).")
+        return checks.feedback(
+            False,
+            "brightest pixel",
+            "you returned (column, row); numpy indexes images as [row, column].",
+        )
+    return checks.feedback(
+        False,
+        "brightest pixel",
+        "that pixel is not the brightest.",
+        "np.argmax works on the flattened array; np.unravel_index turns that into (row, column).",
+    )
