@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 
-.PHONY: help install course test lab refresh data student lint clean
+.PHONY: help install course test lab refresh data student bench lint clean
 
 help:
 	@echo "make course   build the sample data, execute every notebook into build/, print a report"
@@ -16,6 +16,7 @@ help:
 	@echo "make refresh  re-execute the committed notebooks in place (updates their stored outputs)"
 	@echo "make data     build the generated datasets into the data cache"
 	@echo "make student  write the student version (exercise answers replaced by stubs) to build/student/"
+	@echo "make bench    side-by-side benchmarks (WSI reads, DICOM scans, the course); report in build/bench/"
 	@echo "make lint     ruff on the package, tests and notebooks"
 	@echo "Choose the interpreter with PYTHON=python3.12 (used only when .venv is created)."
 
@@ -54,6 +55,9 @@ data: $(STAMP)
 
 student: $(STAMP)
 	$(PY) -m course_utils student
+
+bench: $(STAMP)
+	$(PY) -m course_utils bench
 
 lint: $(STAMP)
 	$(PY) -m ruff check course_utils tests benchmarks notebooks

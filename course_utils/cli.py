@@ -9,6 +9,8 @@ Commands
     Re-execute committed notebooks in place with default parameters.
 ``student [NOTEBOOK ...] [--out DIR]``
     Write the student version (exercise answers replaced by stubs) into ``build/student/``.
+``bench [--only wsi dicom course] [--quick]``
+    Side-by-side benchmarks, report in ``build/bench/``.
 ``data list | build [NAME ...] | verify | validate NAME PATH``
     Datasets: list them, build the generated ones, verify checksums and
     fingerprints, validate a real dataset folder against its manifest.
@@ -181,6 +183,19 @@ def _cmd_student(args) -> int:
     return 0
 
 
+def _cmd_bench(args) -> int:
+    import runpy
+
+    script = COURSE_ROOT / "benchmarks" / "run.py"
+    if not script.is_file():
+        print(
+            f"error: {script} not found (benchmarks live in the course checkout)", file=sys.stderr
+        )
+        return 2
+    module = runpy.run_path(str(script))
+    return module["main"](args.bench_args)
+
+
 def with_pd_options(function):
     import pandas as pd
 
@@ -236,6 +251,14 @@ def build_parser() -> argparse.ArgumentParser:
     student.add_argument("--out", default=str(COURSE_ROOT / "build" / "student"))
     student.set_defaults(func=_cmd_student)
 
+    bench = sub.add_parser(
+        "bench", help="benchmarks: WSI reads, DICOM scans, the course itself (build/bench/)"
+    )
+    bench.add_argument(
+        "--only", nargs="+", help="sections: wsi dicom course (see benchmarks/run.py --help)"
+    )
+    bench.set_defaults(func=_cmd_bench)
+
     data_parser = sub.add_parser("data", help="list, build, verify or validate datasets")
     data_sub = data_parser.add_subparsers(dest="data_command", required=True)
     data_sub.add_parser("list", help="every dataset with its kind and whether it is available")
@@ -256,7 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m course_utils`` and the ``course`` script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "bench":  # the benchmark script parses its own options
+        args.bench_args = (["--only", *args.only] if args.only else []) + extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.func(args)
     except FileNotFoundError as exc:
