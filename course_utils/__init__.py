@@ -28,6 +28,7 @@ _SUBMODULES = {
     "exercises",
     "execution",
     "metrics",
+    "noise",
     "parallel",
     "plotting",
     "preprocess",
