@@ -107,6 +107,15 @@ class TestContract:
             or "exercises." in sources
         )
 
+    def test_runs_under_plain_papermill(self, path):
+        """Practitioners run lessons with papermill, which stops at any error, declared or not."""
+        nb = _load(path)
+        declared = [i for i, c in enumerate(nb["cells"]) if "raises-exception" in _tags(c)]
+        assert not declared, (
+            f"cells {declared} are tagged raises-exception; papermill would stop there. "
+            "Show an error by catching it and printing its message instead."
+        )
+
     def test_widget(self, path):
         nb = _load(path)
         widget_cells = [
