@@ -1,0 +1,276 @@
+"""Checks for ``04_wsi_eda``.
+
+Each check recomputes the reference from the same input the student used and
+prints specific feedback without giving the answer away.
+
+Example
+-------
+>>> def pick_level(level_sizes, output_px):
+...     fits = [i for i, (w, h) in enumerate(level_sizes) if max(w, h) >= output_px]
+...     return max(fits) if fits else 0
+>>> check_pick_level(pick_level)
+✅ pick_level: correct.
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from course_utils import checks
+
+__all__ = [
+    "check_pick_level",
+    "check_size_mm",
+    "check_tissue_area",
+    "check_patient_split",
+    "reference_pick_level",
+]
+
+# (level sizes as (width, height), output size) -> cases the student's function must get right
+_LEVEL_CASES = [
+    ([(8000, 6000), (2000, 1500), (500, 375)], 1024),
+    ([(8000, 6000), (2000, 1500), (500, 375)], 2000),  # exactly the size of level 1
+    ([(8000, 6000), (2000, 1500), (500, 375)], 300),
+    ([(8000, 6000), (2000, 1500), (500, 375)], 9000),  # larger than the slide: level 0
+    ([(3000, 12000), (750, 3000), (187, 750)], 1000),  # a tall slide: the longer side counts
+    ([(1704, 1053)], 512),  # no pyramid
+]
+
+
+def reference_pick_level(level_sizes, output_px: int) -> int:
+    """Index of the smallest level whose longer side is still >= ``output_px`` (0 if none)."""
+    fits = [i for i, (w, h) in enumerate(level_sizes) if max(w, h) >= output_px]
+    return max(fits) if fits else 0
+
+
+def check_pick_level(pick_level, cases=None) -> bool:
+    """Check a function ``pick_level(level_sizes, output_px) -> int``.
+
+    Parameters
+    ----------
+    pick_level : callable
+        The student's function; ``level_sizes`` is a list of ``(width, height)``
+        from level 0 (largest) down.
+    cases : list, optional
+        ``(level_sizes, output_px)`` pairs; default: a fixed set including a
+        tall slide, an exact fit, a request larger than the slide and a slide
+        without a pyramid.
+
+    Returns
+    -------
+    bool
+    """
+    name = "pick_level"
+    for level_sizes, output_px in cases or _LEVEL_CASES:
+        ok, answer = checks.call_student(pick_level, list(level_sizes), output_px, name=name)
+        if not ok:
+            return False
+        expected = reference_pick_level(level_sizes, output_px)
+        if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, (int, np.integer)):
+            return checks.feedback(
+                False, name, f"returned {answer!r}; expected a level index (an int)."
+            )
+        if answer != expected:
+            sizes = " / ".join(f"{w}x{h}" for w, h in level_sizes)
+            chosen = level_sizes[answer] if 0 <= answer < len(level_sizes) else None
+            if chosen is None:
+                detail = f"level {answer} does not exist (levels 0..{len(level_sizes) - 1})"
+            elif max(chosen) < output_px:
+                detail = f"level {answer} is smaller than {output_px} px: the thumbnail would be enlarged"
+            else:
+                detail = (
+                    f"level {answer} is large enough, but a smaller level would do (less to decode)"
+                )
+            return checks.feedback(
+                False,
+                name,
+                f"for levels {sizes} and an output of {output_px} px: {detail}.",
+                "Compare the longer side of each level with output_px and keep the last one that fits.",
+            )
+    return checks.feedback(True, name)
+
+
+def check_size_mm(answer, info: dict) -> bool:
+    """Check ``(width_mm, height_mm)`` of a slide's level 0.
+
+    Parameters
+    ----------
+    answer : tuple of two floats
+    info : dict
+        :func:`course_utils.slides.slide_info` of the slide the student measured.
+
+    Returns
+    -------
+    bool
+    """
+    name = "slide size in mm"
+    if info.get("mpp") is None:
+        return checks.feedback(
+            False,
+            name,
+            f"{info.get('name', 'this slide')} has no microns per pixel; pick a slide that has.",
+        )
+    if answer is None:
+        return checks.feedback(False, name, "got None. Assign a (width_mm, height_mm) tuple.")
+    try:
+        width_mm, height_mm = (float(v) for v in answer)
+    except (TypeError, ValueError):
+        return checks.feedback(
+            False, name, f"expected a pair (width_mm, height_mm), got {answer!r}."
+        )
+    expected_w = info["width"] * info["mpp"] / 1000.0
+    expected_h = info["height"] * info["mpp"] / 1000.0
+    if np.isclose(width_mm, expected_h, rtol=1e-3) and np.isclose(height_mm, expected_w, rtol=1e-3):
+        if not np.isclose(expected_w, expected_h, rtol=1e-3):
+            return checks.feedback(
+                False, name, "width and height are swapped.", "Width runs along x (columns)."
+            )
+    for value, expected in ((width_mm, expected_w), (height_mm, expected_h)):
+        if np.isclose(value, expected * 1000, rtol=1e-3):
+            return checks.feedback(
+                False, name, "looks like micrometres, not millimetres.", "1 mm = 1000 µm."
+            )
+        if np.isclose(value, expected / 1000, rtol=1e-3) or np.isclose(
+            value, expected * 1e-3, rtol=1e-3
+        ):
+            return checks.feedback(
+                False, name, "is off by a factor of 1000.", "mpp is in µm per pixel."
+            )
+    ok_w = np.isclose(width_mm, expected_w, rtol=1e-3)
+    ok_h = np.isclose(height_mm, expected_h, rtol=1e-3)
+    if ok_w and ok_h:
+        return checks.feedback(True, name)
+    which = "width" if not ok_w else "height"
+    value, expected = (width_mm, expected_w) if not ok_w else (height_mm, expected_h)
+    direction = "too large" if value > expected else "too small"
+    return checks.feedback(
+        False,
+        name,
+        f"the {which} is {direction} by {abs(value / expected - 1) * 100:.0f}%.",
+        "Use level 0's pixel count and level 0's microns per pixel.",
+    )
+
+
+def check_tissue_area(answer, mask, mpp: float) -> bool:
+    """Check the tissue area in mm² of a mask whose pixels are ``mpp`` µm wide.
+
+    Parameters
+    ----------
+    answer : float
+        The student's area in mm².
+    mask : array_like of bool
+        The tissue mask (e.g. of a thumbnail).
+    mpp : float
+        Microns per pixel *of the mask* (not of level 0).
+
+    Returns
+    -------
+    bool
+    """
+    name = "tissue area"
+    mask = np.asarray(mask, dtype=bool)
+    if mask.ndim != 2:
+        raise ValueError(f"mask must be 2-D, got shape {mask.shape}")
+    if not mpp or mpp <= 0:
+        raise ValueError(f"mpp must be a positive number of microns per pixel, got {mpp!r}")
+    expected = mask.sum() * (mpp / 1000.0) ** 2
+    if answer is None:
+        return checks.feedback(
+            False, name, "got None. Did you forget to assign or return the area?"
+        )
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return checks.feedback(False, name, f"expected a number, got {answer!r}.")
+    if expected > 0:
+        if np.isclose(value, mask.mean(), rtol=1e-3) or np.isclose(
+            value, 100 * mask.mean(), rtol=1e-3
+        ):
+            return checks.feedback(
+                False,
+                name,
+                "this is the tissue fraction, not an area.",
+                "Multiply a pixel count by the pixel area.",
+            )
+        if np.isclose(value, mask.sum() * mpp / 1000.0, rtol=1e-3):
+            return checks.feedback(
+                False, name, "the pixel size was not squared.", "A pixel covers mpp x mpp µm²."
+            )
+        if np.isclose(value, expected * 1e6, rtol=1e-3):
+            return checks.feedback(False, name, "looks like µm², not mm².", "1 mm² = 10⁶ µm².")
+    return checks.check_scalar(value, expected, name=name, unit="mm²", rtol=1e-3, atol=1e-9)
+
+
+def check_patient_split(split_by_patient, table, val_fraction: float = 0.25, seed: int = 0) -> bool:
+    """Check a function ``split_by_patient(table, val_fraction, seed) -> (train, val)``.
+
+    Requirements: every row in exactly one part, no patient in both parts,
+    about ``val_fraction`` of the *patients* in validation (within one
+    patient), and the same split for the same seed.
+
+    Parameters
+    ----------
+    split_by_patient : callable
+    table : pandas.DataFrame
+        With columns ``image_id`` and ``patient_id``.
+    val_fraction : float
+    seed : int
+
+    Returns
+    -------
+    bool
+    """
+    import pandas as pd
+
+    name = "split_by_patient"
+    if not isinstance(table, pd.DataFrame) or not {"image_id", "patient_id"} <= set(table.columns):
+        raise ValueError("table must be a DataFrame with columns image_id and patient_id")
+    ok, result = checks.call_student(split_by_patient, table.copy(), val_fraction, seed, name=name)
+    if not ok:
+        return False
+    if not (isinstance(result, tuple) and len(result) == 2):
+        return checks.feedback(
+            False, name, f"should return (train_table, val_table), got {type(result).__name__}."
+        )
+    train, val = result
+    if not all(isinstance(part, pd.DataFrame) for part in (train, val)):
+        return checks.feedback(
+            False, name, "both parts should be DataFrames (rows of the input table)."
+        )
+    ids_train, ids_val = list(train["image_id"]), list(val["image_id"])
+    all_ids = set(table["image_id"])
+    if set(ids_train) & set(ids_val):
+        return checks.feedback(
+            False, name, f"{len(set(ids_train) & set(ids_val))} slide(s) are in both parts."
+        )
+    if len(ids_train) + len(ids_val) != len(table) or set(ids_train) | set(ids_val) != all_ids:
+        return checks.feedback(
+            False,
+            name,
+            f"the parts hold {len(ids_train) + len(ids_val)} rows; the table has {len(table)}.",
+        )
+    shared = set(train["patient_id"]) & set(val["patient_id"])
+    if shared:
+        return checks.feedback(
+            False,
+            name,
+            f"{len(shared)} patient(s) have slides on both sides: validation leaks.",
+            "Draw patients, not rows, then take all slides of each drawn patient.",
+        )
+    n_patients = table["patient_id"].nunique()
+    n_val = val["patient_id"].nunique()
+    if abs(n_val - val_fraction * n_patients) > 1:
+        return checks.feedback(
+            False,
+            name,
+            f"{n_val} of {n_patients} patients are in validation; expected about {val_fraction:.0%} of the patients.",
+        )
+    ok, again = checks.call_student(split_by_patient, table.copy(), val_fraction, seed, name=name)
+    if not ok:
+        return False
+    if set(again[1]["image_id"]) != set(ids_val):
+        return checks.feedback(
+            False, name, "gives a different split for the same seed.", "Use the seed argument."
+        )
+    return checks.feedback(True, name)
