@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 
-.PHONY: help install course test lab refresh data student bench lint clean
+.PHONY: help install course test lab refresh data student slides site bench lint clean
 
 help:
 	@echo "make course   build the sample data, execute every notebook into build/, print a report"
@@ -16,6 +16,8 @@ help:
 	@echo "make refresh  re-execute the committed notebooks in place (updates their stored outputs)"
 	@echo "make data     build the generated datasets into the data cache"
 	@echo "make student  write the student version (exercise answers replaced by stubs) to build/student/"
+	@echo "make slides   export the lessons as reveal.js slides that work offline into build/slides/"
+	@echo "make site     build the course website (Jupyter Book, offline) into build/site/"
 	@echo "make bench    side-by-side benchmarks (WSI reads, DICOM scans, the course); report in build/bench/"
 	@echo "make lint     ruff on the package, tests and notebooks"
 	@echo "Choose the interpreter with PYTHON=python3.12 (used only when .venv is created)."
@@ -42,7 +44,7 @@ course: $(STAMP)
 	$(PY) -m course_utils run --html
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks $(PYTEST_ARGS)
 
 lab: $(STAMP)
 	$(PY) -m jupyter lab notebooks/
@@ -55,6 +57,12 @@ data: $(STAMP)
 
 student: $(STAMP)
 	$(PY) -m course_utils student
+
+slides: $(STAMP)
+	$(PY) -m course_utils slides
+
+site: $(STAMP)
+	$(PY) -m course_utils site
 
 bench: $(STAMP)
 	$(PY) -m course_utils bench
