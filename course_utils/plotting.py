@@ -553,23 +553,33 @@ def slice_browser(
         description="index",
         continuous_update=False,
     )
-    output = widgets.Output()
+    picture = widgets.Image(format="png")
 
     def redraw(*_):
-        with output:
-            output.clear_output(wait=True)
-            image, extent, origin, xlabel, ylabel = _plane_image(
-                array, spacing, plane.value, index.value
-            )
-            vmin, vmax = presets[preset.value]
-            fig, ax = plt.subplots(figsize=(height * 1.3, height), layout="constrained")
-            handle = ax.imshow(image, cmap=cmap, vmin=vmin, vmax=vmax, extent=extent, origin=origin)
-            ax.set_title(f"{title} {plane.value} {index.value} / {sizes[plane.value] - 1}".strip())
-            ax.set_xlabel(xlabel)
-            ax.set_ylabel(ylabel)
-            if cbar_label is not None:
-                fig.colorbar(handle, ax=ax, fraction=0.046, pad=0.04).set_label(cbar_label)
-            plt.show()
+        # Rendered off-screen into PNG bytes: no Output widget, no pyplot state, works in any front end.
+        from io import BytesIO
+
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        image, extent, origin, xlabel, ylabel = _plane_image(
+            array, spacing, plane.value, index.value
+        )
+        vmin, vmax = presets[preset.value]
+        fig = Figure(
+            figsize=(height * 1.3, height), dpi=plt.rcParams["figure.dpi"], layout="constrained"
+        )
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        handle = ax.imshow(image, cmap=cmap, vmin=vmin, vmax=vmax, extent=extent, origin=origin)
+        ax.set_title(f"{title} {plane.value} {index.value} / {sizes[plane.value] - 1}".strip())
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if cbar_label is not None:
+            fig.colorbar(handle, ax=ax, fraction=0.046, pad=0.04).set_label(cbar_label)
+        buffer = BytesIO()
+        fig.savefig(buffer, format="png")
+        picture.value = buffer.getvalue()
 
     def change_plane(change):
         index.unobserve(redraw, names="value")
@@ -582,4 +592,4 @@ def slice_browser(
     index.observe(redraw, names="value")
     preset.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([widgets.HBox([plane, preset]), index, output])
+    return widgets.VBox([widgets.HBox([plane, preset]), index, picture])
