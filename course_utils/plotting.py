@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 __all__ = [
+    "interactive_figure",
     "show_image",
     "image_grid",
     "image_with_histogram",
@@ -34,6 +35,11 @@ def _as_image(image, name: str = "image") -> np.ndarray:
     if array.size == 0:
         raise ValueError(
             f"{name} is empty (shape {array.shape}); expected a 2-D image or an RGB(A) image"
+        )
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).any():
+        raise ValueError(
+            f"{name} (shape {array.shape}) has no finite value (all NaN or infinite); "
+            "expected an image with at least one finite value to show"
         )
     if array.ndim == 3 and array.shape[-1] in (3, 4):
         return array
@@ -593,3 +599,91 @@ def slice_browser(
     preset.observe(redraw, names="value")
     redraw()
     return widgets.VBox([widgets.HBox([plane, preset]), index, picture])
+
+
+def interactive_figure(draw, **controls):
+    """Controls plus a figure redrawn into an image whenever a control changes.
+
+    A replacement for ``ipywidgets.interact`` that renders each figure to PNG
+    bytes shown by an ``Image`` widget. ``interact`` relies on the ``Output``
+    widget and ``clear_output``, which can dead-lock headless executions
+    (papermill, nbconvert, nbval) at random; this does not.
+
+    Parameters
+    ----------
+    draw : callable
+        Called with the controls' current values as keyword arguments. It
+        returns a matplotlib figure (do not call ``plt.show()``), or a string
+        to show as a message instead of a figure.
+    **controls
+        ipywidgets controls (sliders, dropdowns...), or a list/tuple of choices
+        (turned into a dropdown), keyed by ``draw``'s parameter names.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The controls above the picture; display it as a cell's last expression.
+
+    Raises
+    ------
+    ValueError
+        No controls, or ``draw`` is not callable.
+
+    Example
+    -------
+    >>> import ipywidgets as widgets
+    >>> def draw(gamma):
+    ...     fig, ax = plt.subplots()
+    ...     ax.imshow(np.linspace(0, 1, 64).reshape(8, 8) ** gamma)
+    ...     return fig
+    >>> box = interactive_figure(draw, gamma=widgets.FloatSlider(1.0, min=0.2, max=3.0))
+    """
+    import io
+
+    import ipywidgets as widgets
+
+    if not callable(draw):
+        raise ValueError(f"draw must be a function returning a figure, got {type(draw).__name__}")
+    if not controls:
+        raise ValueError(
+            "interactive_figure needs at least one control (e.g. level=widgets.IntSlider(...))"
+        )
+    widget_controls = {}
+    for name, control in controls.items():
+        if isinstance(control, (list, tuple)):
+            control = widgets.Dropdown(options=list(control), description=name)
+        elif not isinstance(control, widgets.ValueWidget):
+            raise ValueError(
+                f"control {name!r} must be an ipywidgets control or a list of choices, got {control!r}"
+            )
+        widget_controls[name] = control
+    picture = widgets.Image(format="png")
+    message = widgets.HTML()
+
+    def redraw(*_):
+        was_interactive = plt.isinteractive()
+        plt.ioff()
+        try:
+            result = draw(**{name: control.value for name, control in widget_controls.items()})
+        finally:
+            if was_interactive:
+                plt.ion()
+        if isinstance(result, str):
+            message.value = f"<pre>{result}</pre>"
+            return
+        figure = result if result is not None else plt.gcf()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", bbox_inches="tight")
+        plt.close(figure)
+        message.value = ""
+        picture.value = buffer.getvalue()
+
+    for control in widget_controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    if len(widget_controls) <= 3:
+        control_box = widgets.HBox(list(widget_controls.values()))
+    else:  # many controls: two columns instead of one very wide row
+        layout = widgets.Layout(grid_template_columns="repeat(2, max-content)")
+        control_box = widgets.GridBox(list(widget_controls.values()), layout=layout)
+    return widgets.VBox([control_box, message, picture])
