@@ -9,6 +9,10 @@ Commands
     Re-execute committed notebooks in place with default parameters.
 ``student [NOTEBOOK ...] [--out DIR]``
     Write the student version (exercise answers replaced by stubs) into ``build/student/``.
+``slides [NOTEBOOK ...] [--out DIR]``
+    Export the lessons as reveal.js slides that work offline into ``build/slides/``.
+``site [--out DIR]``
+    Build the course website (Jupyter Book) into ``build/site/``, offline.
 ``bench [--only wsi dicom course] [--quick]``
     Side-by-side benchmarks, report in ``build/bench/``.
 ``data list | build [NAME ...] | verify | validate NAME PATH``
@@ -24,6 +28,7 @@ $ python -m course_utils data validate rsna-miccai /data/rsna-miccai
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -183,6 +188,33 @@ def _cmd_student(args) -> int:
     return 0
 
 
+def _cmd_slides(args) -> int:
+    from course_utils.execution import discover_notebooks, find_notebook
+    from course_utils.slides_export import export_slides
+
+    notebooks = (
+        [find_notebook(name) for name in args.notebooks] if args.notebooks else discover_notebooks()
+    )
+    out_dir = Path(args.out)
+    for path in export_slides(notebooks, out_dir):
+        text = path.read_text(encoding="utf-8")
+        # a section that only wraps sub-slides (a vertical stack) is not a slide itself
+        n_slides = text.count("<section") - len(re.findall(r"<section[^>]*>\s*<section", text))
+        print(f"   {path.name:<48} {n_slides:4d} slides")
+    print(f"Slides: {out_dir}/index.html (works offline; S opens the speaker notes)")
+    return 0
+
+
+def _cmd_site(args) -> int:
+    from course_utils.site import build_site
+
+    start = time.perf_counter()
+    index = build_site(Path(args.out), staging_dir=Path(args.staging))
+    print(f"Site built in {time.perf_counter() - start:.0f} s: {index}")
+    print(f"Browse it with: python -m http.server -d {Path(args.out)} 8000")
+    return 0
+
+
 def _cmd_bench(args) -> int:
     import runpy
 
@@ -250,6 +282,22 @@ def build_parser() -> argparse.ArgumentParser:
     student.add_argument("notebooks", nargs="*")
     student.add_argument("--out", default=str(COURSE_ROOT / "build" / "student"))
     student.set_defaults(func=_cmd_student)
+
+    slides = sub.add_parser(
+        "slides", help="export the lessons as offline reveal.js slides into build/slides"
+    )
+    slides.add_argument("notebooks", nargs="*")
+    slides.add_argument("--out", default=str(COURSE_ROOT / "build" / "slides"))
+    slides.set_defaults(func=_cmd_slides)
+
+    site = sub.add_parser("site", help="build the course website (Jupyter Book) into build/site")
+    site.add_argument("--out", default=str(COURSE_ROOT / "build" / "site"))
+    site.add_argument(
+        "--staging",
+        default=str(COURSE_ROOT / "build" / "site-src"),
+        help="folder where the book's sources are assembled",
+    )
+    site.set_defaults(func=_cmd_site)
 
     bench = sub.add_parser(
         "bench", help="benchmarks: WSI reads, DICOM scans, the course itself (build/bench/)"

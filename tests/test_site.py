@@ -1,0 +1,152 @@
+"""The course website: generated pages, then a full offline Jupyter Book build with a link check."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+import yaml
+
+from course_utils.execution import discover_notebooks
+from course_utils.site import (
+    MANIFEST_DIR,
+    build_site,
+    datasets_markdown,
+    lesson_sections,
+    prepare_lesson_notebook,
+    stage_sources,
+    syllabus_markdown,
+)
+from tests.html_resources import broken_relative_links, remote_css_urls, remote_resources
+
+NOTEBOOKS = discover_notebooks()
+
+
+def test_datasets_page_lists_every_manifest_with_its_facts():
+    page = datasets_markdown()
+    for path in sorted(MANIFEST_DIR.glob("*.yaml")):
+        manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert f"## {manifest['name']}" in page
+        assert f"data_manifests/{path.name}" in page
+        if manifest.get("kind") == "external":
+            assert f"data validate {manifest['name']} PATH" in page
+    # angle brackets of layout patterns outside code spans are escaped, not swallowed as HTML
+    outside_code = re.sub(r"`[^`]*`", "", page.split("<details>")[0])
+    assert "&lt;" in outside_code
+    assert re.search(r"<(?!/?(details|summary|pre|code)\b)[A-Za-z]", outside_code) is None
+
+
+def test_datasets_page_needs_manifests(tmp_path):
+    with pytest.raises(FileNotFoundError, match="manifest_dir"):
+        datasets_markdown(tmp_path)
+
+
+def test_section_estimates_add_up_to_the_lesson_time():
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        total = notebook.metadata["course"]["estimated_minutes"]
+        sections = lesson_sections(notebook)
+        assert len(sections) >= 3, path.name
+        assert abs(sum(minutes for _, minutes in sections) - total) <= len(sections) / 2 + 1
+
+
+def test_site_copy_collapses_answers_and_replaces_widgets():
+    widget = nbformat.v4.new_output(
+        "display_data",
+        data={"application/vnd.jupyter.widget-view+json": {"model_id": "x"}, "text/plain": "w"},
+    )
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("a = 1", metadata={"tags": ["solution"]}),
+            nbformat.v4.new_code_cell("w", outputs=[widget]),
+        ]
+    )
+    nb.metadata["widgets"] = {"state": {}}
+    site_nb = prepare_lesson_notebook(nb)
+    assert "hide-input" in site_nb.cells[0].metadata.tags
+    data = site_nb.cells[1].outputs[0]["data"]
+    assert (
+        "application/vnd.jupyter.widget-view+json" not in data and "JupyterLab" in data["text/html"]
+    )
+    assert "widgets" not in site_nb.metadata and "widgets" in nb.metadata
+
+
+def test_syllabus_links_every_lesson():
+    table = syllabus_markdown(NOTEBOOKS)
+    for path in NOTEBOOKS:
+        assert f"(lessons/{path.stem}.ipynb)" in table
+
+
+def test_staging_refuses_incomplete_docs(tmp_path):
+    with pytest.raises(FileNotFoundError, match="_config.yml"):
+        stage_sources(tmp_path / "src", docs_dir=tmp_path)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("site")
+    index = build_site(root / "site", staging_dir=root / "site-src")
+    return index.parent
+
+
+@pytest.mark.slow
+def test_every_page_exists(site):
+    assert (site / "index.html").is_file()
+    for path in NOTEBOOKS:
+        page = site / "lessons" / f"{path.stem}.html"
+        assert page.is_file(), f"no page for {path.name}"
+        title = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0].lstrip("# ")
+        assert title.split(":")[0] in page.read_text(encoding="utf-8")
+    for name in ("datasets.html", "instructors.html"):
+        assert (site / name).is_file()
+    instructors = re.sub(r"<[^>]+>", "", (site / "instructors.html").read_text(encoding="utf-8"))
+    instructors = " ".join(instructors.split())
+    for expected in ("make student", "minutes", "Live coding", "Misconceptions"):
+        assert expected in instructors, expected
+
+
+@pytest.mark.slow
+def test_lesson_pages_show_their_figures(site):
+    for path in NOTEBOOKS:
+        # the staged copy is what the build used (notebooks/ may change while tests run)
+        notebook = nbformat.read(site.parent / "site-src" / "lessons" / path.name, as_version=4)
+        n_figures = sum(
+            "image/png" in out.get("data", {})
+            for cell in notebook.cells
+            for out in cell.get("outputs", [])
+        )
+        page = (site / "lessons" / f"{path.stem}.html").read_text(encoding="utf-8")
+        assert len(re.findall(r"<img\b", page)) >= n_figures, path.name
+
+
+@pytest.mark.slow
+def test_internal_links_resolve(site):
+    broken = []
+    for html_file in sorted(site.rglob("*.html")):
+        if "_static" not in html_file.relative_to(site).parts:  # theme templates, not pages
+            broken += broken_relative_links(html_file, site)
+    assert broken == [], "\n".join(broken[:20])
+
+
+@pytest.mark.slow
+def test_site_loads_nothing_from_the_internet(site):
+    found = []
+    for html_file in sorted(site.rglob("*.html")):
+        found += [
+            f"{html_file.relative_to(site)}: {r}"
+            for r in remote_resources(html_file.read_text(encoding="utf-8"))
+        ]
+    for css in sorted(site.rglob("*.css")):
+        found += [
+            f"{css.relative_to(site)}: {r}"
+            for r in remote_css_urls(css.read_text(encoding="utf-8"))
+        ]
+    assert found == [], "\n".join(found[:20])
+    assert (site / "_static" / "mathjax" / "es5" / "tex-chtml.js").is_file()
+
+
+@pytest.mark.slow
+def test_build_reports_no_warnings(site):
+    warnings = (site / "build-warnings.txt").read_text(encoding="utf-8").strip()
+    assert warnings == "", warnings[:2000]
