@@ -7,11 +7,12 @@ STAMP  := $(VENV)/.installed
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 
-.PHONY: help install course test lab refresh data student slides site bench lint clean
+.PHONY: help install course test test-browser lab refresh data student slides site bench lint clean
 
 help:
 	@echo "make course   build the sample data, execute every notebook into build/, print a report"
 	@echo "make test     run the whole test suite (what CI runs)"
+	@echo "make test-browser  the lessons in JupyterLab and the course site, in headless Chromium (screenshots in build/screens/)"
 	@echo "make lab      open JupyterLab on notebooks/"
 	@echo "make refresh  re-execute the committed notebooks in place (updates their stored outputs)"
 	@echo "make data     build the generated datasets into the data cache"
@@ -44,7 +45,12 @@ course: $(STAMP)
 	$(PY) -m course_utils run --html
 
 test: $(STAMP)
+	$(PY) -m course_utils data build
 	$(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks $(PYTEST_ARGS)
+
+# Real-browser checks (Playwright driving the system Chromium; skipped with a hint when absent).
+test-browser: $(STAMP)
+	$(PY) -m pytest tests/browser -m browser -p no:cacheprovider -v -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lab: $(STAMP)
 	$(PY) -m jupyter lab notebooks/

@@ -23,6 +23,7 @@ Example
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib
 import importlib.util
@@ -356,18 +357,30 @@ def dataset_path(
     if _is_complete(folder):
         return folder
     root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder_name}-building-", dir=root))
-    try:
-        module.generate(staging, **full)
-        marker = {"name": name, "params": full, "fingerprint": fingerprint(staging)}
-        (staging / _COMPLETE_MARKER).write_text(json.dumps(marker, indent=2, default=str))
-        if folder.exists():  # a stale, incomplete earlier attempt
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    # One builder at a time per dataset (parallel test workers, two notebooks started together).
+    with open(root / f".{folder_name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _is_complete(folder):  # built by another process while we waited
+            return folder
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder_name}-building-", dir=root))
+        try:
+            staging.chmod(0o777 & ~_umask())
+            module.generate(staging, **full)
+            marker = {"name": name, "params": full, "fingerprint": fingerprint(staging)}
+            (staging / _COMPLETE_MARKER).write_text(json.dumps(marker, indent=2, default=str))
+            if folder.exists():  # a stale, incomplete earlier attempt
+                shutil.rmtree(folder)
+            os.replace(staging, folder)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     return folder
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 # --------------------------------------------------------------------------- fingerprints
@@ -728,6 +741,7 @@ def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> Path:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600 files; use the usual mode
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
