@@ -46,7 +46,7 @@ course: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m course_utils data build
-	$(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=tests/browser tests notebooks $(PYTEST_ARGS)
 
 # Real-browser checks (Playwright driving the system Chromium; skipped with a hint when absent).
 test-browser: $(STAMP)
