@@ -337,6 +337,11 @@ def _check_volume(volume, spacing_mm):
         raise ValueError(f"volume must be 3-D (slice, row, column), got shape {array.shape}")
     if array.size == 0:
         raise ValueError(f"volume is empty (shape {array.shape})")
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).any():
+        raise ValueError(
+            f"volume (shape {array.shape}) has no finite value (all NaN or infinite); "
+            "expected a volume with at least one finite value to show"
+        )
     spacing = tuple(float(s) for s in np.ravel(spacing_mm))
     if len(spacing) != 3 or not all(np.isfinite(s) and s > 0 for s in spacing):
         raise ValueError(
@@ -676,7 +681,10 @@ def interactive_figure(draw, **controls):
         figure.savefig(buffer, format="png", bbox_inches="tight")
         plt.close(figure)
         message.value = ""
-        picture.value = buffer.getvalue()
+        png = buffer.getvalue()
+        width_px = int.from_bytes(png[16:20], "big")  # PNG header: IHDR width
+        picture.layout.width = f"{width_px}px"  # natural size: not stretched to the output's width
+        picture.value = png
 
     for control in widget_controls.values():
         control.observe(redraw, names="value")

@@ -87,7 +87,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         rows.extend(json.loads(line) for line in path.read_text().splitlines() if line.strip())
     if not rows:
         return
-    terminalreporter.section("notebook runs (papermill): seconds and peak memory")
+    terminalreporter.section("notebook runs: seconds and peak memory")
     width = max(len(r["name"]) for r in rows)
     terminalreporter.write_line(
         f"{'notebook':<{width}}  {'run':<12} {'status':<7} {'seconds':>8} {'peak MB':>8}"
