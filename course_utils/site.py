@@ -17,7 +17,9 @@ folder (default ``build/site-src/``) and builds static HTML into
 - the timing tables of ``instructors.md`` (minutes per lesson and an estimate
   per section), generated from the notebooks;
 - a local MathJax 3 (``course_utils/vendor/mathjax``): the built site loads
-  nothing from the internet.
+  nothing from the internet;
+- ``_ext/course_site_assets.py`` (from ``docs/``), a small Sphinx extension that
+  keeps each script to one copy per page (duplicates are JavaScript errors).
 
 Open ``build/site/index.html`` directly or serve the folder with
 ``python -m http.server -d build/site``.
@@ -59,6 +61,7 @@ NOTEBOOK_DIR = COURSE_ROOT / "notebooks"
 MANIFEST_DIR = COURSE_ROOT / "data_manifests"
 README = COURSE_ROOT / "README.md"
 MATHJAX_DIR = Path(__file__).resolve().parent / "vendor" / "mathjax"
+MATHJAX_STAGING = "_mathjax_static"  # docs/_ext/course_site_assets.py: UNLISTED_STATIC
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE = (
     "<p><em>An interactive widget is shown here when the notebook runs in JupyterLab "
@@ -523,9 +526,10 @@ def stage_sources(staging_dir, *, docs_dir=DOCS_DIR, notebook_dir=NOTEBOOK_DIR) 
         encoding="utf-8",
     )
     (staging_dir / "datasets.md").write_text(datasets_markdown(), encoding="utf-8")
-    static = staging_dir / "_static"
-    static.mkdir(exist_ok=True)
-    shutil.copytree(MATHJAX_DIR, static / "mathjax", dirs_exist_ok=True)
+    # not in _static/: Jupyter Book would add every script there to every page, and MathJax
+    # would run twice on pages with maths (docs/_ext/course_site_assets.py copies this folder
+    # to the output's _static/ without listing it; sphinx.ext.mathjax loads it where needed)
+    shutil.copytree(MATHJAX_DIR, staging_dir / MATHJAX_STAGING / "mathjax")
     return staging_dir
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html.parser
 import re
+from collections import Counter
 
 import nbformat
 import pytest
@@ -83,6 +85,58 @@ def test_staging_refuses_incomplete_docs(tmp_path):
         stage_sources(tmp_path / "src", docs_dir=tmp_path)
 
 
+def test_staged_static_folder_lists_no_script(tmp_path):
+    # Jupyter Book adds every *.js under _static/ to every page: MathJax must not be there,
+    # or pages with maths load it twice (once more from sphinx.ext.mathjax)
+    staging = stage_sources(tmp_path / "src")
+    assert sorted(p.name for p in (staging / "_static").rglob("*.js")) == []
+    assert (staging / "_mathjax_static" / "mathjax" / "es5" / "tex-chtml.js").is_file()
+    assert (staging / "_ext" / "course_site_assets.py").is_file()
+
+
+class _ScriptCollector(html.parser.HTMLParser):
+    """Each ``<script>`` of a page: ``src=`` without its ``?v=`` query, or the inline body."""
+
+    def __init__(self):
+        super().__init__()
+        self.scripts: list[str] = []
+        self._inline: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "script":
+            src = dict(attrs).get("src")
+            if src:
+                self.scripts.append("src=" + src.split("?")[0])
+            else:
+                self._inline = []
+
+    def handle_data(self, data):
+        if self._inline is not None:
+            self._inline.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._inline is not None:
+            body = " ".join("".join(self._inline).split())
+            if body:
+                self.scripts.append("inline: " + body)
+            self._inline = None
+
+
+def page_scripts(page_html: str) -> list[str]:
+    collector = _ScriptCollector()
+    collector.feed(page_html)
+    return collector.scripts
+
+
+def test_script_collector_sees_duplicates():
+    page = (
+        '<script src="_static/a.js?v=1"></script><script>const X = 1;</script>'
+        '<script defer src="_static/a.js?v=1"></script><script>const  X = 1;</script>'
+    )
+    repeated = {s for s, n in Counter(page_scripts(page)).items() if n > 1}
+    assert repeated == {"src=_static/a.js", "inline: const X = 1;"}
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("site")
@@ -144,6 +198,25 @@ def test_site_loads_nothing_from_the_internet(site):
         ]
     assert found == [], "\n".join(found[:20])
     assert (site / "_static" / "mathjax" / "es5" / "tex-chtml.js").is_file()
+
+
+@pytest.mark.slow
+def test_each_script_is_loaded_once_per_page(site):
+    # a script twice is a JavaScript error (`const` declared twice, MathJax set up twice)
+    repeated = []
+    loading_mathjax = 0
+    for html_file in sorted(site.rglob("*.html")):
+        if "_static" in html_file.relative_to(site).parts:
+            continue
+        counts = Counter(page_scripts(html_file.read_text(encoding="utf-8")))
+        loading_mathjax += "src=_static/mathjax/es5/tex-chtml.js" in counts
+        repeated += [
+            f"{html_file.relative_to(site)}: {n} x {script[:100]}"
+            for script, n in counts.items()
+            if n > 1
+        ]
+    assert repeated == [], "\n".join(repeated[:20])
+    assert loading_mathjax > 0  # the pages with maths still load the local MathJax
 
 
 @pytest.mark.slow
