@@ -65,24 +65,27 @@ def machine_facts() -> dict:
 
 
 def run_worker(*args: str, timeout: float = 900) -> dict:
-    """Run one measurement in a fresh process; return its JSON result plus peak RSS (MB)."""
+    """Run one measurement in a fresh process; return its JSON result plus peak memory (MB).
+
+    The peak is the resident memory of the worker and its children, sampled
+    every 20 ms (see course_utils.execution: ru_maxrss would include this
+    launcher's own memory, inherited at fork).
+    """
+    from course_utils.execution import _wait_with_rusage
+
     command = [sys.executable, str(WORKER), *args]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + timeout
-    while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            process.kill()
-            raise TimeoutError(f"worker {args} exceeded {timeout} s")
-        time.sleep(0.02)
-    stdout = process.stdout.read()
-    stderr = process.stderr.read()
-    if os.waitstatus_to_exitcode(status) != 0:
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        code, peak_mb = _wait_with_rusage(process, timeout, interval=0.02)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if code == -9:
+        raise TimeoutError(f"worker {args} exceeded {timeout} s")
+    if code != 0:
         raise RuntimeError(f"worker {args} failed:\n{stderr[-2000:]}")
     result = json.loads(stdout.strip().splitlines()[-1])
-    result["peak_mb"] = usage.ru_maxrss / 1024
+    result["peak_mb"] = peak_mb
     return result
 
 

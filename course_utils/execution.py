@@ -7,8 +7,8 @@ memory) and by ``python -m course_utils refresh`` / ``make refresh``
 their stored outputs match the code).
 
 Each notebook runs in its own child process; its peak memory is the largest
-resident set size of that process tree (the Jupyter kernel), read from the
-operating system when the child exits.
+resident memory of that process tree (papermill and the Jupyter kernel),
+sampled while it runs.
 
 Example
 -------
@@ -123,20 +123,59 @@ def _child_environment() -> dict:
     return env
 
 
-def _wait_with_rusage(process: subprocess.Popen, timeout: float) -> tuple[int, float]:
-    """Wait for ``process`` and return (exit code, peak RSS in MB of it and its children)."""
+def _tree_rss_bytes(root) -> int:
+    """Resident memory of a process and all its descendants, in bytes."""
+    import psutil
+
+    total = 0
+    try:
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for process in processes:
+        try:
+            total += process.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def _wait_with_rusage(
+    process: subprocess.Popen, timeout: float, interval: float = 0.05
+) -> tuple[int, float]:
+    """Wait for ``process``; return (exit code, peak resident memory in MB of its process tree).
+
+    The peak is sampled every ``interval`` seconds (the sum over the child and
+    its descendants, e.g. papermill and its kernel). The operating system's own
+    high-water mark (``ru_maxrss``) is not used: a child started by fork/exec
+    inherits its parent's high-water mark, which would inflate every figure
+    by the size of the process that launched it.
+    """
+    import psutil
+
     deadline = time.monotonic() + timeout
+    try:
+        root = psutil.Process(process.pid)
+    except psutil.Error:
+        root = None
+    peak = 0
     while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid == process.pid:
-            process.returncode = os.waitstatus_to_exitcode(status)
-            return process.returncode, usage.ru_maxrss / 1024.0
+        if root is not None:
+            peak = max(peak, _tree_rss_bytes(root))
+        code = process.poll()
+        if code is not None:
+            return code, peak / 2**20
         if time.monotonic() > deadline:
+            if root is not None:
+                for child in root.children(recursive=True):
+                    try:
+                        child.kill()
+                    except psutil.Error:
+                        pass
             process.kill()
-            _, status, usage = os.wait4(process.pid, 0)
-            process.returncode = -9
-            return -9, usage.ru_maxrss / 1024.0
-        time.sleep(0.05)
+            process.wait()
+            return -9, peak / 2**20
+        time.sleep(interval)
 
 
 def run_notebook(
