@@ -186,6 +186,7 @@ def bench_dicom(min_files: int, n_patients: int) -> tuple[list[dict], list[str]]
     for method, label in (
         ("raw", "raw read of the bytes (I/O reference)"),
         ("full", "pydicom full read + pixel_array"),
+        ("header_plain", "pydicom header-only read (stop_before_pixels), no table"),
         ("header_serial", "header-only scan, serial"),
         ("header_processes", "header-only scan, process pool (2 workers, batched)"),
         ("header_dask", "header-only scan, dask LocalCluster (2 workers)"),
@@ -200,11 +201,16 @@ def bench_dicom(min_files: int, n_patients: int) -> tuple[list[dict], list[str]]
                 "peak MB": result["peak_mb"],
             }
         )
-    serial = rows[2]["files/s"]
+    serial = next(row["files/s"] for row in rows if row["method"] == "header-only scan, serial")
     for row in rows:
         row["vs serial header scan"] = row["files/s"] / serial
     notes.append(
         "all reads after the first are from the OS page cache (the raw read runs first and warms it)"
+    )
+    notes.append(
+        "the course's scan does more per file than a bare header read (37 columns, truncation check "
+        "against the pixel bytes present); on these small 64-144 px slices decoding pixels is cheap, "
+        "so the header-only saving is in bytes read, which dominates on network storage"
     )
     return rows, notes
 
