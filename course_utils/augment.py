@@ -397,6 +397,8 @@ def affine_matrix(
     >>> np.round(affine_matrix((3, 3), angle_deg=90) @ [1, 2, 1], 6)   # right of centre -> top
     array([0., 1., 1.])
     """
+    if len(tuple(shape)) != 2:
+        raise ValueError(f"shape must be (rows, cols) of a 2-D image, got {shape!r}")
     rows, cols = (int(s) for s in shape)
     angle = math.radians(_finite(angle_deg, "angle_deg"))
     shear = _finite(shear_deg, "shear_deg")
@@ -769,7 +771,13 @@ def crop_origin_keeping(mask, size, rng: np.random.Generator) -> tuple[int, ...]
     if mask.size == 0:
         raise ValueError(f"mask is empty (shape {mask.shape})")
     _check_rng(rng)
-    sizes = np.broadcast_to(np.asarray(size), (mask.ndim,))
+    size_array = np.asarray(size)
+    if size_array.ndim > 1 or size_array.size not in (1, mask.ndim):
+        raise ValueError(
+            f"size must be one number or one per axis of the {mask.ndim}-D mask "
+            f"(shape {mask.shape}), got {size!r}"
+        )
+    sizes = np.broadcast_to(size_array, (mask.ndim,))
     if sizes.dtype.kind not in "iu" or (sizes <= 0).any():
         raise ValueError(f"size must be positive integer(s), got {size!r}")
     sizes = tuple(int(s) for s in sizes)

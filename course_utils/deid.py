@@ -207,6 +207,41 @@ ACTIONS: dict[str, str] = {
     "EncryptedAttributesSequence": "X",
     "DataSetTrailingPadding": "X",
     "Arbitrary": "X",
+    # further Table E.1-1 attributes (devices, issuers, locations, results, topics)
+    "AcquisitionDeviceProcessingDescription": "X",
+    "AcquisitionProtocolDescription": "X",
+    "CassetteID": "X",
+    "ConfidentialityConstraintOnPatientDataDescription": "X",
+    "DistributionAddress": "X",
+    "GeneratorID": "X",
+    "HumanPerformerOrganization": "X",
+    "Impressions": "X",
+    "InterpretationDiagnosisDescription": "X",
+    "InterpretationIDIssuer": "X",
+    "InterpretationText": "X",
+    "IssuerOfServiceEpisodeID": "X",
+    "ModifiedImageDescription": "X",
+    "ModifyingDeviceID": "X",
+    "PatientTransportArrangements": "X",
+    "PlateID": "X",
+    "PreMedication": "X",
+    "RequestedContrastAgent": "X",
+    "RequestedProcedureComments": "X",
+    "RequestedProcedureLocation": "X",
+    "ResultsComments": "X",
+    "ResultsIDIssuer": "X",
+    "ScheduledPatientInstitutionResidence": "X",
+    "ScheduledProcedureStepLocation": "X",
+    "ScheduledStudyLocation": "X",
+    "ScheduledStudyLocationAETitle": "X",
+    "StudyIDIssuer": "X",
+    "TimezoneOffsetFromUTC": "X",
+    "TopicAuthor": "X",
+    "TopicKeywords": "X",
+    "TopicSubject": "X",
+    "TopicTitle": "X",
+    "VerifyingOrganization": "X",
+    "VisitComments": "X",
 }
 
 #: Free-text descriptors kept under the Clean Descriptors Option (identifying text replaced).
@@ -867,7 +902,8 @@ def anonymise_file(
     FileNotFoundError
         If ``src`` does not exist.
     ValueError
-        If ``src`` is not DICOM, or ``dst`` is the same file as ``src``.
+        If ``src`` is not DICOM, is truncated or has an unreadable header, or
+        ``dst`` is the same file as ``src``.
 
     Example
     -------
@@ -882,6 +918,14 @@ def anonymise_file(
     if dst.resolve() == src.resolve():
         raise ValueError(
             f"dst {dst} is the input file itself; de-identification never works in place"
+        )
+    from course_utils.scan import scan_file
+
+    header = scan_file(src, src.parent)
+    if header["problem"] in ("truncated", "header unreadable"):
+        raise ValueError(
+            f"src {src} cannot be de-identified ({header['problem']}: {header['error']}); "
+            "expected a complete DICOM file (a copy of a broken file would be broken too)"
         )
     dataset = _as_dataset(src, stop_before_pixels=False)
     clean = anonymise_dataset(

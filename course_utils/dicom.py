@@ -170,9 +170,10 @@ def read_dicom_image(
     FileNotFoundError
         If the file does not exist.
     ValueError
-        If the file is not DICOM, has no pixel data, or ``frame`` is out of range.
+        If the file is not DICOM, has no pixel data, holds fewer pixel bytes than
+        its header declares (a truncated file), or ``frame`` is out of range.
     RuntimeError
-        If the pixel data cannot be decoded (a codec plugin is missing).
+        If compressed pixel data cannot be decoded (a codec plugin is missing).
 
     Example
     -------
@@ -203,6 +204,12 @@ def read_dicom_image(
         stored = dataset.pixel_array
     except Exception as exc:
         name = transfer_syntax.name if transfer_syntax is not None else "unknown transfer syntax"
+        if transfer_syntax is not None and not transfer_syntax.is_compressed:
+            # no codec involved: the bytes themselves are missing or do not match the header
+            raise ValueError(
+                f"cannot read the pixels of {path.name} ({name}): {exc}. Expected Rows x Columns "
+                "x BitsAllocated worth of pixel data: the file is probably truncated"
+            ) from exc
         raise RuntimeError(
             f"cannot decode the pixels of {path.name} ({name}): {exc}. "
             "Install the codec plugin pydicom names (e.g. pylibjpeg-openjpeg, pillow)."
