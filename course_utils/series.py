@@ -143,6 +143,14 @@ def patient_to_voxel(affine, xyz):
     points = np.asarray(xyz, dtype=float)
     if points.shape[-1:] != (3,):
         raise ValueError(f"xyz must have shape (3,) or (N, 3) (x, y, z in mm), got {points.shape}")
+    if not np.all(np.isfinite(points)):
+        raise ValueError(
+            f"xyz contains NaN or infinite values; expected finite positions in mm, got {xyz!r}"
+        )
+    if abs(np.linalg.det(affine[:3, :3])) < 1e-12:
+        raise ValueError(
+            "affine is singular (zero voxel spacing or collinear axes); expected an invertible 4 x 4 affine"
+        )
     inverse = np.linalg.inv(affine)
     return points @ inverse[:3, :3].T + inverse[:3, 3]
 
@@ -157,6 +165,26 @@ def _check_affine(affine) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- reading
+def _decoded_pixels(ds, path) -> np.ndarray:
+    """``ds.pixel_array``, with decoding problems reported against the file they come from."""
+    try:
+        return ds.pixel_array
+    except (
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:  # no installed decoder for the transfer syntax
+        raise RuntimeError(
+            f"{Path(path).name}: its pixel data ({ds.file_meta.get('TransferSyntaxUID', 'unknown transfer syntax')}) "
+            f"cannot be decoded by the installed plugins ({exc}); expected a transfer syntax pydicom can "
+            "decode, or install the codec plugin it names"
+        ) from exc
+    except Exception as exc:  # e.g. the file is cut short inside the pixel data
+        raise ValueError(
+            f"{Path(path).name}: cannot decode its pixel data ({type(exc).__name__}: {exc}); "
+            "expected complete pixel data: the file is probably truncated"
+        ) from exc
+
+
 def _list_files(folder_or_files) -> list[Path]:
     if isinstance(folder_or_files, (str, os.PathLike)):
         root = Path(folder_or_files).expanduser()
@@ -496,7 +524,7 @@ def _load_single_frames(members, *, notes, on_gap, tolerance_mm):
     meta_rows = []
     for index, row in zip(index_of_slice, rows, strict=True):
         ds = row["ds"]
-        volume[index] = _modality_values(ds, ds.pixel_array)
+        volume[index] = _modality_values(ds, _decoded_pixels(ds, row["path"]))
         meta_rows.append(
             {
                 "index": int(index),
@@ -524,7 +552,7 @@ def _load_multiframe(path, ds, *, notes, on_gap, tolerance_mm):
 
     where = path.name
     n_frames = int(ds.NumberOfFrames)
-    frames = np.asarray(ds.pixel_array)
+    frames = np.asarray(_decoded_pixels(ds, path))
     if frames.ndim != 3:
         raise ValueError(
             f"{where}: expected a greyscale multi-frame image (frames, rows, columns), got {frames.shape}"

@@ -149,8 +149,10 @@ def slide_info(path) -> dict:
             pages = _level_pages(tif)
         except Exception as exc:
             raise ValueError(f"{path.name}: cannot read the TIFF structure ({exc})") from exc
-        if not pages:
-            raise ValueError(f"{path.name}: the TIFF holds no image")
+        if not pages or any(int(p.imagewidth) == 0 or int(p.imagelength) == 0 for p in pages):
+            raise ValueError(
+                f"{path.name}: the TIFF holds no image (a level of 0 x 0 px); expected a slide with pixels"
+            )
         base = pages[0]
         mpp, mpp_source = _mpp_from_page(base)
         levels = []
@@ -391,7 +393,14 @@ def read_region(
             f"decoding one {'tile' if page.is_tiled else 'strip'} of {chunk_w} x {chunk_h} px of {path.name}",
             "the file stores huge strips or tiles; convert it once to a tiled pyramid (e.g. with libvips)",
         )
-        return np.asarray(store[y:y1, x:x1])
+        try:
+            return np.asarray(store[y:y1, x:x1])
+        except Exception as exc:  # a truncated file or a corrupt tile: say which file and where
+            raise ValueError(
+                f"{path.name}: the region (y={y}, x={x}, {y1 - y} x {x1 - x} px) of level {level} "
+                f"cannot be decoded ({type(exc).__name__}: {exc}); expected readable tiles: the file "
+                "is probably truncated or has a corrupt tile"
+            ) from exc
 
 
 def read_level(path, level: int, *, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
@@ -592,6 +601,8 @@ def tissue_mask(
         raise ValueError(f"rgb has shape {array.shape}; expected (h, w), (h, w, 3) or (h, w, 4)")
     if method not in ("saturation", "od"):
         raise ValueError(f"method must be 'saturation' or 'od', got {method!r}")
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).any():
+        raise ValueError("rgb is all NaN/inf; expected an image with finite values")
     transparent = None
     if array.ndim == 3 and array.shape[-1] == 4:
         transparent = array[..., 3] == 0

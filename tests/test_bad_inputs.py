@@ -159,17 +159,6 @@ FILE_FUNCTIONS = {
 }
 
 _NOT_DICOM = r"is not a DICOM file"
-_TRUNCATED_GAP_SERIES = (
-    "series.load_series lets pydicom's decode error through without naming the file"
-)
-_SLIDE_DECODE_GAP = (
-    "slides.read_region/read_level pass imagecodecs' raw Jpeg8Error through without naming "
-    "the file, level or tile (expected ValueError '<file>: tile ... cannot be decoded')"
-)
-_ZERO_SLIDE_GAP = (
-    "slides.slide_info divides by the level width: a 0 x 0 TIFF raises ZeroDivisionError "
-    "instead of ValueError '<file>: the TIFF holds no image'"
-)
 
 #: (bad file, function) -> expected outcome.
 FILE_TABLE: dict[tuple[str, str], Outcome] = {
@@ -217,9 +206,7 @@ FILE_TABLE: dict[tuple[str, str], Outcome] = {
     ),
     ("missing.dcm", "dicom.read_image"): raises(FileNotFoundError, r"missing\.dcm does not exist"),
     # ---- series
-    ("truncated.dcm", "series.load_series"): raises(
-        ValueError, r"truncated\.dcm", gap=_TRUNCATED_GAP_SERIES
-    ),
+    ("truncated.dcm", "series.load_series"): raises(ValueError, r"truncated\.dcm"),
     ("truncated_header.dcm", "series.load_series"): raises(
         ValueError, r"no DICOM image among 1 file\(s\) \(truncated_header\.dcm: no pixel data"
     ),
@@ -235,7 +222,6 @@ FILE_TABLE: dict[tuple[str, str], Outcome] = {
     ("jpeg_ls.dcm", "series.load_series"): raises(
         RuntimeError,
         r"jpeg_ls\.dcm",
-        gap=_TRUNCATED_GAP_SERIES.replace("decode error", "codec error"),
     ),
     ("missing.dcm", "series.load_series"): raises(
         FileNotFoundError, r"missing\.dcm does not exist"
@@ -283,9 +269,7 @@ FILE_TABLE: dict[tuple[str, str], Outcome] = {
         ValueError, r"not_dicom\.dcm is not a readable TIFF"
     ),
     ("empty.png", "slides.slide_info"): raises(ValueError, r"empty\.png is not a readable TIFF"),
-    ("no_image.tif", "slides.slide_info"): raises(
-        ValueError, r"no_image\.tif", gap=_ZERO_SLIDE_GAP
-    ),
+    ("no_image.tif", "slides.slide_info"): raises(ValueError, r"no_image\.tif"),
     ("truncated.tif", "slides.slide_info"): accepts("the header is intact; pixels are not read"),
     ("corrupt_tile.tif", "slides.slide_info"): accepts("the header is intact; pixels are not read"),
     ("missing.tif", "slides.slide_info"): raises(
@@ -295,35 +279,21 @@ FILE_TABLE: dict[tuple[str, str], Outcome] = {
         IsADirectoryError, r"a_folder\.dcm is a folder; expected a TIFF file"
     ),
     ("text.tif", "slides.slide_record"): reports(r"^ValueError: text\.tif is not a readable TIFF"),
-    ("no_image.tif", "slides.slide_record"): reports(
-        r"^ValueError: no_image\.tif", gap=_ZERO_SLIDE_GAP
-    ),
+    ("no_image.tif", "slides.slide_record"): reports(r"^ValueError: no_image\.tif"),
     ("missing.tif", "slides.slide_record"): reports(r"^FileNotFoundError: .*missing\.tif"),
     ("text.tif", "slides.read_region"): raises(ValueError, r"text\.tif is not a readable TIFF"),
     ("no_image.tif", "slides.read_region"): raises(
         ValueError, r"outside level 0 of no_image\.tif \(0 x 0 px\)"
     ),
-    ("truncated.tif", "slides.read_region"): raises(
-        ValueError, r"truncated\.tif", gap=_SLIDE_DECODE_GAP
-    ),
-    ("corrupt_tile.tif", "slides.read_region"): raises(
-        ValueError, r"corrupt_tile\.tif", gap=_SLIDE_DECODE_GAP
-    ),
+    ("truncated.tif", "slides.read_region"): raises(ValueError, r"truncated\.tif"),
+    ("corrupt_tile.tif", "slides.read_region"): raises(ValueError, r"corrupt_tile\.tif"),
     ("text.tif", "slides.read_level"): raises(ValueError, r"text\.tif is not a readable TIFF"),
-    ("no_image.tif", "slides.read_level"): raises(
-        ValueError, r"no_image\.tif", gap=_ZERO_SLIDE_GAP
-    ),
-    ("truncated.tif", "slides.read_level"): raises(
-        ValueError, r"truncated\.tif", gap=_SLIDE_DECODE_GAP
-    ),
-    ("corrupt_tile.tif", "slides.read_level"): raises(
-        ValueError, r"corrupt_tile\.tif", gap=_SLIDE_DECODE_GAP
-    ),
+    ("no_image.tif", "slides.read_level"): raises(ValueError, r"no_image\.tif"),
+    ("truncated.tif", "slides.read_level"): raises(ValueError, r"truncated\.tif"),
+    ("corrupt_tile.tif", "slides.read_level"): raises(ValueError, r"corrupt_tile\.tif"),
     ("text.tif", "slides.thumbnail"): raises(ValueError, r"text\.tif is not a readable TIFF"),
-    ("no_image.tif", "slides.thumbnail"): raises(ValueError, r"no_image\.tif", gap=_ZERO_SLIDE_GAP),
-    ("truncated.tif", "slides.thumbnail"): raises(
-        ValueError, r"truncated\.tif", gap=_SLIDE_DECODE_GAP
-    ),
+    ("no_image.tif", "slides.thumbnail"): raises(ValueError, r"no_image\.tif"),
+    ("truncated.tif", "slides.thumbnail"): raises(ValueError, r"truncated\.tif"),
     ("corrupt_tile.tif", "slides.thumbnail"): accepts(
         "the thumbnail comes from level 1, whose tiles are intact"
     ),
@@ -569,7 +539,6 @@ def _array_table() -> dict[tuple[str, str], Outcome]:
             table[("all_nan", function)] = raises(
                 ValueError,
                 r"rgb .*NaN",
-                gap="slides.tissue_mask returns a mask (with RuntimeWarnings) for an all-NaN image",
             )
             table[("one_d", function)] = raises(
                 ValueError, r"rgb has shape \(16,\); expected \(h, w\)"
@@ -775,7 +744,6 @@ ARGUMENT_TABLE = {
         raises(
             ValueError,
             r"affine",
-            gap="series.patient_to_voxel lets numpy's LinAlgError('Singular matrix') through",
         ),
         "affine",
     ),
@@ -784,7 +752,6 @@ ARGUMENT_TABLE = {
         raises(
             ValueError,
             r"xyz .*NaN|finite",
-            gap="series.patient_to_voxel returns NaN indices for a NaN position",
         ),
         "xyz",
     ),
@@ -1133,11 +1100,7 @@ def test_strip_ai_validator_flags_an_empty_slide(corpus, tmp_path):
         "image_id,center_id,patient_id,image_num,label\n006388_0,11,006388,0,CE\n"
     )
     report = data.validate("strip-ai", root)
-    if not report.errors:
-        pytest.xfail(
-            "known gap: validate_strip_ai reports a 0 x 0 slide only as a note "
-            f"({[str(f) for f in report.findings]})"
-        )
+    assert any("holds no image" in str(f) for f in report.errors), report.findings
 
 
 @pytest.mark.parametrize(

@@ -785,6 +785,15 @@ def validate_strip_ai(root, report) -> None:
                 Finding("error", where, f"unreadable: {type(exc).__name__}: {exc}")
             )
             continue
+        if 0 in header["shape"][:2]:
+            report.findings.append(
+                Finding(
+                    "error",
+                    where,
+                    f"holds no image ({header['shape'][1]} x {header['shape'][0]} px); expected a slide with pixels",
+                )
+            )
+            continue
         if header["levels"] < 2:
             flat += 1
             kind = "tiled" if header["tiled"] else "striped (untiled)"
