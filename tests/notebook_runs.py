@@ -1,7 +1,8 @@
-"""Shared by the two notebook-run test files (split so pytest-xdist's loadfile runs them on different workers)."""
+"""Helpers shared by the tests that run notebooks: running with ceilings, hashing inputs, reading outputs."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -44,3 +45,27 @@ def _run_and_check(path: Path, tmp_path: Path, parameters: dict, kind: str):
         f"{path.name} peaked at {run.peak_mb:.0f} MB (ceiling {MAX_PEAK_MB} MB)"
     )
     return run
+
+
+def tree_hashes(folder: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file (hidden ones included) below ``folder``."""
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def text_outputs(notebook_path: Path) -> str:
+    """All text an executed notebook printed (streams, text/plain results, error names)."""
+    notebook = json.loads(notebook_path.read_text(encoding="utf-8"))
+    chunks = []
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                chunks.append(f"ERROR {output.get('ename')}: {output.get('evalue')}")
+            text = output.get("text", "")
+            chunks.append(text if isinstance(text, str) else "".join(text))
+            plain = output.get("data", {}).get("text/plain", "")
+            chunks.append(plain if isinstance(plain, str) else "".join(plain))
+    return "\n".join(chunks)

@@ -10,7 +10,6 @@ because a lesson may read other default datasets besides its ``data_dir``.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -27,6 +26,7 @@ import pytest
 from course_utils import data, deid
 from course_utils.execution import NOTEBOOK_DIR, discover_notebooks, run_notebook
 from tests.conftest import record_notebook_run
+from tests.notebook_runs import tree_hashes
 
 # lesson -> what its data_dir is a copy of: ("samples", [package sample files]) or ("dataset", name)
 LESSON_INPUTS = {
@@ -44,17 +44,6 @@ _COMPLETE_MARKER = ".complete.json"
 
 
 # --------------------------------------------------------------------------- helpers
-def tree_hashes(folder: Path) -> dict[str, str]:
-    """Relative path -> sha256 of every file (hidden ones included) below ``folder``."""
-    hashes = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            hashes[path.relative_to(folder).as_posix()] = hashlib.sha256(
-                path.read_bytes()
-            ).hexdigest()
-    return hashes
-
-
 def cache_hashes() -> dict[str, dict[str, str]]:
     """Hashes of every *complete* dataset folder of the course's data cache."""
     root = data.cache_root()

@@ -10,43 +10,18 @@ the input folder.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from pathlib import Path
-
 import pytest
 
 from course_utils.execution import find_notebook, run_notebook
 from tests.messy_rsna import LAYOUT, build_messy_rsna
-
-
-def _hashes(folder: Path) -> dict:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def _text_outputs(notebook_path: Path) -> str:
-    notebook = json.loads(notebook_path.read_text(encoding="utf-8"))
-    chunks = []
-    for cell in notebook["cells"]:
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                chunks.append(f"ERROR {output.get('ename')}: {output.get('evalue')}")
-            text = output.get("text", "")
-            chunks.append(text if isinstance(text, str) else "".join(text))
-            plain = output.get("data", {}).get("text/plain", "")
-            chunks.append(plain if isinstance(plain, str) else "".join(plain))
-    return "\n".join(chunks)
+from tests.notebook_runs import text_outputs, tree_hashes
 
 
 @pytest.mark.slow
 @pytest.mark.notebook
 def test_lesson03_reports_the_problems_of_a_messy_folder(tmp_path):
     root = build_messy_rsna(tmp_path / "rsna-messy")
-    before = _hashes(root)
+    before = tree_hashes(root)
     output_dir = tmp_path / "outputs"
     executed = tmp_path / "03_messy.ipynb"
     run = run_notebook(
@@ -55,8 +30,8 @@ def test_lesson03_reports_the_problems_of_a_messy_folder(tmp_path):
         parameters={"data_dir": str(root), "output_dir": str(output_dir), "seed": 1},
     )
     assert run.status == "ok", f"the notebook failed on the messy folder: {run.error}"
-    assert _hashes(root) == before, "the notebook modified its input folder"
-    text = _text_outputs(executed)
+    assert tree_hashes(root) == before, "the notebook modified its input folder"
+    text = text_outputs(executed)
     # broken and stray files are listed with their problem, not fatal
     assert "truncated" in text and "empty file" in text and "not DICOM" in text
     for relative in [LAYOUT["truncated_file"], LAYOUT["zero_byte_file"], *LAYOUT["stray_files"]]:

@@ -13,8 +13,6 @@ its tiles under output_dir and leave the input folder untouched.
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ import tifffile
 
 from course_utils.datasets.clot_slides import write_slide
 from course_utils.execution import find_notebook, run_notebook
+from tests.notebook_runs import text_outputs, tree_hashes
 
 
 def _pixels(tmp: Path, name: str, height: int, width: int, centre: int, seed: int):
@@ -93,28 +92,6 @@ def build_mixed_strip_ai(root: Path, scratch: Path) -> Path:
     return root
 
 
-def _hashes(folder: Path) -> dict:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def _text_outputs(notebook_path: Path) -> str:
-    notebook = json.loads(notebook_path.read_text(encoding="utf-8"))
-    chunks = []
-    for cell in notebook["cells"]:
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                chunks.append(f"ERROR {output.get('ename')}: {output.get('evalue')}")
-            text = output.get("text", "")
-            chunks.append(text if isinstance(text, str) else "".join(text))
-            plain = output.get("data", {}).get("text/plain", "")
-            chunks.append(plain if isinstance(plain, str) else "".join(plain))
-    return "\n".join(chunks)
-
-
 def test_mixed_folder_headers(tmp_path):
     """The helpers see the three flavours as intended (fast; no notebook run)."""
     from course_utils import slides
@@ -134,7 +111,7 @@ def test_mixed_folder_headers(tmp_path):
 @pytest.mark.notebook
 def test_lesson04_runs_on_a_mixed_strip_ai_folder(tmp_path):
     root = build_mixed_strip_ai(tmp_path / "strip-ai", tmp_path / "scratch")
-    before = _hashes(root)
+    before = tree_hashes(root)
     output_dir = tmp_path / "outputs"
     executed = tmp_path / "04_mixed.ipynb"
     run = run_notebook(
@@ -148,8 +125,8 @@ def test_lesson04_runs_on_a_mixed_strip_ai_folder(tmp_path):
         },
     )
     assert run.status == "ok", f"the notebook failed on the mixed folder: {run.error}"
-    assert _hashes(root) == before, "the notebook modified its input folder"
-    text = _text_outputs(executed)
+    assert tree_hashes(root) == before, "the notebook modified its input folder"
+    text = text_outputs(executed)
     assert "1 row(s) without a slide file are skipped" in text
     assert "2 of 3 slides have no pyramid" in text
     assert "0a1b2c_0: one tiled level" in text and "6a7b8c_0: one striped (untiled) level" in text
