@@ -68,10 +68,10 @@ def run_worker(*args: str, timeout: float = 900) -> dict:
     """Run one measurement in a fresh process; return its JSON result plus peak memory (MB).
 
     The peak is the resident memory of the worker and its children, sampled
-    every 20 ms (see course_utils.execution: ru_maxrss would include this
+    every 20 ms (see course_utils.build.execution: ru_maxrss would include this
     launcher's own memory, inherited at fork).
     """
-    from course_utils.execution import _wait_with_rusage
+    from course_utils.build.execution import _wait_with_rusage
 
     command = [sys.executable, str(WORKER), *args]
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
@@ -217,7 +217,7 @@ def bench_dicom(min_files: int, n_patients: int) -> tuple[list[dict], list[str]]
 
 # --------------------------------------------------------------------------- the course itself
 def bench_course() -> tuple[list[dict], list[str]]:
-    from course_utils.execution import discover_notebooks, run_notebook
+    from course_utils.build.execution import discover_notebooks, run_notebook
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

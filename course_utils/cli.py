@@ -47,7 +47,7 @@ def _parse_value(text: str):
 
 
 def _cmd_run(args) -> int:
-    from course_utils.execution import (
+    from course_utils.build.execution import (
         discover_notebooks,
         find_notebook,
         format_table,
@@ -100,7 +100,7 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_refresh(args) -> int:
-    from course_utils.execution import (
+    from course_utils.build.execution import (
         discover_notebooks,
         find_notebook,
         format_table,
@@ -169,8 +169,8 @@ def _cmd_data(args) -> int:
 
 
 def _cmd_student(args) -> int:
-    from course_utils.execution import discover_notebooks, find_notebook
-    from course_utils.student import build_student_version
+    from course_utils.build.execution import discover_notebooks, find_notebook
+    from course_utils.build.student import build_student_version
 
     notebooks = (
         [find_notebook(name) for name in args.notebooks] if args.notebooks else discover_notebooks()
@@ -189,8 +189,8 @@ def _cmd_student(args) -> int:
 
 
 def _cmd_slides(args) -> int:
-    from course_utils.execution import discover_notebooks, find_notebook
-    from course_utils.slides_export import export_slides
+    from course_utils.build.execution import discover_notebooks, find_notebook
+    from course_utils.build.lecture_slides import export_slides
 
     notebooks = (
         [find_notebook(name) for name in args.notebooks] if args.notebooks else discover_notebooks()
@@ -206,7 +206,7 @@ def _cmd_slides(args) -> int:
 
 
 def _cmd_site(args) -> int:
-    from course_utils.site import build_site
+    from course_utils.build.site import build_site
 
     start = time.perf_counter()
     index = build_site(Path(args.out), staging_dir=Path(args.staging))

@@ -6,7 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from course_utils.execution import discover_notebooks, run_notebook
+from course_utils.build.execution import discover_notebooks, run_notebook
 from tests.conftest import record_notebook_run
 
 NOTEBOOKS = discover_notebooks()

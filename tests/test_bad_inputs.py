@@ -39,7 +39,7 @@ from course_utils import (  # noqa: E402
     preprocess,
     scan,
     series,
-    slides,
+    wsi,
 )
 from tests import bad_inputs  # noqa: E402
 
@@ -149,13 +149,13 @@ FILE_FUNCTIONS = {
     "deid.collect_identities": lambda path, tmp: deid.collect_identities(path),
     "deid.find_identifiers": lambda path, tmp: deid.find_identifiers(path, ["Doe^John"]),
     "scan.scan_file": _scan_problem,
-    "slides.slide_info": lambda path, tmp: slides.slide_info(path),
-    "slides.slide_record": lambda path, tmp: slides.slide_record(path)["error"],
-    "slides.read_region": lambda path, tmp: slides.read_region(
+    "wsi.slide_info": lambda path, tmp: wsi.slide_info(path),
+    "wsi.slide_record": lambda path, tmp: wsi.slide_record(path)["error"],
+    "wsi.read_region": lambda path, tmp: wsi.read_region(
         path, 0, *bad_inputs.corrupt_tile_region()
     ),
-    "slides.read_level": lambda path, tmp: slides.read_level(path, 0),
-    "slides.thumbnail": lambda path, tmp: slides.thumbnail(path, 64),
+    "wsi.read_level": lambda path, tmp: wsi.read_level(path, 0),
+    "wsi.thumbnail": lambda path, tmp: wsi.thumbnail(path, 64),
 }
 
 _NOT_DICOM = r"is not a DICOM file"
@@ -264,40 +264,40 @@ FILE_TABLE: dict[tuple[str, str], Outcome] = {
     ("text.tif", "scan.scan_file"): reports(r"readable=False problem=not DICOM"),
     ("missing.dcm", "scan.scan_file"): reports(r"readable=False problem=missing file"),
     # ---- slides
-    ("text.tif", "slides.slide_info"): raises(ValueError, r"text\.tif is not a readable TIFF"),
-    ("not_dicom.dcm", "slides.slide_info"): raises(
+    ("text.tif", "wsi.slide_info"): raises(ValueError, r"text\.tif is not a readable TIFF"),
+    ("not_dicom.dcm", "wsi.slide_info"): raises(
         ValueError, r"not_dicom\.dcm is not a readable TIFF"
     ),
-    ("empty.png", "slides.slide_info"): raises(ValueError, r"empty\.png is not a readable TIFF"),
-    ("no_image.tif", "slides.slide_info"): raises(ValueError, r"no_image\.tif"),
-    ("truncated.tif", "slides.slide_info"): accepts("the header is intact; pixels are not read"),
-    ("corrupt_tile.tif", "slides.slide_info"): accepts("the header is intact; pixels are not read"),
-    ("missing.tif", "slides.slide_info"): raises(
+    ("empty.png", "wsi.slide_info"): raises(ValueError, r"empty\.png is not a readable TIFF"),
+    ("no_image.tif", "wsi.slide_info"): raises(ValueError, r"no_image\.tif"),
+    ("truncated.tif", "wsi.slide_info"): accepts("the header is intact; pixels are not read"),
+    ("corrupt_tile.tif", "wsi.slide_info"): accepts("the header is intact; pixels are not read"),
+    ("missing.tif", "wsi.slide_info"): raises(
         FileNotFoundError, r"slide file .*missing\.tif does not exist"
     ),
-    ("a_folder.dcm", "slides.slide_info"): raises(
+    ("a_folder.dcm", "wsi.slide_info"): raises(
         IsADirectoryError, r"a_folder\.dcm is a folder; expected a TIFF file"
     ),
-    ("text.tif", "slides.slide_record"): reports(r"^ValueError: text\.tif is not a readable TIFF"),
-    ("no_image.tif", "slides.slide_record"): reports(r"^ValueError: no_image\.tif"),
-    ("missing.tif", "slides.slide_record"): reports(r"^FileNotFoundError: .*missing\.tif"),
-    ("text.tif", "slides.read_region"): raises(ValueError, r"text\.tif is not a readable TIFF"),
-    ("no_image.tif", "slides.read_region"): raises(
+    ("text.tif", "wsi.slide_record"): reports(r"^ValueError: text\.tif is not a readable TIFF"),
+    ("no_image.tif", "wsi.slide_record"): reports(r"^ValueError: no_image\.tif"),
+    ("missing.tif", "wsi.slide_record"): reports(r"^FileNotFoundError: .*missing\.tif"),
+    ("text.tif", "wsi.read_region"): raises(ValueError, r"text\.tif is not a readable TIFF"),
+    ("no_image.tif", "wsi.read_region"): raises(
         ValueError, r"outside level 0 of no_image\.tif \(0 x 0 px\)"
     ),
-    ("truncated.tif", "slides.read_region"): raises(ValueError, r"truncated\.tif"),
-    ("corrupt_tile.tif", "slides.read_region"): raises(ValueError, r"corrupt_tile\.tif"),
-    ("text.tif", "slides.read_level"): raises(ValueError, r"text\.tif is not a readable TIFF"),
-    ("no_image.tif", "slides.read_level"): raises(ValueError, r"no_image\.tif"),
-    ("truncated.tif", "slides.read_level"): raises(ValueError, r"truncated\.tif"),
-    ("corrupt_tile.tif", "slides.read_level"): raises(ValueError, r"corrupt_tile\.tif"),
-    ("text.tif", "slides.thumbnail"): raises(ValueError, r"text\.tif is not a readable TIFF"),
-    ("no_image.tif", "slides.thumbnail"): raises(ValueError, r"no_image\.tif"),
-    ("truncated.tif", "slides.thumbnail"): raises(ValueError, r"truncated\.tif"),
-    ("corrupt_tile.tif", "slides.thumbnail"): accepts(
+    ("truncated.tif", "wsi.read_region"): raises(ValueError, r"truncated\.tif"),
+    ("corrupt_tile.tif", "wsi.read_region"): raises(ValueError, r"corrupt_tile\.tif"),
+    ("text.tif", "wsi.read_level"): raises(ValueError, r"text\.tif is not a readable TIFF"),
+    ("no_image.tif", "wsi.read_level"): raises(ValueError, r"no_image\.tif"),
+    ("truncated.tif", "wsi.read_level"): raises(ValueError, r"truncated\.tif"),
+    ("corrupt_tile.tif", "wsi.read_level"): raises(ValueError, r"corrupt_tile\.tif"),
+    ("text.tif", "wsi.thumbnail"): raises(ValueError, r"text\.tif is not a readable TIFF"),
+    ("no_image.tif", "wsi.thumbnail"): raises(ValueError, r"no_image\.tif"),
+    ("truncated.tif", "wsi.thumbnail"): raises(ValueError, r"truncated\.tif"),
+    ("corrupt_tile.tif", "wsi.thumbnail"): accepts(
         "the thumbnail comes from level 1, whose tiles are intact"
     ),
-    ("missing.tif", "slides.thumbnail"): raises(FileNotFoundError, r"missing\.tif does not exist"),
+    ("missing.tif", "wsi.thumbnail"): raises(FileNotFoundError, r"missing\.tif does not exist"),
 }
 
 
@@ -319,11 +319,11 @@ def test_the_jpeg_ls_file_really_has_no_decoder(corpus):
 def test_the_corrupt_tile_only_breaks_its_own_region(corpus):
     """The corrupt tile fails, every other tile of the slide still reads: the damage is local."""
     y, x, height, width = bad_inputs.corrupt_tile_region()
-    intact = slides.read_region(corpus["corrupt_tile.tif"], 0, 0, 0, 64, 64)
-    reference = slides.read_region(corpus["good.tif"], 0, 0, 0, 64, 64)
+    intact = wsi.read_region(corpus["corrupt_tile.tif"], 0, 0, 0, 64, 64)
+    reference = wsi.read_region(corpus["good.tif"], 0, 0, 0, 64, 64)
     assert np.array_equal(intact, reference)
     with pytest.raises(Exception):  # noqa: B017 - the type is the known gap in FILE_TABLE
-        slides.read_region(corpus["corrupt_tile.tif"], 0, y, x, height, width)
+        wsi.read_region(corpus["corrupt_tile.tif"], 0, y, x, height, width)
 
 
 def test_truncated_dicom_copy_is_refused_but_the_source_is_untouched(corpus, tmp_path):
@@ -346,7 +346,7 @@ def _rng():
 ARRAY_FUNCTIONS = {
     "dicom.window_image": lambda a: dicom.window_image(a, 40, 80),
     "dicom.to_display": lambda a: dicom.to_display(a),
-    "slides.tissue_mask": lambda a: slides.tissue_mask(a),
+    "wsi.tissue_mask": lambda a: wsi.tissue_mask(a),
     "preprocess.foreground_mask": lambda a: preprocess.foreground_mask(a),
     "preprocess.crop_to_foreground": lambda a: preprocess.crop_to_foreground(a),
     "preprocess.bounding_box": lambda a: preprocess.bounding_box(a),
@@ -398,7 +398,7 @@ ARRAY_FUNCTIONS = {
 # The name each function gives its array argument in messages.
 ARGUMENT_NAME = {
     "dicom": "values",
-    "slides.tissue_mask": "rgb",
+    "wsi.tissue_mask": "rgb",
     "preprocess.bounding_box": "mask",
     "preprocess.minmax": "x",
     "preprocess.percentile_clip": "x",
@@ -535,7 +535,7 @@ def _array_table() -> dict[tuple[str, str], Outcome]:
             table[("four_d", function)] = accepts("a crop of any ndim")
         if name == "affine_pair":
             table[("four_d", function)] = raises(ValueError, r"image has 4 dimension.*expected 2-D")
-        if function == "slides.tissue_mask":
+        if function == "wsi.tissue_mask":
             table[("all_nan", function)] = raises(
                 ValueError,
                 r"rgb .*NaN",
@@ -623,7 +623,7 @@ ARGUMENT_TABLE = {
         "key",
     ),
     "tissue_mask unknown method": (
-        lambda: slides.tissue_mask(np.zeros((8, 8, 3), np.uint8), method="x"),
+        lambda: wsi.tissue_mask(np.zeros((8, 8, 3), np.uint8), method="x"),
         raises(ValueError, r"method must be 'saturation' or 'od', got 'x'"),
         "method",
     ),
@@ -756,7 +756,7 @@ ARGUMENT_TABLE = {
         "xyz",
     ),
     "choose_level neither target": (
-        lambda: slides.choose_level({"levels": []}),
+        lambda: wsi.choose_level({"levels": []}),
         raises(ValueError, r"give exactly one of target_px .* or target_mpp"),
         "target_px",
     ),
@@ -996,7 +996,7 @@ def test_slide_table_reports_bad_slides_and_describes_the_rest(corpus):
     from course_utils.parallel import parallel_map
 
     names = ["good.tif", "text.tif", "missing.tif", "corrupt_tile.tif"]
-    rows = parallel_map(slides.slide_record, [corpus[n] for n in names], progress=False)
+    rows = parallel_map(wsi.slide_record, [corpus[n] for n in names], progress=False)
     by_name = dict(zip(names, rows, strict=True))
     assert by_name["good.tif"]["error"] == "" and by_name["good.tif"]["n_levels"] == 2
     assert by_name["text.tif"]["error"].startswith("ValueError: text.tif is not a readable TIFF")

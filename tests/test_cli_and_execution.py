@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from course_utils import cli
-from course_utils.execution import NotebookRun, first_error, format_table, refresh_notebook
+from course_utils.build.execution import NotebookRun, first_error, format_table, refresh_notebook
 
 
 def _write_notebook(path, cells):

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from course_utils import data, deid
-from course_utils.execution import NOTEBOOK_DIR, discover_notebooks, run_notebook
+from course_utils.build.execution import NOTEBOOK_DIR, discover_notebooks, run_notebook
 from tests.conftest import record_notebook_run
 from tests.notebook_runs import tree_hashes
 

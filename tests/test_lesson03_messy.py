@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from course_utils.execution import find_notebook, run_notebook
+from course_utils.build.execution import find_notebook, run_notebook
 from tests.messy_rsna import LAYOUT, build_messy_rsna
 from tests.notebook_runs import text_outputs, tree_hashes
 

@@ -19,7 +19,7 @@ import pytest
 import tifffile
 
 from course_utils.datasets.clot_slides import write_slide
-from course_utils.execution import find_notebook, run_notebook
+from course_utils.build.execution import find_notebook, run_notebook
 from tests.notebook_runs import text_outputs, tree_hashes
 
 
@@ -94,16 +94,16 @@ def build_mixed_strip_ai(root: Path, scratch: Path) -> Path:
 
 def test_mixed_folder_headers(tmp_path):
     """The helpers see the three flavours as intended (fast; no notebook run)."""
-    from course_utils import slides
+    from course_utils import wsi
 
     root = build_mixed_strip_ai(tmp_path / "strip-ai", tmp_path / "scratch")
-    aperio = slides.slide_info(root / "train" / "0a1b2c_0.tif")
+    aperio = wsi.slide_info(root / "train" / "0a1b2c_0.tif")
     assert not aperio["pyramid"] and aperio["tile_size"] == (240, 240)
     assert aperio["mpp"] == pytest.approx(0.499) and aperio["mpp_source"] == "description"
-    pyramid = slides.slide_info(root / "train" / "3d4e5f_0.tif")
+    pyramid = wsi.slide_info(root / "train" / "3d4e5f_0.tif")
     assert pyramid["n_levels"] == 2 and pyramid["compression"] == "adobe_deflate"
     assert pyramid["tile_size"] == (512, 512) and pyramid["mpp"] == pytest.approx(0.25)
-    striped = slides.slide_info(root / "train" / "6a7b8c_0.tif")
+    striped = wsi.slide_info(root / "train" / "6a7b8c_0.tif")
     assert not striped["tiled"] and striped["mpp"] is None and striped["compression"] == "lzw"
 
 

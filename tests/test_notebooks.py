@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.execution import discover_notebooks
+from course_utils.build.execution import discover_notebooks
 
 NOTEBOOKS = discover_notebooks()
 IDS = [p.stem for p in NOTEBOOKS]

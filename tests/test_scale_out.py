@@ -6,15 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from course_utils import data, slides
+from course_utils import data, wsi
 from course_utils.parallel import parallel_map
 
 
 def thumbnail_job(path: str) -> dict:
     """Per-slide job as lesson 04 runs it: header facts plus a small thumbnail summary."""
-    row = slides.slide_record(path)
+    row = wsi.slide_record(path)
     if not row["error"]:
-        thumb = slides.thumbnail(path, 64)
+        thumb = wsi.thumbnail(path, 64)
         row["thumb_shape"] = "x".join(map(str, thumb.shape))
         row["thumb_mean"] = float(np.round(thumb.mean(), 6))
     return row

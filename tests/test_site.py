@@ -10,8 +10,8 @@ import nbformat
 import pytest
 import yaml
 
-from course_utils.execution import discover_notebooks
-from course_utils.site import (
+from course_utils.build.execution import discover_notebooks
+from course_utils.build.site import (
     MANIFEST_DIR,
     build_site,
     datasets_markdown,

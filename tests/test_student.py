@@ -7,8 +7,8 @@ import json
 import nbformat
 import pytest
 
-from course_utils.execution import discover_notebooks, run_notebook
-from course_utils.student import (
+from course_utils.build.execution import discover_notebooks, run_notebook
+from course_utils.build.student import (
     SolutionMarkerError,
     build_student_notebook,
     build_student_version,

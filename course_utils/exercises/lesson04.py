@@ -98,7 +98,7 @@ def check_size_mm(answer, info: dict) -> bool:
     ----------
     answer : tuple of two floats
     info : dict
-        :func:`course_utils.slides.slide_info` of the slide the student measured.
+        :func:`course_utils.wsi.slide_info` of the slide the student measured.
 
     Returns
     -------

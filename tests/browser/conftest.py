@@ -314,7 +314,7 @@ def start_lab(workspace: Path, state_dir: Path, attempts: int = 3) -> LabServer:
 @pytest.fixture(scope="session")
 def lab_workspace() -> Iterator[Path]:
     """A throw-away copy of the lesson notebooks: JupyterLab never writes to the committed ones."""
-    from course_utils.execution import discover_notebooks
+    from course_utils.build.execution import discover_notebooks
 
     with tempfile.TemporaryDirectory(prefix="course-browser-") as scratch:
         workspace = Path(scratch) / "notebooks"

@@ -30,7 +30,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from course_utils.execution import discover_notebooks
+from course_utils.build.execution import discover_notebooks
 
 from ..conftest import record_notebook_run
 from .conftest import committed_image_count

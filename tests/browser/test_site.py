@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.execution import discover_notebooks
+from course_utils.build.execution import discover_notebooks
 
 from .conftest import committed_image_count, http_get
 

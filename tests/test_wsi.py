@@ -1,4 +1,4 @@
-"""Tests of course_utils.slides: headers, levels, region reads, thumbnails, tissue masks."""
+"""Tests of course_utils.wsi: headers, levels, region reads, thumbnails, tissue masks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from course_utils import slides
+from course_utils import wsi
 from course_utils.datasets.clot_slides import write_slide
 
 
@@ -32,7 +32,7 @@ def _rgb(height, width, seed=0):
 
 
 def test_slide_info_pyramid(pyramid_slide):
-    info = slides.slide_info(pyramid_slide)
+    info = wsi.slide_info(pyramid_slide)
     assert (info["width"], info["height"]) == (1700, 1300)
     assert info["pyramid"] and info["n_levels"] == 2
     assert info["levels"][1]["downsample"] == pytest.approx(4.0, rel=0.01)
@@ -46,68 +46,68 @@ def test_slide_info_reads_no_pixels(pyramid_slide, monkeypatch):
         raise AssertionError("slide_info decoded pixels")
 
     monkeypatch.setattr(tifffile.TiffPage, "asarray", refuse)
-    assert slides.slide_info(pyramid_slide)["n_levels"] == 2
+    assert wsi.slide_info(pyramid_slide)["n_levels"] == 2
 
 
 def test_choose_level(pyramid_slide):
-    info = slides.slide_info(pyramid_slide)
-    assert slides.choose_level(info, target_px=300) == 1
-    assert slides.choose_level(info, target_px=425) == 1  # exactly level 1's longer side
-    assert slides.choose_level(info, target_px=426) == 0
-    assert slides.choose_level(info, target_px=10_000) == 0
-    assert slides.choose_level(info, target_mpp=1.0) == 0
-    assert slides.choose_level(info, target_mpp=2.0) == 1
+    info = wsi.slide_info(pyramid_slide)
+    assert wsi.choose_level(info, target_px=300) == 1
+    assert wsi.choose_level(info, target_px=425) == 1  # exactly level 1's longer side
+    assert wsi.choose_level(info, target_px=426) == 0
+    assert wsi.choose_level(info, target_px=10_000) == 0
+    assert wsi.choose_level(info, target_mpp=1.0) == 0
+    assert wsi.choose_level(info, target_mpp=2.0) == 1
     with pytest.raises(ValueError, match="exactly one"):
-        slides.choose_level(info)
+        wsi.choose_level(info)
     with pytest.raises(ValueError, match="target_px"):
-        slides.choose_level(info, target_px=0)
+        wsi.choose_level(info, target_px=0)
     with pytest.raises(ValueError, match="microns per pixel"):
-        slides.choose_level({**info, "mpp": None}, target_mpp=1.0)
+        wsi.choose_level({**info, "mpp": None}, target_mpp=1.0)
 
 
 def test_region_equals_crop_of_full_level(pyramid_slide):
     full = tifffile.imread(pyramid_slide, key=0)
-    region = slides.read_region(pyramid_slide, 0, 130, 250, 300, 400)
+    region = wsi.read_region(pyramid_slide, 0, 130, 250, 300, 400)
     np.testing.assert_array_equal(region, full[130:430, 250:650])
-    edge = slides.read_region(pyramid_slide, 0, 1200, 1600, 500, 500)  # clipped like numpy slicing
+    edge = wsi.read_region(pyramid_slide, 0, 1200, 1600, 500, 500)  # clipped like numpy slicing
     np.testing.assert_array_equal(edge, full[1200:, 1600:])
     level1 = tifffile.imread(pyramid_slide, key=1)
     np.testing.assert_array_equal(
-        slides.read_region(pyramid_slide, 1, 10, 20, 50, 60), level1[10:60, 20:80]
+        wsi.read_region(pyramid_slide, 1, 10, 20, 50, 60), level1[10:60, 20:80]
     )
 
 
 def test_region_bad_input(pyramid_slide, tmp_path):
     with pytest.raises(ValueError, match="levels 0..1"):
-        slides.read_region(pyramid_slide, 5, 0, 0, 10, 10)
+        wsi.read_region(pyramid_slide, 5, 0, 0, 10, 10)
     with pytest.raises(ValueError, match="non-negative"):
-        slides.read_region(pyramid_slide, 0, -1, 0, 10, 10)
+        wsi.read_region(pyramid_slide, 0, -1, 0, 10, 10)
     with pytest.raises(ValueError, match="outside level 0"):
-        slides.read_region(pyramid_slide, 0, 5000, 0, 10, 10)
+        wsi.read_region(pyramid_slide, 0, 5000, 0, 10, 10)
     with pytest.raises(ValueError, match="positive"):
-        slides.read_region(pyramid_slide, 0, 0, 0, 0, 10)
+        wsi.read_region(pyramid_slide, 0, 0, 0, 0, 10)
     with pytest.raises(FileNotFoundError, match="missing.tif"):
-        slides.read_region(tmp_path / "missing.tif", 0, 0, 0, 10, 10)
+        wsi.read_region(tmp_path / "missing.tif", 0, 0, 0, 10, 10)
     not_tiff = tmp_path / "note.tif"
     not_tiff.write_text("not a tiff")
     with pytest.raises(ValueError, match="not a readable TIFF"):
-        slides.slide_info(not_tiff)
+        wsi.slide_info(not_tiff)
 
 
 def test_memory_guard_refuses_large_reads(pyramid_slide):
     with pytest.raises(
-        slides.SlideTooLargeError, match=r"6\.3 MiB.*limit of 1\.0 MiB.*lower level"
+        wsi.SlideTooLargeError, match=r"6\.3 MiB.*limit of 1\.0 MiB.*lower level"
     ):
-        slides.read_level(pyramid_slide, 0, max_bytes=1 << 20)
+        wsi.read_level(pyramid_slide, 0, max_bytes=1 << 20)
     with pytest.raises(MemoryError, match="max_bytes"):
-        slides.read_region(pyramid_slide, 0, 0, 0, 1000, 1000, max_bytes=1 << 20)
-    assert slides.read_level(pyramid_slide, -1).shape == (325, 425, 3)
+        wsi.read_region(pyramid_slide, 0, 0, 0, 1000, 1000, max_bytes=1 << 20)
+    assert wsi.read_level(pyramid_slide, -1).shape == (325, 425, 3)
 
 
 def test_thumbnail_from_pyramid_uses_area(pyramid_slide):
     import cv2
 
-    thumb = slides.thumbnail(pyramid_slide, 200)
+    thumb = wsi.thumbnail(pyramid_slide, 200)
     assert thumb.shape == (153, 200, 3) and thumb.dtype == np.uint8
     level1 = tifffile.imread(pyramid_slide, key=1)
     np.testing.assert_array_equal(
@@ -116,10 +116,10 @@ def test_thumbnail_from_pyramid_uses_area(pyramid_slide):
 
 
 def test_thumbnail_without_pyramid_is_blockwise(flat_slide):
-    info = slides.slide_info(flat_slide)
+    info = wsi.slide_info(flat_slide)
     assert not info["pyramid"] and info["n_levels"] == 1
-    whole = slides.thumbnail(flat_slide, 300)
-    blockwise = slides.thumbnail(flat_slide, 300, max_bytes=200_000, block_px=128)
+    whole = wsi.thumbnail(flat_slide, 300)
+    blockwise = wsi.thumbnail(flat_slide, 300, max_bytes=200_000, block_px=128)
     assert whole.shape == blockwise.shape == (233, 300, 3)
     assert np.abs(whole.astype(int) - blockwise.astype(int)).mean() < 2.0
 
@@ -128,14 +128,14 @@ def test_striped_untiled_slide(tmp_path):
     image = _rgb(300, 500)
     path = tmp_path / "striped.tif"
     tifffile.imwrite(path, image, photometric="rgb", rowsperstrip=16, compression="lzw")
-    info = slides.slide_info(path)
+    info = wsi.slide_info(path)
     assert not info["tiled"] and info["tile_size"] is None and info["mpp"] is None
-    np.testing.assert_array_equal(slides.read_region(path, 0, 20, 30, 40, 50), image[20:60, 30:80])
-    assert slides.thumbnail(path, 100, max_bytes=50_000, block_px=64).shape == (60, 100, 3)
+    np.testing.assert_array_equal(wsi.read_region(path, 0, 20, 30, 40, 50), image[20:60, 30:80])
+    assert wsi.thumbnail(path, 100, max_bytes=50_000, block_px=64).shape == (60, 100, 3)
     uncompressed = tmp_path / "plain.tif"
     tifffile.imwrite(uncompressed, image, photometric="rgb")  # one strip: memory-mapped
     np.testing.assert_array_equal(
-        slides.read_region(uncompressed, 0, 5, 6, 7, 8), image[5:12, 6:14]
+        wsi.read_region(uncompressed, 0, 5, 6, 7, 8), image[5:12, 6:14]
     )
 
 
@@ -143,23 +143,23 @@ def test_rgba_and_greyscale_slides(tmp_path):
     rgba = np.dstack([_rgb(200, 260), np.full((200, 260), 255, np.uint8)])
     rgba_path = tmp_path / "rgba.tif"
     tifffile.imwrite(rgba_path, rgba, photometric="rgb", tile=(64, 64), extrasamples=["unassalpha"])
-    assert slides.slide_info(rgba_path)["samples"] == 4
-    assert slides.thumbnail(rgba_path, 130).shape == (100, 130, 3)
-    assert slides.read_region(rgba_path, 0, 0, 0, 10, 10).shape == (10, 10, 4)
+    assert wsi.slide_info(rgba_path)["samples"] == 4
+    assert wsi.thumbnail(rgba_path, 130).shape == (100, 130, 3)
+    assert wsi.read_region(rgba_path, 0, 0, 0, 10, 10).shape == (10, 10, 4)
     grey = (np.arange(200 * 260).reshape(200, 260) % 65535).astype(np.uint16)
     grey_path = tmp_path / "grey.tif"
     tifffile.imwrite(grey_path, grey, tile=(64, 64))
-    thumb = slides.thumbnail(grey_path, 130)
+    thumb = wsi.thumbnail(grey_path, 130)
     assert thumb.shape == (100, 130) and thumb.dtype == np.uint8
-    assert slides.slide_record(grey_path)["samples"] == 1
+    assert wsi.slide_record(grey_path)["samples"] == 1
 
 
 def test_tiny_slide(tmp_path):
     path = tmp_path / "tiny.tif"
     tifffile.imwrite(path, _rgb(3, 5), photometric="rgb")
-    assert slides.thumbnail(path, 512).shape == (3, 5, 3)  # never enlarged
-    assert slides.slide_info(path)["n_levels"] == 1
-    assert slides.tissue_mask(slides.thumbnail(path, 512)).shape == (3, 5)
+    assert wsi.thumbnail(path, 512).shape == (3, 5, 3)  # never enlarged
+    assert wsi.slide_info(path)["n_levels"] == 1
+    assert wsi.tissue_mask(wsi.thumbnail(path, 512)).shape == (3, 5)
 
 
 def test_mpp_from_aperio_description(tmp_path):
@@ -173,33 +173,33 @@ def test_mpp_from_aperio_description(tmp_path):
         compression="jpeg",
         description=description,
     )
-    info = slides.slide_info(path)
+    info = wsi.slide_info(path)
     assert info["mpp"] == pytest.approx(0.499) and info["mpp_source"] == "description"
 
 
 def test_slide_record_never_raises(tmp_path):
     broken = tmp_path / "broken.tif"
     broken.write_bytes(b"II*\x00" + b"\x00" * 10)
-    record = slides.slide_record(broken)
+    record = wsi.slide_record(broken)
     assert record["image_id"] == "broken" and record["error"]
 
 
 def test_tissue_mask():
     image = _rgb(80, 80)
-    mask = slides.tissue_mask(image)
+    mask = wsi.tissue_mask(image)
     assert mask.dtype == bool and 0.2 < mask.mean() < 0.33
-    assert not slides.tissue_mask(np.full((50, 50, 3), 240, np.uint8)).any()  # empty glass
+    assert not wsi.tissue_mask(np.full((50, 50, 3), 240, np.uint8)).any()  # empty glass
     pale = _rgb(80, 80)
     pale[20:60, 20:40] = (232, 190, 205)  # pale pink fibrin next to saturated red cells
-    assert slides.tissue_mask(pale)[25:55, 25:35].all()
+    assert wsi.tissue_mask(pale)[25:55, 25:35].all()
     transparent = np.dstack([image, np.zeros((80, 80), np.uint8)])
-    assert not slides.tissue_mask(transparent).any()
+    assert not wsi.tissue_mask(transparent).any()
     grey = np.full((60, 60), 235, np.uint8)
     grey[20:40, 20:40] = 90
-    assert slides.tissue_mask(grey)[25:35, 25:35].all()
+    assert wsi.tissue_mask(grey)[25:35, 25:35].all()
     with pytest.raises(ValueError, match="empty"):
-        slides.tissue_mask(np.zeros((0, 3, 3), np.uint8))
+        wsi.tissue_mask(np.zeros((0, 3, 3), np.uint8))
     with pytest.raises(ValueError, match="shape"):
-        slides.tissue_mask(np.zeros((4, 4, 4, 4)))
+        wsi.tissue_mask(np.zeros((4, 4, 4, 4)))
     with pytest.raises(ValueError, match="method"):
-        slides.tissue_mask(image, method="hue")
+        wsi.tissue_mask(image, method="hue")

@@ -12,7 +12,7 @@ sampled while it runs.
 
 Example
 -------
->>> from course_utils.execution import discover_notebooks
+>>> from course_utils.build.execution import discover_notebooks
 >>> [p.name for p in discover_notebooks()][:1]   # doctest: +SKIP
 ['00_start_here.ipynb']
 """
@@ -221,7 +221,7 @@ def run_notebook(
         json.dump(parameters or {}, handle)
         parameter_file = handle.name
     if allow_declared_errors:
-        command = [sys.executable, "-m", "course_utils.execution", "_nbclient_child"]
+        command = [sys.executable, "-m", "course_utils.build.execution", "_nbclient_child"]
         command += [str(notebook), str(output), str(cell_timeout), parameter_file]
     else:
         command = [
@@ -282,7 +282,7 @@ def refresh_notebook(notebook: str | os.PathLike, *, timeout: float = 900) -> No
     command = [
         sys.executable,
         "-m",
-        "course_utils.execution",
+        "course_utils.build.execution",
         "_nbclient_child",
         str(notebook),
         str(notebook),

@@ -16,7 +16,7 @@ folder (default ``build/site-src/``) and builds static HTML into
 - ``datasets.md``, generated from ``data_manifests/*.yaml``;
 - the timing tables of ``instructors.md`` (minutes per lesson and an estimate
   per section), generated from the notebooks;
-- a local MathJax 3 (``course_utils/vendor/mathjax``): the built site loads
+- a local MathJax 3 (``course_utils/build/vendor/mathjax``): the built site loads
   nothing from the internet;
 - ``_ext/course_site_assets.py`` (from ``docs/``), a small Sphinx extension that
   keeps each script to one copy per page (duplicates are JavaScript errors).
@@ -26,7 +26,7 @@ Open ``build/site/index.html`` directly or serve the folder with
 
 Example
 -------
->>> from course_utils.site import build_site
+>>> from course_utils.build.site import build_site
 >>> build_site("build/site")  # doctest: +SKIP
 PosixPath('build/site/index.html')
 """
@@ -125,7 +125,7 @@ def prepare_lesson_notebook(notebook):
     """
     import nbformat
 
-    from course_utils.slides_export import localise_outputs
+    from course_utils.build.lecture_slides import localise_outputs
 
     site_nb = copy.deepcopy(notebook)
     site_nb.metadata.pop("widgets", None)

@@ -8,8 +8,8 @@ from html import unescape
 import nbformat
 import pytest
 
-from course_utils.execution import find_notebook
-from course_utils.slides_export import (
+from course_utils.build.execution import find_notebook
+from course_utils.build.lecture_slides import (
     LONG_CODE_LINES,
     add_slide_metadata,
     export_notebook_slides,
@@ -17,7 +17,7 @@ from course_utils.slides_export import (
     split_markdown_at_headings,
     strip_remote_resources,
 )
-from course_utils.student import solution_blocks
+from course_utils.build.student import solution_blocks
 from tests.html_resources import broken_relative_links, remote_css_urls, remote_resources
 
 EXPORTED = ["00", "06"]  # the start page and one full lesson (both committed with outputs)

@@ -14,10 +14,10 @@ big it is and what to do instead.
 
 Example
 -------
->>> from course_utils import slides
->>> info = slides.slide_info("train/006388_0.tif")                       # doctest: +SKIP
->>> level = slides.choose_level(info, target_px=1024)                    # doctest: +SKIP
->>> patch = slides.read_region("train/006388_0.tif", 0, 4000, 3000, 512, 512)  # doctest: +SKIP
+>>> from course_utils import wsi
+>>> info = wsi.slide_info("train/006388_0.tif")                       # doctest: +SKIP
+>>> level = wsi.choose_level(info, target_px=1024)                    # doctest: +SKIP
+>>> patch = wsi.read_region("train/006388_0.tif", 0, 4000, 3000, 512, 512)  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@
         index.html                      links to every lesson's slides
         01_intensities_and_histograms.slides.html
         ...
-        reveal.js/  mathjax/            local copies (course_utils/vendor/), no CDN
+        reveal.js/  mathjax/            local copies (course_utils/build/vendor/), no CDN
 
 The notebooks themselves carry no slide metadata; the slide structure is
 derived at export time, on a copy, from the notebook contract
@@ -37,7 +37,7 @@ copy the whole ``build/slides`` folder to a lecture-room laptop and open
 
 Example
 -------
->>> from course_utils.slides_export import export_slides
+>>> from course_utils.build.lecture_slides import export_slides
 >>> written = export_slides(["notebooks/00_start_here.ipynb"], "build/slides")  # doctest: +SKIP
 """
 
@@ -50,7 +50,7 @@ import re
 import shutil
 from pathlib import Path
 
-from course_utils.student import stub_source
+from course_utils.build.student import stub_source
 
 __all__ = [
     "FIGURE_CODE_LINES",
@@ -234,7 +234,7 @@ def add_slide_metadata(notebook):
 
     Raises
     ------
-    course_utils.student.SolutionMarkerError
+    course_utils.build.student.SolutionMarkerError
         If a ``solution`` cell lacks its ``# BEGIN SOLUTION`` / ``# END SOLUTION`` markers.
 
     Example
