@@ -40,13 +40,12 @@ $(STAMP): $(PY) requirements.lock pyproject.toml
 
 install: $(STAMP)
 
+# Both are thin wrappers: `python -m course_utils course|test` is the same without make (Windows).
 course: $(STAMP)
-	$(PY) -m course_utils data build
-	$(PY) -m course_utils run --html
+	$(PY) -m course_utils course
 
 test: $(STAMP)
-	$(PY) -m course_utils data build
-	$(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=tests/browser tests notebooks $(PYTEST_ARGS)
+	$(PY) -m course_utils test $(PYTEST_ARGS)
 
 # Real-browser checks (Playwright driving the system Chromium; skipped with a hint when absent).
 test-browser: $(STAMP)

@@ -10,12 +10,12 @@ Submodules are imported on demand so that ``import course_utils`` stays fast::
 
     >>> import course_utils
     >>> course_utils.__version__
-    '0.1.0'
+    '0.2.0'
 """
 
 from importlib import import_module
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _SUBMODULES = {
     "augment",

@@ -235,6 +235,58 @@ def with_pd_options(function):
         function()
 
 
+# The test command of the README, shared by `make test` and `python -m course_utils test`
+# (Windows has no make). tests/test_cli_and_execution.py checks that the Makefile calls it.
+PYTEST_COMMAND = [
+    "-m",
+    "pytest",
+    "-n",
+    "2",
+    "--dist",
+    "loadfile",
+    "--nbval",
+    "--nbval-cell-timeout=300",
+    "--nbval-sanitize-with",
+    "tests/nbval_sanitize.cfg",
+    "--ignore=tests/browser",
+    "--durations=15",
+    "tests",
+    "notebooks",
+]
+
+TEST_BANNER = """\
+== make test: the course's whole test suite (what CI runs)
+   1. builds the generated datasets into data/ (about 40 s the first time, then cached)
+   2. runs, on 2 processes: unit and property tests of course_utils, a bad-input corpus,
+      every notebook with its default and its alternative parameters, the student versions,
+      nbval (the committed outputs must reproduce), the notebook contract, spelling and ruff
+   It takes about {minutes} minutes on 2 cores. The 15 slowest tests are listed at the end.
+"""
+SUITE_MINUTES = 12
+
+
+def _build_data() -> int:
+    """``data build`` for every generated dataset (cached), as the two commands start with it."""
+    return _cmd_data(argparse.Namespace(data_command="build", names=[], rebuild=False))
+
+
+def _cmd_course(args) -> int:
+    status = _build_data()
+    return status or _cmd_run(args)
+
+
+def _cmd_test(args) -> int:
+    import subprocess
+
+    print(TEST_BANNER.format(minutes=SUITE_MINUTES), flush=True)
+    status = _build_data()
+    if status:
+        return status
+    command = [sys.executable, *PYTEST_COMMAND, *args.pytest_args]
+    print("== " + " ".join(["python", *command[1:]]), flush=True)
+    return subprocess.call(command, cwd=COURSE_ROOT)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m course_utils",
@@ -269,6 +321,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--html", action="store_true", help="also render HTML pages")
     run.add_argument("--html-dir", default=str(COURSE_ROOT / "build" / "html"))
     run.set_defaults(func=_cmd_run)
+
+    course = sub.add_parser(
+        "course",
+        help="what `make course` does: build the datasets, run every notebook, HTML pages, report",
+    )
+    course.add_argument("notebooks", nargs="*", help=argparse.SUPPRESS)
+    course.set_defaults(
+        func=_cmd_course,
+        parameter=[],
+        data_dir=None,
+        output_dir=None,
+        out=str(COURSE_ROOT / "build" / "executed"),
+        html=True,
+        html_dir=str(COURSE_ROOT / "build" / "html"),
+    )
+
+    test = sub.add_parser(
+        "test", help="what `make test` does: build the datasets, then the whole test suite"
+    )
+    test.set_defaults(func=_cmd_test)
 
     refresh = sub.add_parser(
         "refresh", help="re-execute committed notebooks in place (default parameters)"
@@ -330,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if args.command == "bench":  # the benchmark script parses its own options
         args.bench_args = (["--only", *args.only] if args.only else []) + extra
+    elif args.command == "test":  # everything after `test` goes to pytest
+        args.pytest_args = extra
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:

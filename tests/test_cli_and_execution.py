@@ -120,3 +120,31 @@ def test_parameter_values_are_yaml():
     assert cli._parse_value("null") is None
     assert cli._parse_value("[1, 2]") == [1, 2]
     assert cli._parse_value("tcp://host:8786") == "tcp://host:8786"
+
+
+def test_make_targets_are_the_python_only_commands():
+    """`make course` / `make test` call `python -m course_utils course|test`, so students
+    without make (Windows) run exactly what the Makefile and CI run."""
+    from course_utils import cli
+    from course_utils.data import COURSE_ROOT
+
+    makefile = (COURSE_ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "$(PY) -m course_utils course" in makefile
+    assert "$(PY) -m course_utils test $(PYTEST_ARGS)" in makefile
+    parser = cli.build_parser()
+    assert parser.parse_args(["course"]).func is cli._cmd_course
+    args, extra = parser.parse_known_args(["test", "-k", "layout"])
+    assert args.func is cli._cmd_test and extra == ["-k", "layout"]
+    assert "--nbval" in cli.PYTEST_COMMAND and "--ignore=tests/browser" in cli.PYTEST_COMMAND
+
+
+def test_python_only_test_command_prints_what_it_does_and_runs_pytest(monkeypatch, capsys):
+    from course_utils import cli
+
+    calls = []
+    monkeypatch.setattr(cli, "_build_data", lambda: 0)
+    monkeypatch.setattr("subprocess.call", lambda command, cwd: calls.append(command) or 0)
+    assert cli.main(["test", "-x"]) == 0
+    out = capsys.readouterr().out
+    assert "whole test suite" in out and "minutes on 2 cores" in out
+    assert calls and calls[0][1:3] == ["-m", "pytest"] and calls[0][-1] == "-x"

@@ -41,7 +41,9 @@ def _notebook_source(path: Path) -> str:
 
 
 def _imports_build(source: str) -> list[str]:
-    return sorted(name for name in _imported_modules(source) if name == BUILD or name.startswith(BUILD + "."))
+    return sorted(
+        name for name in _imported_modules(source) if name == BUILD or name.startswith(BUILD + ".")
+    )
 
 
 LESSON_HELPERS = sorted(
@@ -75,7 +77,12 @@ def test_no_module_keeps_the_old_slides_name():
     assert not (PACKAGE / "slides.py").exists()
     assert (PACKAGE / "wsi.py").exists()
     offenders = []
-    for path in [*PACKAGE.rglob("*.py"), *(ROOT / "tests").rglob("*.py"), *NOTEBOOKS, *(ROOT / "benchmarks").glob("*.py")]:
+    for path in [
+        *PACKAGE.rglob("*.py"),
+        *(ROOT / "tests").rglob("*.py"),
+        *NOTEBOOKS,
+        *(ROOT / "benchmarks").glob("*.py"),
+    ]:
         text = path.read_text(encoding="utf-8")
         modules = _imported_modules(text if path.suffix == ".py" else _notebook_source(path))
         if "course_utils.slides" in modules:

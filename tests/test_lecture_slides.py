@@ -184,3 +184,14 @@ def test_cli_slides_command(tmp_path, capsys):
     assert (tmp_path / "00_start_here.slides.html").is_file()
     assert (tmp_path / "index.html").is_file()
     assert "slides" in capsys.readouterr().out
+
+
+def test_every_slide_figure_has_alt_text(exported):
+    _, _, written = exported
+    n_images = 0
+    for path in written:
+        for tag in re.findall(r"<img\b[^>]*>", path.read_text(encoding="utf-8")):
+            n_images += 1
+            alt = re.search(r'\balt="([^"]*)"', tag)
+            assert alt and len(alt.group(1).strip()) >= 10, f"{path.name}: {tag[:120]}"
+    assert n_images > 0

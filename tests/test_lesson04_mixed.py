@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import tifffile
 
-from course_utils.datasets.clot_slides import write_slide
 from course_utils.build.execution import find_notebook, run_notebook
+from course_utils.datasets.clot_slides import write_slide
 from tests.notebook_runs import text_outputs, tree_hashes
 
 

@@ -223,3 +223,49 @@ def test_each_script_is_loaded_once_per_page(site):
 def test_build_reports_no_warnings(site):
     warnings = (site / "build-warnings.txt").read_text(encoding="utf-8").strip()
     assert warnings == "", warnings[:2000]
+
+
+def test_link_check_catches_a_broken_internal_link(tmp_path):
+    """The site's link check must fail on a planted broken link, or it could never fail."""
+    (tmp_path / "lessons").mkdir()
+    (tmp_path / "lessons" / "a.html").write_text('<h1 id="top">A</h1>', encoding="utf-8")
+    page = tmp_path / "index.html"
+    page.write_text(
+        '<a href="lessons/a.html#top">ok</a> <a href="lessons/missing.html">gone</a>'
+        ' <a href="lessons/a.html#nowhere">no anchor</a> <a href="https://example.org">out</a>',
+        encoding="utf-8",
+    )
+    broken = broken_relative_links(page, tmp_path)
+    assert len(broken) == 2
+    assert any("missing.html" in line for line in broken)
+    assert any("#nowhere" in line for line in broken)
+
+
+def test_figure_alt_text_describes_the_figure():
+    from course_utils.build.figures import ALT_MAX_CHARS, figure_alt_text
+
+    image = nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo="})
+    intro = nbformat.v4.new_markdown_cell(
+        "### Pitfall 2: **windowing** with `vmin`\n\nA [window](x.md) of $W$ HU hides bone. " * 3
+    )
+    plot = nbformat.v4.new_code_cell("plt.show()", outputs=[image])
+    notebook = nbformat.v4.new_notebook(cells=[intro, plot])
+    alt = figure_alt_text(notebook.cells, 1)
+    assert alt.startswith("Figure: Pitfall 2: windowing with vmin.")
+    assert "**" not in alt and "`" not in alt and "](" not in alt and len(alt) <= ALT_MAX_CHARS
+    plot.metadata["course"] = {"alt": "Six windows of one CT slice."}
+    site_copy = prepare_lesson_notebook(notebook)
+    assert site_copy.cells[1].metadata["mystnb"]["image"]["alt"] == "Six windows of one CT slice."
+    assert "mystnb" not in notebook.cells[1].metadata  # the input is not modified
+
+
+@pytest.mark.slow
+def test_lesson_figures_have_alt_text(site):
+    for path in NOTEBOOKS:
+        page = (site / "lessons" / f"{path.stem}.html").read_text(encoding="utf-8")
+        images = [tag for tag in re.findall(r"<img\b[^>]*>", page) if "_images/" in tag]
+        assert images, path.name
+        for tag in images:
+            alt = re.search(r'\balt="([^"]*)"', tag)
+            assert alt and alt.group(1).startswith(("Figure", alt.group(1)[:1])), tag[:160]
+            assert "_images/" not in alt.group(1), f"{path.name}: alt is the file name: {tag[:160]}"

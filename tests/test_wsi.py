@@ -95,9 +95,7 @@ def test_region_bad_input(pyramid_slide, tmp_path):
 
 
 def test_memory_guard_refuses_large_reads(pyramid_slide):
-    with pytest.raises(
-        wsi.SlideTooLargeError, match=r"6\.3 MiB.*limit of 1\.0 MiB.*lower level"
-    ):
+    with pytest.raises(wsi.SlideTooLargeError, match=r"6\.3 MiB.*limit of 1\.0 MiB.*lower level"):
         wsi.read_level(pyramid_slide, 0, max_bytes=1 << 20)
     with pytest.raises(MemoryError, match="max_bytes"):
         wsi.read_region(pyramid_slide, 0, 0, 0, 1000, 1000, max_bytes=1 << 20)
@@ -134,9 +132,7 @@ def test_striped_untiled_slide(tmp_path):
     assert wsi.thumbnail(path, 100, max_bytes=50_000, block_px=64).shape == (60, 100, 3)
     uncompressed = tmp_path / "plain.tif"
     tifffile.imwrite(uncompressed, image, photometric="rgb")  # one strip: memory-mapped
-    np.testing.assert_array_equal(
-        wsi.read_region(uncompressed, 0, 5, 6, 7, 8), image[5:12, 6:14]
-    )
+    np.testing.assert_array_equal(wsi.read_region(uncompressed, 0, 5, 6, 7, 8), image[5:12, 6:14])
 
 
 def test_rgba_and_greyscale_slides(tmp_path):

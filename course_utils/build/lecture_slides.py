@@ -50,6 +50,7 @@ import re
 import shutil
 from pathlib import Path
 
+from course_utils.build.figures import add_alt_text
 from course_utils.build.student import stub_source
 
 __all__ = [
@@ -361,7 +362,7 @@ def add_slide_metadata(notebook):
 
     slides_nb = copy.deepcopy(source_nb)
     slides_nb.cells = final_cells
-    return localise_outputs(slides_nb)
+    return add_alt_text(localise_outputs(slides_nb))
 
 
 def _copy_vendor(out_dir: Path) -> None:

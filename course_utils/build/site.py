@@ -125,6 +125,7 @@ def prepare_lesson_notebook(notebook):
     """
     import nbformat
 
+    from course_utils.build.figures import add_alt_text
     from course_utils.build.lecture_slides import localise_outputs
 
     site_nb = copy.deepcopy(notebook)
@@ -147,7 +148,7 @@ def prepare_lesson_notebook(notebook):
             else:
                 outputs.append(output)
         cell.outputs = outputs
-    return localise_outputs(site_nb)
+    return add_alt_text(localise_outputs(site_nb))
 
 
 def lesson_sections(notebook) -> list[tuple[str, int]]:
