@@ -38,13 +38,18 @@ def _run_and_check(path: Path, tmp_path: Path, parameters: dict, kind: str):
         run = run_notebook(path, output, parameters=parameters, cell_timeout=CELL_TIMEOUT)
     record_notebook_run(kind, run)
     assert run.status == "ok", f"{path.name} ({kind}) failed: {run.error}"
+    check_ceilings(path, run, kind)
+    return run
+
+
+def check_ceilings(path: Path, run, kind: str) -> None:
+    """The runaway ceilings every notebook run must stay under (time and memory)."""
     assert run.seconds < MAX_SECONDS, (
-        f"{path.name} took {run.seconds:.0f} s (ceiling {MAX_SECONDS} s)"
+        f"{path.name} ({kind}) took {run.seconds:.0f} s (ceiling {MAX_SECONDS} s)"
     )
     assert run.peak_mb < MAX_PEAK_MB, (
-        f"{path.name} peaked at {run.peak_mb:.0f} MB (ceiling {MAX_PEAK_MB} MB)"
+        f"{path.name} ({kind}) peaked at {run.peak_mb:.0f} MB (ceiling {MAX_PEAK_MB} MB)"
     )
-    return run
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:

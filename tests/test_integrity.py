@@ -26,7 +26,7 @@ import pytest
 from course_utils import data, deid
 from course_utils.build.execution import NOTEBOOK_DIR, discover_notebooks, run_notebook
 from tests.conftest import record_notebook_run
-from tests.notebook_runs import tree_hashes
+from tests.notebook_runs import check_ceilings, tree_hashes
 
 # lesson -> what its data_dir is a copy of: ("samples", [package sample files]) or ("dataset", name)
 LESSON_INPUTS = {
@@ -119,6 +119,7 @@ def test_lesson_leaves_its_input_byte_identical(notebook, tmp_path):
     run = run_notebook(notebook, executed, parameters=parameters)
     record_notebook_run("alt+data copy", run)
     assert run.status == "ok", f"{notebook.name} with data_dir=<copy> failed: {run.error}"
+    check_ceilings(notebook, run, "alt+data copy")
 
     # 1. the input copy is byte-identical: same files, same sha256, nothing added or removed
     input_after = tree_hashes(input_copy)

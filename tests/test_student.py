@@ -16,6 +16,7 @@ from course_utils.build.student import (
     stub_source,
 )
 from tests.conftest import record_notebook_run
+from tests.notebook_runs import check_ceilings
 
 NOTEBOOKS = discover_notebooks()
 IDS = [p.stem for p in NOTEBOOKS]
@@ -93,6 +94,7 @@ def test_student_notebook_runs_and_checks_give_feedback(path, tmp_path):
     assert run.status == "ok", (
         f"student version of {path.name} does not run top to bottom: {run.error}"
     )
+    check_ceilings(path, run, "student")
     executed = nbformat.read(run.output, as_version=4)
     printed = "\n".join(
         "".join(o.get("text", ""))
