@@ -258,11 +258,12 @@ TEST_BANNER = """\
 == make test: the course's whole test suite (what CI runs)
    1. builds the generated datasets into data/ (about 40 s the first time, then cached)
    2. runs, on 2 processes: unit and property tests of course_utils, a bad-input corpus,
-      every notebook with its default and its alternative parameters, the student versions,
-      nbval (the committed outputs must reproduce), the notebook contract, spelling and ruff
+      every notebook under nbval (default parameters; the committed outputs must reproduce),
+      again with its alternative parameters on a copy of its data, its student version,
+      the notebook contract, spelling and ruff
    It takes about {minutes} minutes on 2 cores. The 15 slowest tests are listed at the end.
 """
-SUITE_MINUTES = 12
+SUITE_MINUTES = 7
 
 
 def _build_data() -> int:
