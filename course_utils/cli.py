@@ -266,6 +266,11 @@ TEST_BANNER = """\
 SUITE_MINUTES = 7
 
 
+# Where `run` (and `course`, which is `run` on every notebook with HTML pages) writes.
+EXECUTED_DIR = str(COURSE_ROOT / "build" / "executed")
+HTML_DIR = str(COURSE_ROOT / "build" / "html")
+
+
 def _build_data() -> int:
     """``data build`` for every generated dataset (cached), as the two commands start with it."""
     return _cmd_data(argparse.Namespace(data_command="build", names=[], rebuild=False))
@@ -316,11 +321,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--out",
-        default=str(COURSE_ROOT / "build" / "executed"),
+        default=EXECUTED_DIR,
         help="folder for the executed notebooks",
     )
     run.add_argument("--html", action="store_true", help="also render HTML pages")
-    run.add_argument("--html-dir", default=str(COURSE_ROOT / "build" / "html"))
+    run.add_argument("--html-dir", default=HTML_DIR)
     run.set_defaults(func=_cmd_run)
 
     course = sub.add_parser(
@@ -333,9 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
         parameter=[],
         data_dir=None,
         output_dir=None,
-        out=str(COURSE_ROOT / "build" / "executed"),
+        out=EXECUTED_DIR,
         html=True,
-        html_dir=str(COURSE_ROOT / "build" / "html"),
+        html_dir=HTML_DIR,
     )
 
     test = sub.add_parser(
