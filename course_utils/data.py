@@ -286,8 +286,34 @@ def cache_root() -> Path:
     return root
 
 
-def _is_complete(folder: Path) -> bool:
-    return (folder / _COMPLETE_MARKER).is_file()
+def _is_complete(folder: Path, generator: str | None = None) -> bool:
+    """True when ``folder`` holds a finished build (of this generator code, if given).
+
+    A build made by an older version of the generator (its source's digest differs)
+    counts as incomplete, so a cache from before an update is rebuilt, not trusted.
+    """
+    marker = folder / _COMPLETE_MARKER
+    if not marker.is_file():
+        return False
+    if generator is None:
+        return True
+    try:
+        recorded = json.loads(marker.read_text()).get("generator")
+    except (OSError, ValueError):
+        return False
+    return recorded == generator
+
+
+def _generator_digest(module) -> str:
+    """Short digest of a generator module's source: changes whenever its code does.
+
+    (Only the module's own file: a change to code it imports does not trigger a rebuild;
+    ``python -m course_utils data build --rebuild`` forces one.)
+    """
+    source = getattr(module, "__file__", None)
+    if not source or not Path(source).is_file():  # a module built in memory (tests)
+        return "in-memory"
+    return hashlib.sha256(Path(source).read_bytes()).hexdigest()[:16]
 
 
 def _generator_module(name: str):
@@ -352,21 +378,27 @@ def dataset_path(
     root = Path(root) if root is not None else cache_root()
     folder_name = name if full == module.DEFAULTS else f"{name}-{_params_key(full)}"
     folder = root / folder_name
+    generator = _generator_digest(module)
     if rebuild and folder.exists():
         shutil.rmtree(folder)
-    if _is_complete(folder):
+    if _is_complete(folder, generator):
         return folder
     root.mkdir(parents=True, exist_ok=True)
     # One builder at a time per dataset (parallel test workers, two notebooks started together).
     with open(root / f".{folder_name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if _is_complete(folder):  # built by another process while we waited
+        if _is_complete(folder, generator):  # built by another process while we waited
             return folder
         staging = Path(tempfile.mkdtemp(prefix=f".{folder_name}-building-", dir=root))
         try:
             staging.chmod(0o777 & ~_umask())
             module.generate(staging, **full)
-            marker = {"name": name, "params": full, "fingerprint": fingerprint(staging)}
+            marker = {
+                "name": name,
+                "params": full,
+                "fingerprint": fingerprint(staging),
+                "generator": generator,
+            }
             (staging / _COMPLETE_MARKER).write_text(json.dumps(marker, indent=2, default=str))
             if folder.exists():  # a stale, incomplete earlier attempt
                 shutil.rmtree(folder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import types
 
@@ -101,6 +102,18 @@ def test_dataset_path_builds_once_and_caches(tmp_path, fake_generator):
     assert fake_generator == [(0, 3)]
     other = data.dataset_path("fake-set", root=tmp_path, n=2)
     assert other != first and len(list(other.glob("*.npy"))) == 2
+
+
+def test_a_cache_built_by_an_older_generator_is_rebuilt(tmp_path, fake_generator, monkeypatch):
+    first = data.dataset_path("fake-set", root=tmp_path)
+    assert fake_generator == [(0, 3)]
+    monkeypatch.setattr(data, "_generator_digest", lambda module: "a-newer-version")
+    again = data.dataset_path("fake-set", root=tmp_path)
+    assert again == first and fake_generator == [(0, 3), (0, 3)], "stale cache was trusted"
+    marker = json.loads((again / ".complete.json").read_text())
+    assert marker["generator"] == "a-newer-version"
+    data.dataset_path("fake-set", root=tmp_path)
+    assert len(fake_generator) == 2, "an up-to-date cache must not be rebuilt"
 
 
 def test_interrupted_build_leaves_nothing_that_looks_complete(tmp_path, fake_generator):

@@ -177,22 +177,22 @@ def _ellipsoid_distance(points, axes, centre=(0.0, 0.0, 0.0)):
 
 def _waves(points, waves, phases, gradient=True):
     """Sum of cosines (a smooth random field) at ``points`` and, optionally, its gradient."""
-    argument = points @ waves.T.astype(np.float32) + phases.astype(np.float32)
+    argument = points @ waves.T.astype(np.float64) + phases.astype(np.float64)
     value = np.cos(argument).sum(axis=1)
     if not gradient:
         return value, None
-    return value, -np.sin(argument) @ waves.astype(np.float32)
+    return value, -np.sin(argument) @ waves.astype(np.float64)
 
 
 def _inside(distance, edge_mm):
     """Soft membership (1 inside, 0 outside) from a signed distance: partial-volume edge."""
-    return (0.5 - 0.5 * np.tanh(distance / edge_mm)).astype(np.float32)
+    return (0.5 - 0.5 * np.tanh(distance / edge_mm)).astype(np.float64)
 
 
 def _near(points, centre, half_extent):
     """Indices of the points inside an axis-aligned box (to evaluate small structures cheaply)."""
-    low = np.asarray(centre, np.float32) - np.asarray(half_extent, np.float32)
-    high = np.asarray(centre, np.float32) + np.asarray(half_extent, np.float32)
+    low = np.asarray(centre, np.float64) - np.asarray(half_extent, np.float64)
+    high = np.asarray(centre, np.float64) + np.asarray(half_extent, np.float64)
     return np.flatnonzero(np.all((points >= low) & (points <= high), axis=1))
 
 
@@ -206,10 +206,10 @@ def _move(fractions, sources, target, alpha):
 
 def _tissue_fractions(points, subject: _Subject, edge_mm: float) -> np.ndarray:
     """Fraction of each tissue class at each point (N, 9); rows sum to 1."""
-    points = np.asarray(points, dtype=np.float32)
-    head = (points - subject.centre.astype(np.float32)) @ subject.rotation.astype(np.float32)
+    points = np.asarray(points, dtype=np.float64)
+    head = (points - subject.centre.astype(np.float64)) @ subject.rotation.astype(np.float64)
     n = len(head)
-    fractions = np.zeros((n, len(_TISSUES)), dtype=np.float32)
+    fractions = np.zeros((n, len(_TISSUES)), dtype=np.float64)
     fractions[:, _AIR] = 1.0
     axes = subject.head_axes
     # Head: an ellipsoidal skull vault joined to a neck/face below the skull base.
@@ -279,7 +279,7 @@ def _tissue_fractions(points, subject: _Subject, edge_mm: float) -> np.ndarray:
     # Lateral ventricles (converging anteriorly) and the third ventricle.
     scale = subject.ventricle_scale
     for sign in (-1.0, 1.0):
-        centre = np.array([sign * 7.5 * scale, 2.0, ventricle_z], dtype=np.float32)
+        centre = np.array([sign * 7.5 * scale, 2.0, ventricle_z], dtype=np.float64)
         near = _near(p, centre, (10.0 * scale + margin, 26.0 + margin, 8.0 * scale + margin))
         angle = sign * np.deg2rad(12.0)
         cosine, sine = np.cos(angle), np.sin(angle)
@@ -308,7 +308,7 @@ def _tissue_fractions(points, subject: _Subject, edge_mm: float) -> np.ndarray:
     near = _near(p, subject.tumour_centre, (reach, reach, reach))
     q = p[near]
     local = f[near]
-    offset = q - subject.tumour_centre.astype(np.float32)
+    offset = q - subject.tumour_centre.astype(np.float64)
     distance = np.linalg.norm(offset, axis=1) + 1e-6
     directions = offset / distance[:, None]
     lumps, _ = _waves(directions, subject.shape_waves, subject.shape_phases, gradient=False)
@@ -329,7 +329,7 @@ def _tissue_fractions(points, subject: _Subject, edge_mm: float) -> np.ndarray:
 
 def _texture(points, fractions, subject: _Subject) -> np.ndarray:
     """Gentle multiplicative tissue inhomogeneity (about +-5 %), 1 in the air."""
-    texture = np.ones(len(points), dtype=np.float32)
+    texture = np.ones(len(points), dtype=np.float64)
     inside = fractions[:, _AIR] < 0.99
     values, _ = _waves(
         points[inside], subject.texture_waves, subject.texture_phases, gradient=False
@@ -340,13 +340,13 @@ def _texture(points, fractions, subject: _Subject) -> np.ndarray:
 
 def _render(fractions, texture, sequence: str) -> np.ndarray:
     """Noise-free signal: tissue signals mixed by their fractions, times the texture."""
-    return (fractions @ _SIGNAL[sequence].astype(np.float32)) * texture
+    return (fractions @ _SIGNAL[sequence].astype(np.float64)) * texture
 
 
 def _bias_field(points, rng) -> np.ndarray:
     """Slowly varying multiplicative receive-coil bias (about +-15 % over the head)."""
     coefficients = rng.normal(scale=[0.0016, 0.0016, 0.0016, 6e-6, 6e-6, 6e-6])
-    x, y, z = (np.asarray(points, np.float32)[:, axis] for axis in range(3))
+    x, y, z = (np.asarray(points, np.float64)[:, axis] for axis in range(3))
     exponent = (
         coefficients[0] * x
         + coefficients[1] * y
@@ -355,14 +355,14 @@ def _bias_field(points, rng) -> np.ndarray:
         - abs(coefficients[4]) * y * y
         + coefficients[5] * z * z
     )
-    return np.exp(exponent).astype(np.float32)
+    return np.exp(exponent).astype(np.float64)
 
 
 def _rician(signal, sigma, rng) -> np.ndarray:
     """Magnitude of a complex signal with Gaussian noise in both channels (Rician)."""
     real = signal + rng.normal(scale=sigma, size=signal.shape)
     imaginary = rng.normal(scale=sigma, size=signal.shape)
-    return np.sqrt(real * real + imaginary * imaginary).astype(np.float32)
+    return np.sqrt(real * real + imaginary * imaginary).astype(np.float64)
 
 
 def _slice_offsets(thickness_mm: float, in_plane_mm: float) -> np.ndarray:
@@ -376,7 +376,7 @@ def _sample_series(points_of_slices, normal, thickness_mm, in_plane_mm, subject,
     fractions = None
     offsets = _slice_offsets(thickness_mm, in_plane_mm)
     for offset in offsets:
-        shifted = points_of_slices + offset * np.asarray(normal, dtype=np.float32)
+        shifted = points_of_slices + offset * np.asarray(normal, dtype=np.float64)
         part = _tissue_fractions(shifted, subject, edge_mm)
         fractions = part if fractions is None else fractions + part
     return fractions / len(offsets)
@@ -392,7 +392,7 @@ def _axial_points(shape, spacing_mm, subject):
     y = (np.arange(n_rows) - (n_rows - 1) / 2.0) * dy
     x = (np.arange(n_columns) - (n_columns - 1) / 2.0) * dx
     grid = np.stack(np.meshgrid(x, y, z, indexing="xy"), axis=-1)  # (rows, cols, slices, 3)
-    return np.ascontiguousarray(np.moveaxis(grid, 2, 0).reshape(-1, 3), dtype=np.float32)
+    return np.ascontiguousarray(np.moveaxis(grid, 2, 0).reshape(-1, 3), dtype=np.float64)
 
 
 def _check_geometry(shape, spacing_mm):
@@ -656,7 +656,7 @@ def _canonical_signals(subject: _Subject, sequences):
     high = half + subject.centre
     counts = np.ceil((high - low) / _CANONICAL_MM).astype(int) + 1
     axes = [low[i] + _CANONICAL_MM * np.arange(counts[i]) for i in range(3)]
-    grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3).astype(np.float32)
+    grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3).astype(np.float64)
     fractions = _tissue_fractions(grid, subject, edge_mm=0.6)
     texture = _texture(grid, fractions, subject)
     signals = {seq: _render(fractions, texture, seq).reshape(tuple(counts)) for seq in sequences}
@@ -740,12 +740,12 @@ def _series_pixels(plan, signal, low, rng):
     positions = first_pixel[None, :] + along[:, None] * normal[None, :]
     j, i = np.meshgrid(np.arange(columns), np.arange(rows), indexing="xy")
     in_plane = (j[..., None] * pixel * row_dir + i[..., None] * pixel * col_dir).reshape(-1, 3)
-    points = (positions[:, None, :] + in_plane[None, :, :]).reshape(-1, 3).astype(np.float32)
+    points = (positions[:, None, :] + in_plane[None, :, :]).reshape(-1, 3).astype(np.float64)
     offsets = _slice_offsets(plan["thickness"], pixel)
-    clean = np.zeros(len(points), dtype=np.float32)
+    clean = np.zeros(len(points), dtype=np.float64)
     for offset in offsets:
         clean += _sample_canonical(
-            signal, low, points + np.float32(offset) * normal.astype(np.float32)
+            signal, low, points + np.float64(offset) * normal.astype(np.float64)
         )
     clean /= len(offsets)
     clean *= _bias_field(points, rng)

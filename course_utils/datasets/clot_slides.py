@@ -114,7 +114,7 @@ def _centre_style(centre_id: int) -> dict:
 # --------------------------------------------------------------------------- textures
 def _smooth_noise(rng, shape, sigma_px, anisotropy=1.0, angle=0.0):
     """Gaussian-filtered white noise (periodic, via the FFT) with zero mean and unit std."""
-    noise = rng.standard_normal(shape).astype(np.float32)
+    noise = rng.standard_normal(shape).astype(np.float64)
     fy = np.fft.fftfreq(shape[0])[:, None]
     fx = np.fft.rfftfreq(shape[1])[None, :]
     c, s = np.cos(angle), np.sin(angle)
@@ -122,7 +122,7 @@ def _smooth_noise(rng, shape, sigma_px, anisotropy=1.0, angle=0.0):
     across = -fx * s + fy * c
     sigma_f = 1.0 / (2 * np.pi * sigma_px)
     kernel = np.exp(-0.5 * ((along * anisotropy / sigma_f) ** 2 + (across / sigma_f) ** 2))
-    field = np.fft.irfft2(np.fft.rfft2(noise) * kernel, s=shape).astype(np.float32)
+    field = np.fft.irfft2(np.fft.rfft2(noise) * kernel, s=shape).astype(np.float64)
     field -= field.mean()
     std = field.std()
     return field / std if std > 0 else field
@@ -164,7 +164,7 @@ def _textures(rng, mpp: float, period: int = _TEXTURE_PX) -> dict:
         centre = (int(cx * 2**shift), int(cy * 2**shift))
         cv2.circle(rbc, centre, int(r * 2**shift), 230, -1, cv2.LINE_AA, shift)
         cv2.circle(rbc, centre, int(0.45 * r * 2**shift), 150, -1, cv2.LINE_AA, shift)
-    rbc_texture = _fold_canvas(rbc, margin, period).astype(np.float32) / 255.0
+    rbc_texture = _fold_canvas(rbc, margin, period).astype(np.float64) / 255.0
 
     # white-cell nuclei: lobulated (neutrophils) or round (lymphocytes), ~8-10 µm
     nuclei = np.zeros((size, size), np.uint8)
@@ -199,7 +199,7 @@ def _textures(rng, mpp: float, period: int = _TEXTURE_PX) -> dict:
                 cv2.LINE_AA,
                 4,
             )
-    nuclei_texture = _fold_canvas(nuclei, margin, period).astype(np.float32) / 255.0
+    nuclei_texture = _fold_canvas(nuclei, margin, period).astype(np.float64) / 255.0
 
     # fibrin: elongated eosinophilic streaks (two orientations, blended later)
     angle = rng.uniform(0, np.pi)
@@ -209,7 +209,7 @@ def _textures(rng, mpp: float, period: int = _TEXTURE_PX) -> dict:
     )
     grain = _smooth_noise(rng, (period, period), 0.6 * px_per_um)
     edge_noise = _smooth_noise(rng, (period, period), 5.0 * px_per_um)
-    pixel_noise = rng.normal(0.0, 1.5, (period, period)).astype(np.float32)
+    pixel_noise = rng.normal(0.0, 1.5, (period, period)).astype(np.float64)
     textures = {
         "rbc": rbc_texture,
         "nuclei": nuclei_texture,
@@ -235,11 +235,11 @@ def _maps(rng, height: int, width: int, mpp: float, rbc_fraction: float, fold: b
 
     step = _MAP_STEP_PX
     shape = (height // step + 2, width // step + 2)
-    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float64)
     um_per_cell = step * mpp
 
     # tissue: 2-5 elongated fragments with ragged outlines (signed "inside" field)
-    inside = np.full(shape, -1.0, np.float32)
+    inside = np.full(shape, -1.0, np.float64)
     wobble = _smooth_noise(rng, shape, max(1.5, 120.0 / um_per_cell))
     n_fragments = int(rng.integers(2, 6))
     for index in range(n_fragments):
@@ -267,7 +267,7 @@ def _maps(rng, height: int, width: int, mpp: float, rbc_fraction: float, fold: b
     stain = 1.0 + 0.12 * _smooth_noise(rng, shape, max(1.5, 400.0 / um_per_cell))
 
     # a fold: a band 30-80 µm wide where the section lies double
-    fold_map = np.zeros(shape, np.float32)
+    fold_map = np.zeros(shape, np.float64)
     if fold:
         theta = rng.uniform(0, np.pi)
         offset = rng.uniform(-0.15, 0.15) * min(shape)
@@ -275,28 +275,35 @@ def _maps(rng, height: int, width: int, mpp: float, rbc_fraction: float, fold: b
             (xx - shape[1] / 2) * np.sin(theta) - (yy - shape[0] / 2) * np.cos(theta) - offset
         )
         half_width = rng.uniform(15, 40) / um_per_cell
-        fold_map = np.clip(1.5 - np.abs(distance) / max(half_width, 0.5), 0, 1).astype(np.float32)
+        fold_map = np.clip(1.5 - np.abs(distance) / max(half_width, 0.5), 0, 1).astype(np.float64)
         fold_map = ndimage.gaussian_filter(fold_map, 0.7)
     return {
-        "inside": inside.astype(np.float32),
-        "rbc": rbc_weight.astype(np.float32),
-        "nuclei": nuclei_weight.astype(np.float32),
-        "orientation": orientation.astype(np.float32),
-        "stain": stain.astype(np.float32),
+        "inside": inside.astype(np.float64),
+        "rbc": rbc_weight.astype(np.float64),
+        "nuclei": nuclei_weight.astype(np.float64),
+        "orientation": orientation.astype(np.float64),
+        "stain": stain.astype(np.float64),
         "fold": fold_map,
     }
 
 
 def _upsample(map_2d: np.ndarray, y0: int, x0: int, h: int, w: int) -> np.ndarray:
-    """Bilinear sample of a low-resolution map on the level-0 pixels of one tile."""
-    import cv2
+    """Bilinear sample of a low-resolution map on the level-0 pixels of one tile.
 
+    Written out in float64 numpy (edge pixels replicated) rather than ``cv2.remap``, whose
+    float kernels are chosen at run time from the CPU's SIMD features.
+    """
     step = _MAP_STEP_PX
-    ys = (np.arange(y0, y0 + h, dtype=np.float32) + 0.5) / step - 0.5
-    xs = (np.arange(x0, x0 + w, dtype=np.float32) + 0.5) / step - 0.5
-    map_x = np.broadcast_to(xs[None, :], (h, w))
-    map_y = np.broadcast_to(ys[:, None], (h, w))
-    return cv2.remap(map_2d, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    n_rows, n_cols = map_2d.shape
+    ys = np.clip((np.arange(y0, y0 + h, dtype=np.float64) + 0.5) / step - 0.5, 0, n_rows - 1)
+    xs = np.clip((np.arange(x0, x0 + w, dtype=np.float64) + 0.5) / step - 0.5, 0, n_cols - 1)
+    top, left = np.floor(ys).astype(np.intp), np.floor(xs).astype(np.intp)
+    bottom, right = np.minimum(top + 1, n_rows - 1), np.minimum(left + 1, n_cols - 1)
+    wy, wx = (ys - top)[:, None], (xs - left)[None, :]
+    grid = np.asarray(map_2d, dtype=np.float64)
+    upper = grid[top][:, left] * (1 - wx) + grid[top][:, right] * wx
+    lower = grid[bottom][:, left] * (1 - wx) + grid[bottom][:, right] * wx
+    return upper * (1 - wy) + lower * wy
 
 
 def _periodic(texture: np.ndarray, y0: int, x0: int, h: int, w: int, period: int) -> np.ndarray:
@@ -307,7 +314,7 @@ def _periodic(texture: np.ndarray, y0: int, x0: int, h: int, w: int, period: int
 
 def _render_tile(style, textures, maps, y0, x0, h, w) -> np.ndarray:
     """RGB uint8 tile of level 0 at (y0, x0) of size (h, w)."""
-    background = style["background"].astype(np.float32)
+    background = style["background"].astype(np.float64)
 
     def texture_at(name):
         return _periodic(textures[name], y0, x0, h, w, textures["period"])
@@ -338,9 +345,9 @@ def _render_tile(style, textures, maps, y0, x0, h, w) -> np.ndarray:
     c_haem = style["haem_scale"] * (0.04 + 1.15 * nuclei)
     thickness = alpha * (1.0 + 0.9 * fold)
     od = (
-        c_eosin[..., None] * (_OD_EOSIN * style["eosin_tint"]).astype(np.float32)
-        + c_rbc[..., None] * _OD_RBC.astype(np.float32)
-        + c_haem[..., None] * _OD_HAEM.astype(np.float32)
+        c_eosin[..., None] * (_OD_EOSIN * style["eosin_tint"]).astype(np.float64)
+        + c_rbc[..., None] * _OD_RBC.astype(np.float64)
+        + c_haem[..., None] * _OD_HAEM.astype(np.float64)
     ) * thickness[..., None]
     tile = background * np.exp(-od)
     tile += texture_at("pixel_noise")[..., None]

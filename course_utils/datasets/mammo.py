@@ -123,21 +123,36 @@ _DENSITY_FRACTION = {1: 0.12, 2: 0.35, 3: 0.6, 4: 0.82}  # fibroglandular area f
 
 
 # --------------------------------------------------------------------------- rendering
+def _resize(array, shape, order):
+    """Resize a float64 array to ``shape`` with pixel centres aligned (OpenCV's convention).
+
+    scipy's spline zoom is plain C on doubles, so the result is the same on every CPU;
+    ``cv2.resize`` on floats picks SIMD kernels at run time and its last bits vary.
+    """
+    from scipy import ndimage
+
+    factors = (shape[0] / array.shape[0], shape[1] / array.shape[1])
+    out = ndimage.zoom(array, factors, order=order, mode="reflect", grid_mode=True)
+    if out.shape != tuple(shape):  # pragma: no cover - zoom rounds the size it computes
+        out = out[: shape[0], : shape[1]]
+    return out
+
+
 def _smooth_field(rng, shape, sigma_px, *, stretch=1.0):
     """Unit-variance smooth random field, generated at a reduced resolution (fast).
 
     ``stretch`` > 1 elongates the structures along the columns (towards the nipple).
+    All the arithmetic is in float64, so the field does not depend on the CPU's SIMD kernels.
     """
-    import cv2
     from scipy import ndimage
 
     factor = int(np.clip(sigma_px / 2.5, 1, 16))
 
     small = (max(4, shape[0] // factor), max(4, shape[1] // factor))
-    noise = rng.standard_normal(small).astype(np.float32)
+    noise = rng.standard_normal(small)
     sigma = max(sigma_px / factor, 0.5)
     field = ndimage.gaussian_filter(noise, (sigma, sigma * stretch), mode="reflect")
-    field = cv2.resize(field, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
+    field = _resize(field, shape, order=3)
     field -= field.mean()
     return field / (field.std() + 1e-12)
 
@@ -149,11 +164,9 @@ def _soft(x, width):
 
 def _breast_geometry(rng, height, width, view):
     """Return (breast mask, pectoral mask, breast depth in px) with the chest wall at column 0."""
-    import cv2
-
     # the smooth outline is computed on a half-resolution grid and interpolated (fast)
-    half_rows = np.arange(0, height, 2, dtype=np.float32)[:, None] + 0.5
-    half_cols = np.arange(0, width, 2, dtype=np.float32)[None, :] + 0.5
+    half_rows = np.arange(0, height, 2, dtype=np.float64)[:, None] + 0.5
+    half_cols = np.arange(0, width, 2, dtype=np.float64)[None, :] + 0.5
     depth = rng.uniform(0.55, 0.72) * min(width, 0.8 * height)  # nipple distance from chest wall
     if view == "CC":
         centre_row = height * rng.uniform(0.45, 0.55)
@@ -164,7 +177,7 @@ def _breast_geometry(rng, height, width, view):
         half_height = height * rng.uniform(0.46, 0.52)
         tilt = np.deg2rad(rng.uniform(12, 22))
     # tilt: shift the ellipse's rows with distance from the chest wall
-    d_row = (half_rows - centre_row) - np.float32(np.tan(tilt)) * half_cols
+    d_row = (half_rows - centre_row) - np.tan(tilt) * half_cols
     angle = np.arctan2(d_row / half_height, half_cols / depth)
     wobble = (
         1.0
@@ -172,12 +185,12 @@ def _breast_geometry(rng, height, width, view):
         + 0.015 * np.sin(5 * angle + rng.uniform(0, 2 * np.pi))
     )
     radius = np.sqrt((d_row / half_height) ** 2 + (half_cols / depth) ** 2) / wobble
-    radius = cv2.resize(radius.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+    radius = _resize(radius, (height, width), order=1)
     breast = radius < 1.0
     pectoral = np.zeros_like(breast)
     if view == "MLO":
-        rows = np.arange(height, dtype=np.float32)[:, None]
-        cols = np.arange(width, dtype=np.float32)[None, :]
+        rows = np.arange(height, dtype=np.float64)[:, None]
+        cols = np.arange(width, dtype=np.float64)[None, :]
         top_width = depth * rng.uniform(0.32, 0.45)
         length = height * rng.uniform(0.45, 0.62)
         curve = 1.0 + 0.08 * np.sin(np.pi * np.clip(rows / length, 0, 1))  # slightly convex edge
@@ -206,11 +219,11 @@ def _draw_mass(rng, shape, centre, radius_px, margin, subtlety):
     top, left = max(0, int(centre[0]) - reach), max(0, int(centre[1]) - reach)
     bottom, right = min(shape[0], int(centre[0]) + reach), min(shape[1], int(centre[1]) + reach)
     rows, cols = np.ogrid[top:bottom, left:right]
-    d_row = (rows - centre[0]).astype(np.float32)
-    d_col = (cols - centre[1]).astype(np.float32)
+    d_row = (rows - centre[0]).astype(np.float64)
+    d_col = (cols - centre[1]).astype(np.float64)
     angle = np.arctan2(d_row, d_col)
     distance = np.sqrt(d_row**2 + d_col**2)
-    lobes = np.zeros_like(angle, dtype=np.float32)
+    lobes = np.zeros_like(angle, dtype=np.float64)
     roughness = {"CIRCUMSCRIBED": 0.05, "OBSCURED": 0.1, "ILL_DEFINED": 0.18, "SPICULATED": 0.15}[
         margin
     ]
@@ -218,7 +231,7 @@ def _draw_mass(rng, shape, centre, radius_px, margin, subtlety):
         lobes += roughness / harmonic**0.5 * np.sin(harmonic * angle + rng.uniform(0, 2 * np.pi))
     edge = radius_px * (1 + lobes)
     blur = 1.5 if margin == "CIRCUMSCRIBED" else 0.25 * radius_px
-    body = _soft(edge - distance, blur).astype(np.float32)
+    body = _soft(edge - distance, blur)
     dome = np.clip(1 - (distance / (edge + 1e-6)) ** 2, 0, 1) ** 0.5
     lesion = body * (0.6 + 0.4 * dome)
     spicules = np.zeros(lesion.shape, dtype=np.uint8)
@@ -232,9 +245,9 @@ def _draw_mass(rng, shape, centre, radius_px, margin, subtlety):
                 int(round(local_centre[1] + length * np.sin(theta))),
             )
             cv2.line(spicules, local_centre, end, 255, int(rng.integers(1, 3)), cv2.LINE_AA)
-        lesion = np.maximum(lesion, 0.55 * spicules.astype(np.float32) / 255.0)
+        lesion = np.maximum(lesion, 0.55 * spicules.astype(np.float64) / 255.0)
     contrast = 0.05 + 0.035 * subtlety
-    increment = np.zeros(shape, dtype=np.float32)
+    increment = np.zeros(shape, dtype=np.float64)
     increment[top:bottom, left:right] = contrast * lesion
     grow = max(2, int(0.2 * radius_px))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
@@ -250,7 +263,7 @@ def _draw_calcifications(rng, shape, centre, cluster_px, subtlety):
     n_specks = int(rng.integers(6, 22))
     offsets = rng.normal(0, cluster_px / 2.2, size=(n_specks, 2))
     points = np.clip(np.round(centre + offsets), 2, np.array(shape) - 3).astype(int)
-    specks = np.zeros(shape, dtype=np.float32)
+    specks = np.zeros(shape, dtype=np.float64)
     for point in points:
         radius = int(rng.integers(1, 3))
         brightness = rng.uniform(0.6, 1.0)
@@ -320,7 +333,6 @@ def render_case(
     >>> image.dtype, roi.dtype, image.shape
     (dtype('uint16'), dtype('uint8'), (200, 120))
     """
-    import cv2
     from scipy import ndimage
 
     if side not in ("LEFT", "RIGHT"):
@@ -341,13 +353,14 @@ def render_case(
 
     breast, pectoral, depth = _breast_geometry(rng, height, width, view)
     # distance (px) to the skin line
-    inside_px = cv2.distanceTransform(breast.astype(np.uint8), cv2.DIST_L2, 5)
+    # (exact Euclidean distance, float64: cv2.distanceTransform's SIMD and plain paths differ)
+    inside_px = ndimage.distance_transform_edt(breast)
     # compressed-breast thickness falls off towards the skin line
     thickness = np.clip(inside_px / (0.09 * depth), 0, 1) ** 0.6
 
     # fibroglandular tissue: a smooth random field thresholded to the density's area
     # fraction, concentrated behind the nipple, sparse near the skin and chest wall
-    cols = np.arange(width, dtype=np.float32)[None, :]
+    cols = np.arange(width, dtype=np.float64)[None, :]
     prior = (
         np.exp(-(((cols / depth) - 0.45) ** 2) / 0.1)
         * np.clip(inside_px / (0.2 * depth), 0, 1) ** 0.7
@@ -360,11 +373,11 @@ def render_case(
     )
     tissue = breast & ~pectoral
     level = np.quantile(field[tissue], 1 - _DENSITY_FRACTION[density])
-    glandular = _soft(field - level, 1.1).astype(np.float32) ** 1.3 * tissue
+    glandular = _soft(field - level, 1.1) ** 1.3 * tissue
     strands = np.exp(-((_smooth_field(rng, (height, width), 14 * scale, stretch=2.0) / 0.07) ** 2))
     detail = _smooth_field(rng, (height, width), 1.5 * scale)
 
-    attenuation = np.full((height, width), 0.035, dtype=np.float32)
+    attenuation = np.full((height, width), 0.035, dtype=np.float64)
     attenuation += 0.006 * _smooth_field(rng, (height, width), 150 * scale)  # uneven film base
     breast_value = (
         0.24 + 0.34 * glandular + 0.05 * strands * (1 - glandular) + 0.02 * detail
@@ -374,7 +387,7 @@ def render_case(
     skin = np.exp(-(((inside_px - 3 * scale - 1) / (2.5 * scale + 0.8)) ** 2)) * breast
     attenuation += 0.06 * skin
     if view == "MLO":
-        muscle = ndimage.gaussian_filter(pectoral.astype(np.float32), 2.0 * scale + 0.5)
+        muscle = ndimage.gaussian_filter(pectoral.astype(np.float64), 2.0 * scale + 0.5)
         muscle_value = 0.66 + 0.05 * _smooth_field(rng, (height, width), 30 * scale) + 0.02 * detail
         attenuation = attenuation * (1 - muscle) + muscle * muscle_value * np.maximum(
             thickness, 0.6
@@ -393,7 +406,7 @@ def render_case(
     roi &= breast
 
     # film grain
-    attenuation += 0.008 * rng.standard_normal((height, width)).astype(np.float32)
+    attenuation += 0.008 * rng.standard_normal((height, width))
 
     residue_mask = _border_residue(rng, breast, scale) if residue else np.zeros_like(breast)
     attenuation = np.where(residue_mask, rng.uniform(0.93, 1.02) + 0.02 * detail, attenuation)
@@ -469,7 +482,7 @@ def _draw_label(stored, occupied, side, view, scale):
                 cv2.LINE_AA,
             )
             paper = _STORED_OFFSET + _STORED_GAIN * 0.9
-            block = paper - (0.65 * _STORED_GAIN) * ink.astype(np.float32) / 255.0
+            block = paper - (0.65 * _STORED_GAIN) * ink.astype(np.float64) / 255.0
             stored[row0 : row0 + box_h, col0 : col0 + box_w] = block.astype(np.uint16)
             return True
     return False
