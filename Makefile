@@ -7,11 +7,12 @@ STAMP  := $(VENV)/.installed
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 
-.PHONY: help install course test test-browser lab refresh data student slides site bench lint clean
+.PHONY: help install course test test-extended test-browser lab refresh data student slides site bench lint clean
 
 help:
 	@echo "make course   build the sample data, execute every notebook into build/, print a report"
 	@echo "make test     run the whole test suite (what CI runs)"
+	@echo "make test-extended  the tests outside make test's budget: full data builds on the oldest CPU path, gigapixel slides"
 	@echo "make test-browser  the lessons in JupyterLab and the course site, in headless Chromium (screenshots in build/screens/)"
 	@echo "make lab      open JupyterLab on notebooks/"
 	@echo "make refresh  re-execute the committed notebooks in place (updates their stored outputs)"
@@ -46,6 +47,10 @@ course: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m course_utils test $(PYTEST_ARGS)
+
+# Tests outside make test's time budget (full builds on the oldest CPU path, gigapixel slides).
+test-extended: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile -m extended -p no:cacheprovider --durations=10 tests $(PYTEST_ARGS)
 
 # Real-browser checks (Playwright driving the system Chromium; skipped with a hint when absent).
 test-browser: $(STAMP)

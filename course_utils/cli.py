@@ -249,6 +249,8 @@ PYTEST_COMMAND = [
     "--nbval-sanitize-with",
     "tests/nbval_sanitize.cfg",
     "--ignore=tests/browser",
+    "-m",
+    "not extended",
     "--durations=15",
     "tests",
     "notebooks",

@@ -138,6 +138,20 @@ def test_make_targets_are_the_python_only_commands():
     assert "--nbval" in cli.PYTEST_COMMAND and "--ignore=tests/browser" in cli.PYTEST_COMMAND
 
 
+def test_extended_tests_run_in_ci_not_in_make_test():
+    """Tests marked ``extended`` (over make test's time budget) are deselected by make test,
+    selected by make test-extended, and CI runs both."""
+    from course_utils import cli
+    from course_utils.data import COURSE_ROOT
+
+    command = cli.PYTEST_COMMAND
+    assert command[command.index("not extended") - 1] == "-m"
+    makefile = (COURSE_ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "test-extended: $(STAMP)" in makefile and "-m extended" in makefile
+    ci = (COURSE_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "make test && make test-extended" in ci and "\n  make test-extended\n" in ci
+
+
 def test_python_only_test_command_prints_what_it_does_and_runs_pytest(monkeypatch, capsys):
     from course_utils import cli
 

@@ -87,6 +87,7 @@ def test_small_params_cover_every_generator():
 
 
 @pytest.mark.slow
+@pytest.mark.extended  # about a minute: make test-extended and CI run it
 def test_full_build_on_the_oldest_cpu_path_matches_the_manifests(tmp_path):
     disabled = _dispatch_groups()
     built = _build(tmp_path, disabled, small=False, cv2_unoptimised=True)
