@@ -43,6 +43,7 @@ __all__ = [
     "cache_root",
     "dataset_path",
     "fingerprint",
+    "is_built",
     "list_datasets",
     "load_manifest",
     "manifest_names",
@@ -407,6 +408,18 @@ def dataset_path(
             shutil.rmtree(staging, ignore_errors=True)
             raise
     return folder
+
+
+def is_built(name: str) -> bool:
+    """True when the default build of generated dataset ``name`` is in the cache and current.
+
+    Example
+    -------
+    >>> is_built("ct-phantom")   # doctest: +SKIP
+    True
+    """
+    module = _generator_module(name)
+    return _is_complete(cache_root() / name, _generator_digest(module))
 
 
 def _umask() -> int:

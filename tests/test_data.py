@@ -116,6 +116,21 @@ def test_a_cache_built_by_an_older_generator_is_rebuilt(tmp_path, fake_generator
     assert len(fake_generator) == 2, "an up-to-date cache must not be rebuilt"
 
 
+def test_data_build_reports_what_it_built_and_what_was_cached(
+    tmp_path, fake_generator, monkeypatch, capsys
+):
+    from course_utils import cli
+
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
+    assert not data.is_built("fake-set")
+    assert cli.main(["data", "build", "fake-set"]) == 0
+    assert data.is_built("fake-set") and fake_generator == [(0, 3)]
+    first = capsys.readouterr().out
+    assert "fake-set" in first and "cached" not in first
+    assert cli.main(["data", "build", "fake-set"]) == 0
+    assert "cached" in capsys.readouterr().out and fake_generator == [(0, 3)]
+
+
 def test_interrupted_build_leaves_nothing_that_looks_complete(tmp_path, fake_generator):
     with pytest.raises(RuntimeError, match="interrupted"):
         data.dataset_path("fake-set", root=tmp_path, n=-1)
