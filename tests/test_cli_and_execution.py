@@ -162,3 +162,39 @@ def test_python_only_test_command_prints_what_it_does_and_runs_pytest(monkeypatc
     out = capsys.readouterr().out
     assert "whole test suite" in out and "minutes on 2 cores" in out
     assert calls and calls[0][1:3] == ["-m", "pytest"] and calls[0][-1] == "-x"
+
+
+def test_run_executes_two_notebooks_at_a_time_and_reports_in_course_order(
+    tmp_path, monkeypatch, capsys
+):
+    """`make course` runs notebooks side by side (one per core); the table keeps course order."""
+    import threading
+    import time as time_module
+
+    from course_utils.build import execution
+
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def fake_run(notebook, output, *, parameters=None):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time_module.sleep(0.3 if notebook.stem.startswith("00") else 0.05)  # 00 finishes last
+        with lock:
+            running[0] -= 1
+        return NotebookRun(notebook.stem, "ok", 1.0, 10.0, output=output)
+
+    monkeypatch.setattr(execution, "run_notebook", fake_run)
+    names = ["00", "01", "02", "03"]
+    assert cli.main(["run", *names, "--out", str(tmp_path), "--jobs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert most[0] == 2, "two notebooks must run at the same time"
+    table = out[out.index("notebook  ") :]
+    order = [line.split()[0][:2] for line in table.splitlines()[2:6]]
+    assert order == names, f"the report must list notebooks in course order, got {order}"
+    assert "wall time" in out and "2 at a time" in out
+    most[0] = 0
+    assert cli.main(["run", "00", "01", "--out", str(tmp_path), "--jobs", "1"]) == 0
+    assert most[0] == 1 and "1 at a time" in capsys.readouterr().out
+    assert cli.default_jobs() in (1, 2)
