@@ -139,3 +139,97 @@ def test_patient_split_other_mistakes(capsys):
     assert "same seed" in capsys.readouterr().out
     with pytest.raises(ValueError, match="patient_id"):
         ex.check_patient_split(good_split, TABLE[["image_id"]], 0.25)
+
+
+# --------------------------------------------------------------------------- microns per pixel
+def test_microns_per_pixel_right(capsys):
+    assert ex.check_microns_per_pixel(ex.reference_microns_per_pixel)
+    assert "✅" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda x, u: None if u == 1 else (x[0] / x[1]) / {2: 25_400, 3: 10_000}[u], "inverted"),
+        (lambda x, u: None if u == 1 else 10_000 / (x[0] / x[1]), "inches as centimetres"),
+        (lambda x, u: None if u == 1 else {2: 25_400, 3: 10_000}[u] / x[0], "denominator"),
+        (lambda x, u: {1: 1.0, 2: 25_400, 3: 10_000}[u] / (x[0] / x[1]), "no unit"),
+        (lambda x, u: None if u == 1 else {2: 25.4, 3: 10.0}[u] / (x[0] / x[1]), "1000"),
+    ],
+    ids=["inverted", "inch-as-cm", "no-denominator", "invents-a-size", "mm"],
+)
+def test_microns_per_pixel_wrong(wrong, message, capsys):
+    assert not ex.check_microns_per_pixel(wrong)
+    out = capsys.readouterr().out
+    assert message in out
+    assert "0.25" not in out and "0.5 " not in out  # the expected value is not given away
+
+
+def test_microns_per_pixel_stub_and_types(capsys):
+    def stub(x_resolution, resolution_unit):
+        raise NotImplementedError
+
+    assert not ex.check_microns_per_pixel(stub)
+    assert "not implemented" in capsys.readouterr().out
+    assert not ex.check_microns_per_pixel(lambda x, u: "0.25")
+    assert "expected a number" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- tissue fraction
+def _saturation(rgb):
+    values = rgb.astype(np.float32)
+    return (values.max(-1) - values.min(-1)) / np.maximum(values.max(-1), 1)
+
+
+def test_tissue_fraction_right(capsys):
+    thumb = ex._three_population_image(230)
+    assert ex.check_tissue_fraction(ex.reference_tissue_fraction, [thumb])
+    assert "✅" in capsys.readouterr().out
+
+
+def test_tissue_fraction_plain_otsu_on_saturation(capsys):
+    from skimage.filters import threshold_otsu
+
+    def plain(rgb):
+        sat = _saturation(rgb)
+        return float(np.mean(sat > threshold_otsu(sat)))
+
+    assert not ex.check_tissue_fraction(plain)
+    assert "Otsu on the saturation itself" in capsys.readouterr().out
+
+
+def test_tissue_fraction_brightness(capsys):
+    from skimage.filters import threshold_otsu
+
+    def brightness(rgb):
+        grey = rgb.astype(np.float32).mean(-1)
+        return float(np.mean(grey < threshold_otsu(grey)))
+
+    assert not ex.check_tissue_fraction(brightness)
+    assert "brightness" in capsys.readouterr().out
+
+
+def test_tissue_fraction_inverted_percentage_and_stub(capsys):
+    assert not ex.check_tissue_fraction(lambda rgb: 1 - ex.reference_tissue_fraction(rgb))
+    assert "counts the background" in capsys.readouterr().out
+    assert not ex.check_tissue_fraction(lambda rgb: 100 * ex.reference_tissue_fraction(rgb))
+    assert "percentage" in capsys.readouterr().out
+    assert not ex.check_tissue_fraction(lambda rgb: "a lot")
+    assert "expected a fraction" in capsys.readouterr().out
+
+    def stub(rgb):
+        raise NotImplementedError
+
+    assert not ex.check_tissue_fraction(stub)
+    assert "not implemented" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="RGB"):
+        ex.check_tissue_fraction(ex.reference_tissue_fraction, [np.zeros((4, 4))])
+
+
+def test_patient_split_prints_validation_class_counts(capsys):
+    labelled = TABLE.assign(
+        label=["LAA" if p.startswith("q") else "CE" for p in TABLE["patient_id"]]
+    )
+    assert ex.check_patient_split(good_split, labelled, 0.25, seed=3)
+    out = capsys.readouterr().out
+    assert "validation slides per label" in out and "✅" in out

@@ -20,7 +20,9 @@ import numpy as np
 from course_utils import checks
 
 __all__ = [
+    "check_microns_per_pixel",
     "check_pick_level",
+    "check_tissue_fraction",
     "check_size_mm",
     "check_tissue_area",
     "check_patient_split",
@@ -86,7 +88,7 @@ def check_pick_level(pick_level, cases=None) -> bool:
                 False,
                 name,
                 f"for levels {sizes} and an output of {output_px} px: {detail}.",
-                "Compare the longer side of each level with output_px and keep the last one that fits.",
+                "A thumbnail is made by shrinking; which levels can be shrunk to output_px, and which of them costs least to decode?",
             )
     return checks.feedback(True, name)
 
@@ -272,5 +274,169 @@ def check_patient_split(split_by_patient, table, val_fraction: float = 0.25, see
     if set(again[1]["image_id"]) != set(ids_val):
         return checks.feedback(
             False, name, "gives a different split for the same seed.", "Use the seed argument."
+        )
+    if "label" in table.columns:
+        counts = table.loc[table["image_id"].isin(ids_val), "label"].value_counts()
+        counts = counts.reindex(sorted(table["label"].unique()), fill_value=0)
+        print("validation slides per label:", counts.to_dict())
+        missing = [label for label, n in counts.items() if n == 0]
+        if missing:
+            print(
+                f"note: validation holds no {', '.join(map(str, missing))} slide: a draw of patients "
+                "that ignores the label can leave a class out (see StratifiedGroupKFold below)."
+            )
+    return checks.feedback(True, name)
+
+
+# (XResolution as (numerator, denominator), ResolutionUnit) -> µm per pixel or None
+_RESOLUTION_CASES = [
+    ((40_000, 1), 3, 0.25),  # 40,000 pixels per cm: 40x
+    ((20_000, 1), 3, 0.5),
+    ((50_800, 1), 2, 0.5),  # 50,800 pixels per inch
+    ((80_000, 2), 3, 0.25),  # a fraction that is not over 1
+    ((72, 1), 1, None),  # no unit: no physical size
+]
+
+
+def reference_microns_per_pixel(x_resolution, resolution_unit):
+    """µm per pixel from XResolution ``(numerator, denominator)`` and ResolutionUnit (None if no unit)."""
+    numerator, denominator = x_resolution
+    per_unit = {2: 25_400.0, 3: 10_000.0}.get(int(resolution_unit))
+    if per_unit is None or not numerator > 0 or not denominator > 0:
+        return None
+    return per_unit / (numerator / denominator)
+
+
+def check_microns_per_pixel(microns_per_pixel, cases=None) -> bool:
+    """Check ``microns_per_pixel(x_resolution, resolution_unit) -> float or None``.
+
+    Example
+    -------
+    >>> check_microns_per_pixel(reference_microns_per_pixel)
+    ✅ microns_per_pixel: correct.
+    True
+    """
+    name = "microns_per_pixel"
+    for x_resolution, unit, expected in cases or _RESOLUTION_CASES:
+        ok, answer = checks.call_student(microns_per_pixel, x_resolution, unit, name=name)
+        if not ok:
+            return False
+        where = f"for XResolution {x_resolution} and ResolutionUnit {unit}"
+        if expected is None:
+            if answer is not None:
+                return checks.feedback(
+                    False,
+                    name,
+                    f"{where} you returned {answer!r}: ResolutionUnit 1 means no unit, so the "
+                    "file gives no physical pixel size.",
+                    "Return None rather than inventing a size.",
+                )
+            continue
+        if answer is None or isinstance(answer, (bool, str, bytes)):
+            return checks.feedback(
+                False, name, f"{where} you returned {answer!r}; expected a number."
+            )
+        try:
+            value = float(answer)
+        except (TypeError, ValueError):
+            return checks.feedback(
+                False, name, f"{where} you returned {answer!r}; expected a number."
+            )
+        if np.isclose(value, expected, rtol=1e-6):
+            continue
+        pixels_per_unit = x_resolution[0] / x_resolution[1]
+        if np.isclose(value, pixels_per_unit / (25_400 if unit == 2 else 10_000), rtol=1e-6):
+            detail = "is inverted: XResolution counts pixels per unit, not units per pixel"
+        elif unit == 2 and np.isclose(value, 10_000 / pixels_per_unit, rtol=1e-6):
+            detail = "treats inches as centimetres"
+        elif np.isclose(value, expected / x_resolution[1], rtol=1e-6):
+            detail = "ignores the denominator of the XResolution fraction"
+        elif np.isclose(value, expected / 1000, rtol=1e-6) or np.isclose(
+            value, expected * 1000, rtol=1e-6
+        ):
+            detail = "is off by a factor of 1000 (mm vs µm?)"
+        else:
+            detail = "is " + ("too large" if value > expected else "too small")
+        return checks.feedback(False, name, f"{where} the result {detail}.")
+    return checks.feedback(True, name)
+
+
+def reference_tissue_fraction(rgb) -> float:
+    """Fraction of pixels above Otsu's threshold on ``log10(saturation + 0.01)``."""
+    from skimage.filters import threshold_otsu
+
+    values = np.asarray(rgb, dtype=np.float32)
+    high, low = values.max(axis=-1), values.min(axis=-1)
+    log_sat = np.log10((high - low) / np.maximum(high, 1) + 0.01)
+    return float(np.mean(log_sat > threshold_otsu(log_sat)))
+
+
+def _three_population_image(background: float) -> np.ndarray:
+    """Glass, dark colourless debris, pale fibrin and saturated red cells, with noise (fixed seed)."""
+    rng = np.random.default_rng(4)
+    image = np.empty((60, 100, 3), np.float32)
+    image[:] = (background, background, background + 2)  # glass: 35 %
+    image[:, 35:45] = (120, 120, 122)  # colourless debris or a fold: 10 %
+    image[:, 45:75] = (225, 175, 200)  # pale fibrin: 30 %
+    image[:, 75:] = (190, 50, 70)  # red cells: 25 %
+    image += rng.normal(0, 3, image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def check_tissue_fraction(tissue_fraction, images=()) -> bool:
+    """Check ``tissue_fraction(rgb) -> float`` on synthetic and given RGB thumbnails.
+
+    Example
+    -------
+    >>> check_tissue_fraction(reference_tissue_fraction)
+    ✅ tissue_fraction: correct.
+    True
+    """
+    from skimage.filters import threshold_otsu
+
+    name = "tissue_fraction"
+    tests = [_three_population_image(240), _three_population_image(205), *images]
+    for index, image in enumerate(tests):
+        image = np.asarray(image)
+        if image.ndim != 3 or image.shape[-1] < 3:
+            raise ValueError(f"images must be (h, w, 3) RGB, got shape {image.shape}")
+        image = image[..., :3]
+        ok, answer = checks.call_student(tissue_fraction, image.copy(), name=name)
+        if not ok:
+            return False
+        try:
+            value = float(answer)
+        except (TypeError, ValueError):
+            return checks.feedback(
+                False, name, f"returned {answer!r}; expected a fraction (a float)."
+            )
+        expected = reference_tissue_fraction(image)
+        if abs(value - expected) <= 0.005:
+            continue
+        what = "a synthetic image" if index < 2 else "the given thumbnail"
+        values = image.astype(np.float32)
+        high, low = values.max(axis=-1), values.min(axis=-1)
+        sat = (high - low) / np.maximum(high, 1)
+        grey = values.mean(axis=-1)
+        if 1 < value <= 100 and abs(value / 100 - expected) <= 0.005:
+            detail = "is a percentage; return a fraction between 0 and 1"
+        elif abs(value - (1 - expected)) <= 0.005:
+            detail = "counts the background: tissue is the side above the threshold"
+        elif abs(value - float(np.mean(sat > threshold_otsu(sat)))) <= 0.005:
+            detail = (
+                "matches Otsu on the saturation itself, which splits pale fibrin from red "
+                "cells instead of glass from tissue"
+            )
+        elif abs(value - float(np.mean(grey < threshold_otsu(grey)))) <= 0.005:
+            detail = (
+                "thresholds brightness, not saturation; a grey background is dark but colourless"
+            )
+        else:
+            detail = "is " + ("too high" if value > expected else "too low")
+        return checks.feedback(
+            False,
+            name,
+            f"on {what} the fraction {detail}.",
+            "Find Otsu's threshold on the log-saturation, and compare the log-saturation with it.",
         )
     return checks.feedback(True, name)
