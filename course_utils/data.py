@@ -38,7 +38,11 @@ import yaml
 
 __all__ = [
     "DATA_ENV",
+    "INTENSITY_ROLES",
     "Finding",
+    "ImageChoice",
+    "ImageRole",
+    "choose_images",
     "ValidationReport",
     "cache_root",
     "dataset_path",
@@ -792,3 +796,290 @@ def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+# --------------------------------------------------------------------------- choosing images by role
+@dataclass(frozen=True)
+class ImageRole:
+    """One kind of image a lesson needs, how to recognise it, and the packaged file used by default.
+
+    ``rank(info, chosen)`` receives :func:`course_utils.dicom.describe_file`'s description of a
+    usable file and the descriptions already chosen for earlier roles (by role name). It
+    returns an int when the file fits (lower is better), a str saying why a file of that kind
+    does *not* fit (printed for files no role takes), or None when the file is not that kind.
+    ``required`` roles fall back to ``default`` (with a printed note) when no file fits.
+    """
+
+    name: str
+    what: str
+    default: str
+    rank: object
+    required: bool = False
+
+
+def _grey_dicom(info: dict) -> bool:
+    return info["format"] == "DICOM" and info["samples"] == 1
+
+
+def _is_ct(info: dict) -> bool:
+    return info["modality"] == "CT" or (not info["modality"] and "CT Image" in info["sop_class"])
+
+
+def _rank_ct(info: dict, chosen: dict):
+    if not (_grey_dicom(info) and _is_ct(info)):
+        return None
+    if info["rescale"] == "functional groups":
+        return "an enhanced CT: its rescale is in the functional groups, the lesson reads classic CT files"
+    if info["rescale"] != "top level":
+        return "a CT without RescaleSlope/RescaleIntercept: its HU are unknown"
+    if info["rescale_type"] not in ("", "HU"):
+        return f"a CT with RescaleType {info['rescale_type']}: its values are not HU"
+    if "LOCALIZER" in info["image_type"]:
+        return "a CT localizer (a projection scout), not a slice in HU"
+    return 1 if info["lossy"] else 0
+
+
+def _rank_ct_lossy(info: dict, chosen: dict):
+    ct = chosen.get("ct")
+    if ct is None or not _grey_dicom(info) or info is ct:
+        return None
+    if ct["sop_instance_uid"] and ct["sop_instance_uid"] in info["source_uids"] and info["lossy"]:
+        return 0
+    return None
+
+
+def _rank_mr(info: dict, chosen: dict):
+    if not (_grey_dicom(info) and info["modality"] == "MR"):
+        return None
+    if info["rescale"] != "top level" or info["slope"] in (None, 1.0):
+        return "an MR without a RescaleSlope other than 1: nothing to show about the slope"
+    return 0
+
+
+def _rank_radiograph(info: dict, chosen: dict):
+    if not _grey_dicom(info):
+        return None
+    projection = info["modality"] in _projection_modalities()
+    if projection and info["photometric"] == "MONOCHROME1":
+        return 0
+    if projection:
+        return 1
+    if info["bits_stored"] > 8:
+        return 2
+    return 3
+
+
+def _rank_second_radiograph(info: dict, chosen: dict):
+    first = chosen.get("radiograph")
+    if not _grey_dicom(info) or info["photometric"] != "MONOCHROME1":
+        return None
+    if first is not None and first["path"] == info["path"]:
+        return None
+    return 0
+
+
+def _rank_picture(info: dict, chosen: dict):
+    if info["format"] != "DICOM":
+        return 0 if info["bits_allocated"] == 8 else None
+    if info["bits_allocated"] != 8:
+        return None
+    if info["burned_in"] == "NO":
+        return 1
+    return 2 if info["burned_in"] == "" else 3  # text burned into the pixels joins the histogram
+
+
+def _projection_modalities():
+    from course_utils.dicom import PROJECTION_MODALITIES
+
+    return PROJECTION_MODALITIES
+
+
+#: The images lesson 01 (intensities and histograms) needs, in the order they are chosen.
+INTENSITY_ROLES = (
+    ImageRole("ct", "CT in Hounsfield units", "693_J2KR.dcm", _rank_ct),
+    ImageRole("ct_lossy", "lossy copy of that CT", "693_UNCI.dcm", _rank_ct_lossy),
+    ImageRole("mr", "MR with a rescale slope", "MR2_UNCI.dcm", _rank_mr),
+    ImageRole(
+        "radiograph", "high-bit grey radiograph", "RG1_UNCI.dcm", _rank_radiograph, required=True
+    ),
+    ImageRole(
+        "second_radiograph", "second MONOCHROME1 image", "RG3_UNCI.dcm", _rank_second_radiograph
+    ),
+    ImageRole("picture", "8-bit picture", "microaneurysms.png", _rank_picture),
+)
+
+
+@dataclass
+class ImageChoice:
+    """Which file plays which role, and what happened to every file looked at.
+
+    ``paths`` maps role name -> path (None: no file fits; that part of the lesson is
+    skipped); ``files`` is a table with one row per file examined: ``file`` (relative to
+    the folder), ``what it is`` and ``used as`` (role names, or why not used).
+    ``choice["ct"]`` is ``choice.paths["ct"]``.
+    """
+
+    source: str
+    roles: tuple
+    paths: dict
+    files: object
+    notes: list = field(default_factory=list)
+
+    def __getitem__(self, role: str):
+        if role not in self.paths:
+            raise KeyError(f"no role {role!r}; roles: {', '.join(self.paths)}")
+        return self.paths[role]
+
+    def __str__(self) -> str:
+        width = max(len(role.what) for role in self.roles)
+        lines = [f"Images from {self.source}:"]
+        for role in self.roles:
+            path = self.paths[role.name]
+            shown = path.name if path else "(none: that part is skipped)"
+            lines.append(f"  {role.what:<{width}}  {shown}")
+        lines.extend(f"  note: {note}" for note in self.notes)
+        if self.files is not None and len(self.files):
+            lines.append(f"Files examined ({len(self.files)}):")
+            for row in self.files.itertuples(index=False):
+                lines.append(f"  {row[0]} ({row[1]}): {row[2]}")
+        return "\n".join(lines)
+
+
+def _usable_first_frame(path: Path) -> str | None:
+    """None when the first frame decodes to a non-constant image, else why not."""
+    from course_utils.dicom import read_first_frame
+
+    try:
+        read_first_frame(path)
+    except ValueError as exc:
+        return str(exc).replace(f"{path.name} ", "", 1)
+    return None
+
+
+def choose_images(
+    data_dir: str | os.PathLike | None,
+    roles=INTENSITY_ROLES,
+    *,
+    limit: int = 20,
+    min_size: int = 32,
+) -> ImageChoice:
+    """Pick one file per role from ``data_dir`` (or the packaged samples), saying why for each file.
+
+    Headers are read without pixels (:func:`course_utils.dicom.describe_file`); only a file
+    about to be given a role has its first frame decoded, to prove that it decodes to a
+    non-constant image. Files are visited in sorted path order; the search stops after
+    ``limit`` usable files (or ``10 * limit`` files in all), so a folder of any size is fine.
+
+    Parameters
+    ----------
+    data_dir : path or None
+        None: each role's packaged ``default`` file (checksums verified).
+    roles : sequence of ImageRole, default :data:`INTENSITY_ROLES`
+    limit : int, default 20
+        Usable files to look at.
+    min_size : int, default 32
+        Smallest accepted number of rows and columns.
+
+    Returns
+    -------
+    ImageChoice
+        ``print(choice)`` shows the roles and a table of every file examined with the
+        role it got or why it got none.
+
+    Raises
+    ------
+    FileNotFoundError / NotADirectoryError
+        If ``data_dir`` does not exist or is a file.
+    ValueError
+        If ``limit`` is not a positive int or ``roles`` is empty.
+
+    Example
+    -------
+    >>> choice = choose_images(None)                  # doctest: +SKIP
+    >>> choice["ct"].name                            # doctest: +SKIP
+    '693_J2KR.dcm'
+    """
+    import pandas as pd
+
+    from course_utils.dicom import describe_file
+
+    roles = tuple(roles)
+    if not roles or not all(isinstance(role, ImageRole) for role in roles):
+        raise ValueError(f"roles must be a non-empty sequence of ImageRole, got {roles!r}")
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise ValueError(f"limit must be a positive int, got {limit!r}")
+    if data_dir is None or str(data_dir) == "":
+        paths = {role.name: sample_path(role.default) for role in roles}
+        return ImageChoice("the course's packaged sample files", roles, paths, pd.DataFrame())
+
+    folder = resolve_data_dir(data_dir, default="pydicom-data", verbose=False)
+    described, usable = [], 0
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path.name.startswith(".") or path.name == "DICOMDIR":
+            continue
+        info = {**describe_file(path, min_size=min_size), "path": path}
+        described.append(info)
+        usable += info["problem"] is None
+        if usable >= limit or len(described) >= 10 * limit:
+            break
+    chosen: dict = {}
+    verdicts: dict = {}  # path -> decode problem or None, checked once
+    why_not: dict = {}
+    for role in roles:
+        candidates = []
+        for order, info in enumerate(described):
+            if info["problem"] is not None:
+                continue
+            rank = role.rank(info, chosen)
+            if isinstance(rank, str):
+                why_not.setdefault(info["path"], rank)
+            elif rank is not None:
+                candidates.append((rank, order, info))
+        for _, _, info in sorted(candidates, key=lambda item: item[:2]):
+            if info["path"] not in verdicts:
+                verdicts[info["path"]] = _usable_first_frame(info["path"])
+                if verdicts[info["path"]] is not None:
+                    info["problem"] = verdicts[info["path"]]
+            if verdicts[info["path"]] is None:
+                chosen[role.name] = info
+                break
+    paths = {
+        role.name: chosen[role.name]["path"] if role.name in chosen else None for role in roles
+    }
+    notes = []
+    for role in roles:
+        if role.required and paths[role.name] is None:
+            paths[role.name] = sample_path(role.default)
+            notes.append(
+                f"no file in your folder fits '{role.what}': the packaged {role.default} is used instead"
+            )
+    if usable >= limit or len(described) >= 10 * limit:
+        notes.append(f"stopped after {len(described)} files (limit={limit} usable files)")
+    rows = []
+    for info in described:
+        used = [role.name for role in roles if chosen.get(role.name) is info]
+        if used:
+            decision = "used as " + " and ".join(role.what for role in roles if role.name in used)
+        elif info["problem"] is not None:
+            decision = "skipped: " + info["problem"]
+        elif info["path"] in why_not:
+            decision = "not used: " + why_not[info["path"]]
+        else:
+            decision = "not used: the roles it fits are taken"
+        extras = []
+        if info["frames"] > 1 and used:
+            extras.append("first frame only")
+        if used and info["samples"] == 3:
+            extras.append("colour, converted to grey")
+        if used and "picture" in used and info["burned_in"] != "NO" and info["format"] == "DICOM":
+            extras.append(
+                f"BurnedInAnnotation {info['burned_in'] or 'not stated'}: text in the pixels counts"
+            )
+        rows.append(
+            {
+                "file": info["path"].relative_to(folder).as_posix(),
+                "what it is": info["kind"],
+                "used as / why not": decision + (f" ({'; '.join(extras)})" if extras else ""),
+            }
+        )
+    return ImageChoice(f"your folder {folder.name}/", roles, paths, pd.DataFrame(rows), notes)

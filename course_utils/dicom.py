@@ -37,7 +37,10 @@ __all__ = [
     "read_dicom_image",
     "read_image",
     "find_images",
+    "describe_file",
+    "read_first_frame",
     "is_dicom_file",
+    "PROJECTION_MODALITIES",
     "window_image",
     "to_display",
 ]
@@ -74,6 +77,21 @@ WINDOW_PRESETS: dict[str, Window] = {
 }
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
+
+#: Modalities of projection radiography (one X-ray shadow, no slices): computed and digital
+#: radiography, mammography, fluoroscopy, angiography, intra-oral and panoramic dental X-ray.
+PROJECTION_MODALITIES = frozenset({"CR", "DX", "MG", "RF", "XA", "IO", "PX", "DF", "RG"})
+
+#: Photometric interpretations whose stored values can be shown as grey levels or colours.
+_SHOWABLE_PHOTOMETRIC = {
+    "MONOCHROME1",
+    "MONOCHROME2",
+    "RGB",
+    "YBR_FULL",
+    "YBR_FULL_422",
+    "YBR_ICT",
+    "YBR_RCT",
+}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -200,8 +218,20 @@ def read_dicom_image(
         kind_text = f" ({kind.name})" if kind is not None and hasattr(kind, "name") else ""
         raise ValueError(f"{path.name} has no pixel data{kind_text}; expected an image")
     transfer_syntax = dataset.file_meta.get("TransferSyntaxUID", None)
+    n_frames = int(dataset.get("NumberOfFrames", 1) or 1)
+    if frame is not None:
+        if not isinstance(frame, (int, np.integer)) or isinstance(frame, bool):
+            raise TypeError(f"frame must be an int or None, got {frame!r}")
+        if not -n_frames <= frame < n_frames:
+            raise ValueError(f"frame {frame} is out of range: {path.name} has {n_frames} frame(s)")
     try:
-        stored = dataset.pixel_array
+        if frame is not None and n_frames > 1:
+            from pydicom.pixels import pixel_array
+
+            # decode only the requested frame: a 120-frame ultrasound clip stays one frame in memory
+            stored = pixel_array(dataset, index=int(frame) % n_frames)
+        else:
+            stored = dataset.pixel_array
     except Exception as exc:
         name = transfer_syntax.name if transfer_syntax is not None else "unknown transfer syntax"
         if transfer_syntax is not None and not transfer_syntax.is_compressed:
@@ -215,17 +245,8 @@ def read_dicom_image(
             "Install the codec plugin pydicom names (e.g. pylibjpeg-openjpeg, pillow)."
         ) from exc
 
-    n_frames = int(dataset.get("NumberOfFrames", 1) or 1)
     samples = int(dataset.get("SamplesPerPixel", 1))
-    frame_axis_present = n_frames > 1
-    if frame is not None:
-        if not isinstance(frame, (int, np.integer)) or isinstance(frame, bool):
-            raise TypeError(f"frame must be an int or None, got {frame!r}")
-        if not -n_frames <= frame < n_frames:
-            raise ValueError(f"frame {frame} is out of range: {path.name} has {n_frames} frame(s)")
-        if frame_axis_present:
-            stored = stored[frame]
-    elif not frame_axis_present:
+    if frame is None and n_frames == 1:
         stored = stored[np.newaxis]
 
     bits_stored = int(dataset.get("BitsStored", stored.dtype.itemsize * 8))
@@ -238,6 +259,7 @@ def read_dicom_image(
     slope = float(dataset.get("RescaleSlope", 1.0) or 1.0)
     intercept = float(dataset.get("RescaleIntercept", 0.0) or 0.0)
     modality = str(dataset.get("Modality", ""))
+    sop_class = dataset.get("SOPClassUID", None)
     photometric = str(dataset.get("PhotometricInterpretation", ""))
 
     values = stored.astype(np.float64)
@@ -262,8 +284,8 @@ def read_dicom_image(
         units = "stored value"
     elif dataset.get("RescaleType") and str(dataset.RescaleType) not in ("US", ""):
         units = str(dataset.RescaleType)
-    elif modality == "CT":
-        units = "HU"
+    elif modality == "CT" or (not modality and "CT Image" in getattr(sop_class, "name", "")):
+        units = "HU"  # a CT without its Modality tag still says so in its SOP Class
     else:
         units = "a.u."
 
@@ -495,6 +517,298 @@ def find_images(folder, *, min_size: int = 32, limit: int | None = None) -> list
         if limit is not None and len(found) >= limit:
             break
     return found
+
+
+# --------------------------------------------------------------------------- describing files
+def _rescale_of(header) -> tuple[str, float | None, float | None, str]:
+    """Where the Modality LUT is: ('top level' | 'functional groups' | 'Modality LUT' | 'none'), slope, intercept, type."""
+    if "ModalityLUTSequence" in header:
+        return (
+            "Modality LUT",
+            None,
+            None,
+            str(header.ModalityLUTSequence[0].get("ModalityLUTType", "")),
+        )
+    if "RescaleSlope" in header or "RescaleIntercept" in header:
+        return (
+            "top level",
+            float(header.get("RescaleSlope", 1.0) or 1.0),
+            float(header.get("RescaleIntercept", 0.0) or 0.0),
+            str(header.get("RescaleType", "") or ""),
+        )
+    for group in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
+        if group in header and len(header[group].value) > 0:
+            item = header[group][0]
+            if "PixelValueTransformationSequence" in item:
+                transform = item.PixelValueTransformationSequence[0]
+                return (
+                    "functional groups",
+                    float(transform.get("RescaleSlope", 1.0) or 1.0),
+                    float(transform.get("RescaleIntercept", 0.0) or 0.0),
+                    str(transform.get("RescaleType", "") or ""),
+                )
+    return "none", None, None, ""
+
+
+def _dicom_problem(header, transfer_syntax, min_size: int) -> str | None:
+    """Why a DICOM file cannot be used as an image by the lessons (None when it can)."""
+    sop = header.get("SOPClassUID", None)
+    sop_name = getattr(sop, "name", str(sop or "unknown SOP class"))
+    if "PixelData" not in header:
+        return f"no pixel data ({sop_name})"
+    missing = [k for k in ("Rows", "Columns", "BitsAllocated") if k not in header]
+    if missing:
+        return f"incomplete image header (no {', '.join(missing)})"
+    modality = str(header.get("Modality", ""))
+    if modality == "RTDOSE":
+        return "an RT dose grid (values need DoseGridScaling), not an image"
+    if int(header.BitsAllocated) == 1:
+        return f"1-bit pixels ({sop_name}): a binary mask, not intensities"
+    photometric = str(header.get("PhotometricInterpretation", ""))
+    if photometric == "PALETTE COLOR":
+        return "PALETTE COLOR: the stored values are indices into a colour table, not intensities"
+    if photometric not in _SHOWABLE_PHOTOMETRIC:
+        return f"PhotometricInterpretation {photometric or '(missing)'} is not one this course displays"
+    rows, columns = int(header.Rows), int(header.Columns)
+    if min(rows, columns) < min_size:
+        return f"too small ({rows} x {columns} pixels; the lessons need at least {min_size})"
+    if transfer_syntax is None:
+        return "no TransferSyntaxUID in the file meta: the pixel encoding is unknown"
+    try:
+        from pydicom.pixels import get_decoder
+
+        decoder = get_decoder(transfer_syntax)
+    except (NotImplementedError, ValueError):
+        return f"no pixel decoder exists in pydicom for {getattr(transfer_syntax, 'name', transfer_syntax)}"
+    if not decoder.is_available:
+        needs = ", ".join(dict.fromkeys(d.split(" - ")[0] for d in decoder.missing_dependencies))
+        return f"compressed as {transfer_syntax.name}; no decoder installed (one of: {needs})"
+    return None
+
+
+def describe_file(path, *, min_size: int = 32) -> dict:
+    """What an image file is and whether the lessons can use it, from its header alone.
+
+    DICOM files are read with ``stop_before_pixels`` (no pixel decoding); PNG, JPEG,
+    TIFF and BMP files through their image header. Nothing is decoded, so the call
+    is fast on any file size; :func:`read_first_frame` then checks that the pixels
+    really decode.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    min_size : int, default 32
+        Smallest accepted number of rows and columns.
+
+    Returns
+    -------
+    dict
+        ``file`` (name), ``format`` (``"DICOM"``, ``"PNG"``...), ``modality`` (``""``
+        when the tag is missing), ``sop_class``, ``photometric``, ``samples``,
+        ``bits_allocated``, ``bits_stored``, ``signed``, ``frames``, ``rows``,
+        ``columns``, ``rescale`` (where the Modality LUT is: ``"top level"``,
+        ``"functional groups"``, ``"Modality LUT"`` or ``"none"``), ``slope``,
+        ``intercept``, ``rescale_type``, ``voi`` (``"VOI LUT"``, ``"window"`` or
+        ``"none"``), ``lossy``, ``burned_in`` (the BurnedInAnnotation value, ``""`` when
+        absent), ``image_type``, ``sop_instance_uid``, ``source_uids`` (SOPInstanceUIDs
+        the image was derived from), ``kind`` (a short description) and ``problem``
+        (why the file is not usable as an image, or None).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+
+    Example
+    -------
+    >>> from course_utils import data
+    >>> info = describe_file(data.sample_path("RG1_UNCI.dcm"))     # doctest: +SKIP
+    >>> info["kind"], info["problem"]                              # doctest: +SKIP
+    ('CR, MONOCHROME1, 15 of 16 bits', None)
+    """
+    path = _as_path(path)
+    _check_file(path)
+    info = {
+        "file": path.name,
+        "format": "DICOM" if is_dicom_file(path) else path.suffix.lstrip(".").upper(),
+        "modality": "",
+        "sop_class": "",
+        "photometric": "",
+        "samples": 1,
+        "bits_allocated": 0,
+        "bits_stored": 0,
+        "signed": False,
+        "frames": 1,
+        "rows": 0,
+        "columns": 0,
+        "rescale": "none",
+        "slope": None,
+        "intercept": None,
+        "rescale_type": "",
+        "voi": "none",
+        "lossy": False,
+        "burned_in": "",
+        "image_type": (),
+        "sop_instance_uid": "",
+        "source_uids": (),
+        "kind": "",
+        "problem": None,
+    }
+    if info["format"] == "DICOM":
+        import warnings
+
+        with warnings.catch_warnings():  # odd headers warn; what matters is recorded in "problem"
+            warnings.simplefilter("ignore")
+            return _describe_dicom(path, info, min_size)
+    if path.suffix.lower() == ".dcm":
+        info["problem"] = "no DICOM preamble ('DICM' at byte 128): not a DICOM Part 10 file"
+        info["kind"] = "not DICOM Part 10"
+        return info
+    return _describe_picture(path, info, min_size)
+
+
+def _describe_dicom(path: Path, info: dict, min_size: int) -> dict:
+    import pydicom
+
+    try:
+        header = pydicom.dcmread(path, stop_before_pixels=False, defer_size=1024)
+    except Exception as exc:  # truncated or corrupt headers
+        info["problem"] = f"cannot be parsed as DICOM ({type(exc).__name__}: {exc})"
+        info["kind"] = "DICOM (unreadable)"
+        return info
+    transfer_syntax = header.file_meta.get("TransferSyntaxUID", None) if header.file_meta else None
+    sop = header.get("SOPClassUID", None)
+    try:
+        frames = int(header.get("NumberOfFrames", 1) or 1)
+    except (TypeError, ValueError):
+        info["problem"] = f"NumberOfFrames {header.get('NumberOfFrames')!r} is not a number"
+        info["kind"] = "DICOM (broken header)"
+        return info
+    rescale, slope, intercept, rescale_type = _rescale_of(header)
+    info.update(
+        modality=str(header.get("Modality", "") or ""),
+        sop_class=getattr(sop, "name", str(sop or "")),
+        photometric=str(header.get("PhotometricInterpretation", "") or ""),
+        samples=int(header.get("SamplesPerPixel", 1) or 1),
+        bits_allocated=int(header.get("BitsAllocated", 0) or 0),
+        bits_stored=int(header.get("BitsStored", header.get("BitsAllocated", 0)) or 0),
+        signed=int(header.get("PixelRepresentation", 0) or 0) == 1,
+        frames=frames,
+        rows=int(header.get("Rows", 0) or 0),
+        columns=int(header.get("Columns", 0) or 0),
+        rescale=rescale,
+        slope=slope,
+        intercept=intercept,
+        rescale_type=rescale_type,
+        voi="VOI LUT"
+        if "VOILUTSequence" in header
+        else ("window" if "WindowCenter" in header else "none"),
+        lossy=str(header.get("LossyImageCompression", "00")) == "01",
+        burned_in=str(header.get("BurnedInAnnotation", "") or ""),
+        image_type=tuple(str(v).strip() for v in (header.get("ImageType", None) or ())),
+        sop_instance_uid=str(header.get("SOPInstanceUID", "") or ""),
+        source_uids=tuple(
+            str(item.get("ReferencedSOPInstanceUID", ""))
+            for item in (header.get("SourceImageSequence", None) or ())
+        ),
+        problem=_dicom_problem(header, transfer_syntax, min_size),
+    )
+    colour = "colour " if info["samples"] == 3 else ""
+    info["kind"] = (
+        f"{info['modality'] or 'no Modality'}, {colour}{info['photometric'] or '?'}, "
+        f"{info['bits_stored']} of {info['bits_allocated']} bits"
+        + (f", {frames} frames" if frames > 1 else "")
+    )
+    return info
+
+
+def _describe_picture(path: Path, info: dict, min_size: int) -> dict:
+    if path.suffix.lower() not in _IMAGE_SUFFIXES:
+        info["problem"] = "neither DICOM nor a PNG/JPEG/TIFF/BMP image"
+        info["kind"] = "other file"
+        return info
+    try:
+        import imageio.v3 as iio
+
+        properties = (
+            iio.improps(path, index=0)
+            if path.suffix.lower() in (".tif", ".tiff")
+            else iio.improps(path, plugin="pillow")
+        )
+    except Exception as exc:
+        info["problem"] = f"cannot be read as an image ({type(exc).__name__}: {exc})"
+        info["kind"] = f"{info['format']} (unreadable)"
+        return info
+    shape, dtype = tuple(properties.shape), np.dtype(properties.dtype)
+    samples = shape[2] if len(shape) == 3 else 1
+    info.update(
+        photometric="RGB" if samples in (3, 4) else "MONOCHROME2",
+        samples=min(samples, 3),
+        bits_allocated=dtype.itemsize * 8,
+        bits_stored=dtype.itemsize * 8,
+        signed=bool(np.issubdtype(dtype, np.signedinteger)),
+        rows=shape[0] if shape else 0,
+        columns=shape[1] if len(shape) > 1 else 0,
+    )
+    if len(shape) not in (2, 3) or samples not in (1, 3, 4):
+        info["problem"] = f"shape {shape}: not a 2-D grey or RGB image"
+    elif min(shape[:2]) < min_size:
+        info["problem"] = (
+            f"too small ({shape[0]} x {shape[1]} pixels; the lessons need at least {min_size})"
+        )
+    info["kind"] = f"{info['format']}, {'colour' if samples > 1 else 'grey'}, {dtype}"
+    return info
+
+
+def read_first_frame(path) -> np.ndarray:
+    """The stored values of an image file's first frame (DICOM: decoding that frame only).
+
+    DICOM colour stored as YBR is converted to RGB by pydicom; unused high bits are
+    masked. Other formats are read with imageio (the first page of a stack).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If the pixels cannot be decoded, or decode to an empty or constant image.
+
+    Example
+    -------
+    >>> from course_utils import data
+    >>> read_first_frame(data.sample_path("MR2_UNCI.dcm")).shape   # doctest: +SKIP
+    (1024, 1024)
+    """
+    path = _as_path(path)
+    _check_file(path)
+    try:
+        if is_dicom_file(path):
+            import pydicom
+            from pydicom.pixels import pixel_array
+
+            header = pydicom.dcmread(path, stop_before_pixels=True)
+            frames = int(header.get("NumberOfFrames", 1) or 1)
+            stored = pixel_array(path, index=0 if frames > 1 else None)
+        elif path.suffix.lower() in (".tif", ".tiff"):
+            stored = _first_tiff_plane(path)
+        else:
+            import imageio.v3 as iio
+
+            stored = iio.imread(
+                path, plugin="pillow", index=0 if path.suffix.lower() == ".gif" else None
+            )
+    except Exception as exc:
+        raise ValueError(
+            f"the pixels of {path.name} could not be decoded ({type(exc).__name__}: {exc})"
+        ) from exc
+    stored = np.asarray(stored)
+    if stored.size == 0:
+        raise ValueError(f"{path.name} decodes to an empty image (shape {stored.shape})")
+    if stored.min() == stored.max():
+        raise ValueError(
+            f"{path.name} is a constant image (every pixel {stored.min()}): nothing to show"
+        )
+    return stored
 
 
 # --------------------------------------------------------------------------- display

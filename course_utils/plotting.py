@@ -199,6 +199,7 @@ def image_with_histogram(
     vmax: float | None = None,
     log: bool = True,
     mask=None,
+    xlim: tuple[float, float] | None = None,
 ):
     """An image next to the histogram of its values.
 
@@ -216,6 +217,8 @@ def image_with_histogram(
         Logarithmic count axis (medical images are dominated by background).
     mask : array_like of bool, optional
         Histogram only these pixels.
+    xlim : (low, high), optional
+        Limits of the histogram's value axis (default: the data's range).
 
     Returns
     -------
@@ -230,6 +233,10 @@ def image_with_histogram(
         raise ValueError(
             f"image_with_histogram needs a 2-D greyscale image, got shape {array.shape}"
         )
+    if xlim is not None:
+        xlim = tuple(float(v) for v in xlim)
+        if len(xlim) != 2 or not xlim[0] < xlim[1]:
+            raise ValueError(f"xlim must be (low, high) with low < high, got {xlim!r}")
     values = array if mask is None else array[np.asarray(mask, dtype=bool)]
     values = np.asarray(values, dtype=float).ravel()
     values = values[np.isfinite(values)]
@@ -248,6 +255,8 @@ def image_with_histogram(
         high = vmax if vmax is not None else values.max()
         ax_hist.axvspan(low, high, color="tab:orange", alpha=0.15, label="display range")
         ax_hist.legend(loc="upper right")
+    if xlim is not None:
+        ax_hist.set_xlim(*xlim)
     fig.tight_layout()
     return fig
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pydicom
 import pytest
 from scipy import ndimage as ndi
 from skimage import exposure
@@ -22,25 +23,71 @@ def _stub(*args):
 
 
 # --------------------------------------------------------------------------- exercise 1
-def test_modality_right(capsys):
-    assert lesson01.check_to_modality_values(lambda s, m, b: np.asarray(s, float) * m + b)
+def _wrapping_add(s, m, b):
+    """Integer arithmetic that wraps silently (what numpy 1 did with a Python int intercept)."""
+    stored = np.asarray(s)
+    if isinstance(m, int) and isinstance(b, int):  # numpy 1 kept int arithmetic in the stored dtype
+        return (stored.astype(np.int64) * m + b).astype(stored.dtype)  # wraps modulo 2**16
+    return stored * m + b
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        lambda s, m, b: np.asarray(s, float) * m + b,
+        lambda s, m, b: np.asarray(s, np.float32) * m + b,
+        lambda s, m, b: m * np.asarray(s).astype(np.float64) + b,
+    ],
+    ids=["float64", "float32", "astype"],
+)
+def test_modality_right(function, capsys):
+    assert lesson01.check_to_modality_values(function)
     assert "✅" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
     ("function", "message"),
     [
+        # the three most likely mistakes: arithmetic left in the stored dtype, a cast back, a lost term
+        (lambda s, m, b: s * m + b, "OverflowError"),
+        (_wrapping_add, "wrapped around"),
+        (lambda s, m, b: (s * m + b).astype(np.asarray(s).dtype), "integer dtype uint16"),
+        (lambda s, m, b: np.asarray(s).astype(np.int16) * m + b, "casting uint16 to int16 wraps"),
+        (lambda s, m, b: np.round(np.asarray(s, float) * m + b), "rounded to whole numbers"),
         (lambda s, m, b: s * m, "intercept is missing"),
         (lambda s, m, b: s + b, "slope is not applied"),
         (lambda s, m, b: None, "returned None"),
         (_stub, "not implemented yet"),
-        (lambda s, m, b: (s * np.int16(m) + np.int16(b)).astype(np.int16), "integer dtype"),
         (lambda s, m, b: np.zeros(3), "shape"),
+        (lambda s, m, b: 1 / 0, "ZeroDivisionError"),
+    ],
+    ids=[
+        "stored-dtype",
+        "silent-wrap",
+        "cast-back",
+        "int16-cast",
+        "rounded",
+        "no-intercept",
+        "no-slope",
+        "none",
+        "stub",
+        "shape",
+        "crash",
     ],
 )
 def test_modality_wrong(function, message, capsys):
     assert not lesson01.check_to_modality_values(function)
-    assert message in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert message in out, out
+    assert "64512" not in out  # feedback names the mistake, never a reference value
+
+
+def test_modality_overflow_case_is_real():
+    """The planted uint16 case really breaks stored-dtype arithmetic (numpy 2 raises, numpy 1 wrapped)."""
+    stored = np.array([24, 1000], dtype=np.uint16)
+    with pytest.raises(OverflowError):
+        stored * 1 + (-1024)
+    assert (stored - 1024)[0] == 65536 + 24 - 1024
 
 
 # --------------------------------------------------------------------------- exercise 2
@@ -92,22 +139,49 @@ def _equalise_256_bins(image):
     return cdf[np.clip(np.digitize(image, edges[1:-1]), 0, 255)]
 
 
+def _worked_example_copied(image):
+    """The 8-bit worked example pasted unchanged: no shift, so negative values break it."""
+    counts = np.bincount(image.ravel(), minlength=256)
+    return (np.cumsum(counts) / image.size)[image]
+
+
+def _strictly_below(image):
+    levels = image.astype(np.int64) - int(image.min())
+    counts = np.bincount(levels.ravel())
+    return ((np.cumsum(counts) - counts) / image.size)[levels]
+
+
+def _table_not_image(image):
+    levels = image.astype(np.int64) - int(image.min())
+    return np.cumsum(np.bincount(levels.ravel())) / image.size
+
+
 @pytest.mark.parametrize("function", [_equalise, _equalise_shifted, exposure.equalize_hist])
 def test_equalise_right(function, capsys):
     assert lesson01.check_equalize_from_cdf(function)
     assert "✅" in capsys.readouterr().out
 
 
-def test_equalise_right_on_lesson_images(capsys):
-    picture = dicom.read_image(data.sample_path("microaneurysms.png"))[0].astype(np.uint8)
-    radiograph = np.random.default_rng(0).integers(800, 27000, (60, 60)).astype(np.uint16)
-    assert lesson01.check_equalize_from_cdf(_equalise, picture, radiograph)
+def test_equalise_right_on_lesson_images(ct, capsys):
+    radiograph = pydicom.dcmread(data.sample_path("RG1_UNCI.dcm")).pixel_array[::4, ::4]
+    ct_stored = pydicom.dcmread(data.sample_path("693_J2KR.dcm")).pixel_array
+    assert ct_stored.min() < 0 and radiograph.dtype == np.uint16
+    assert lesson01.check_equalize_from_cdf(_equalise, radiograph, ct_stored)
+    assert lesson01.check_equalize_from_cdf(_equalise, radiograph)  # + a generated signed image
+    # the copied 8-bit worked example fails on the CT and, without a CT, on the generated signed image
+    assert not lesson01.check_equalize_from_cdf(_worked_example_copied, radiograph, ct_stored)
+    assert "go below zero" in capsys.readouterr().out
+    assert not lesson01.check_equalize_from_cdf(_worked_example_copied, radiograph)
+    assert "go below zero" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
     ("function", "message"),
     [
+        (_worked_example_copied, "go below zero"),
         (_equalise_256_bins, "a 256-entry table"),
+        (_strictly_below, "strictly below"),
+        (_table_not_image, "the table itself"),
         (lambda im: _equalise(im) * 255, "expected the range [0, 1]"),
         (lambda im: 1 - _equalise(im), "decrease"),
         (lambda im: None, "returned None"),
@@ -115,10 +189,23 @@ def test_equalise_right_on_lesson_images(capsys):
         (lambda im: im[1:], "shape"),
         (lambda im: np.full(im.shape, np.nan), "NaN"),
     ],
+    ids=[
+        "no-shift",
+        "256-bins",
+        "strict",
+        "table",
+        "x255",
+        "reversed",
+        "none",
+        "stub",
+        "shape",
+        "nan",
+    ],
 )
 def test_equalise_wrong(function, message, capsys):
     assert not lesson01.check_equalize_from_cdf(function)
-    assert message in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert message in out, out
 
 
 def test_equalise_rejects_float_test_image():
@@ -134,7 +221,7 @@ def test_brain_mask_right(ct, capsys):
     mask = ndi.binary_fill_holes(labels == np.argmax(np.bincount(labels.ravel())[1:]) + 1)
     area = mask.sum() * spacing[0] * spacing[1]
     assert 8000 < area < 16000  # an axial brain section: about 80-160 cm²
-    assert lesson01.check_region_mask(mask, area, hu, spacing)
+    assert lesson01.check_region_mask(mask, area, hu, spacing, target="intracranial")
     assert capsys.readouterr().out.count("✅") == 2
 
 
@@ -180,3 +267,18 @@ def test_reference_mask_bad_input():
         lesson01.reference_region_mask(np.zeros((2, 2, 2)))
     with pytest.raises(ValueError, match="target"):
         lesson01.reference_region_mask(np.zeros((2, 2)), "lung")
+
+
+def test_show_region_masks_draws_yours_beside_the_reference(ct):
+    import matplotlib.pyplot as plt
+
+    hu, _ = ct
+    reference = lesson01.reference_region_mask(hu)
+    fig = lesson01.show_region_masks(reference, hu, display_range=(0, 80))
+    assert len(fig.axes) == 3 and "reference" in fig.axes[1].get_title()
+    plt.close(fig)
+    fig = lesson01.show_region_masks(None, hu)  # the student build: not done yet
+    assert any("not done yet" in t.get_text() for t in fig.axes[0].texts)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="shape"):
+        lesson01.show_region_masks(reference[1:], hu)

@@ -24,42 +24,82 @@ __all__ = [
     "check_equalize_from_cdf",
     "check_region_mask",
     "reference_region_mask",
+    "show_region_masks",
 ]
 
 BONE_HU = 300.0  # lower limit of bone (trabecular ~300-800 HU, cortical up to ~1900 HU)
 
 
 # --------------------------------------------------------------------------- exercise 1
-def check_to_modality_values(function, slope: float = 1.0, intercept: float = -1024.0) -> bool:
-    """Check a function ``f(stored, slope, intercept)`` that applies the DICOM rescale.
-
-    The function is tried on int16 CT-like values with the given slope and
-    intercept, on uint16 values with a non-unit slope (as in MR2_UNCI.dcm), and
-    on a scalar.
-
-    Example
-    -------
-    >>> check_to_modality_values(lambda s, m, b: s + b)
-    ❌ stored -> modality values: with slope 3.774 the values are off: the slope is not applied.
-    False
-    """
-    name = "stored -> modality values"
-    cases = [
+def _modality_cases(slope: float, intercept: float):
+    """(label, stored, slope, intercept) cases, each planted to catch one mistake."""
+    return [
         (
+            "int16 CT values",
             np.array([[-2000, 0, 1024], [1064, 2000, 3071]], dtype=np.int16),
             float(slope),
             float(intercept),
         ),
-        (np.array([[0, 1, 600], [4095, 17, 250]], dtype=np.uint16), 3.774114, 0.000061),
-        (np.int16(1064), 1.0, -1024.0),
+        (
+            "uint16 MR values with slope 3.774114",
+            np.array([[0, 1, 600], [4095, 17, 250]], dtype=np.uint16),
+            3.774114,
+            0.000061,
+        ),
+        # many CT scanners store unsigned values (PixelRepresentation 0) with intercept -1024,
+        # and int(dataset.RescaleIntercept) or a header parsed by hand gives Python integers
+        (
+            "uint16 CT values with the integer intercept -1024",
+            np.array([[0, 24, 1000], [1064, 2000, 4095]], dtype=np.uint16),
+            1,
+            -1024,
+        ),
+        (
+            "uint16 values above 32767 (a 16-bit mammogram)",
+            np.array([[0, 1000, 32767], [32768, 40000, 65535]], dtype=np.uint16),
+            1.0,
+            0.0,
+        ),
+        ("a single stored value", np.int16(1064), 1.0, -1024.0),
     ]
-    for stored, case_slope, case_intercept in cases:
-        ok, result = checks.call_student(
-            function, stored.copy(), case_slope, case_intercept, name=name
-        )
-        if not ok:
-            return False
-        expected = stored.astype(np.float64) * case_slope + case_intercept
+
+
+def check_to_modality_values(function, slope: float = 1.0, intercept: float = -1024.0) -> bool:
+    """Check a function ``f(stored, slope, intercept)`` that applies the DICOM rescale.
+
+    The function is tried on int16 CT values (with ``slope``/``intercept``), on uint16
+    MR values with a non-unit slope, on uint16 CT values with the *integer* intercept
+    -1024 (numpy keeps uint16 arithmetic in uint16: negative results overflow), on
+    uint16 values above 32767 (a cast to int16 wraps them) and on a scalar. Each
+    failure names the mistake.
+
+    Example
+    -------
+    >>> check_to_modality_values(lambda s, m, b: s + b)
+    ❌ stored -> modality values: on uint16 MR values with slope 3.774114 the values are off: the slope is not applied.
+    False
+    """
+    name = "stored -> modality values"
+    if not callable(function):
+        return checks.feedback(False, name, f"expected a function, got {type(function).__name__}.")
+    for label, stored, case_slope, case_intercept in _modality_cases(slope, intercept):
+        expected = np.asarray(stored, dtype=np.float64) * case_slope + case_intercept
+        try:
+            result = function(stored.copy(), case_slope, case_intercept)
+        except NotImplementedError:
+            return checks.feedback(
+                False, name, "not implemented yet (it still raises NotImplementedError)."
+            )
+        except OverflowError as exc:
+            return checks.feedback(
+                False,
+                name,
+                f"on {label} numpy raised OverflowError ({exc}): the arithmetic stayed in the "
+                f"stored dtype {stored.dtype}, which cannot hold the result.",
+                "Convert the stored values to a floating-point dtype before multiplying and adding.",
+            )
+        except Exception as exc:  # the student's code failed: say how, do not crash the check
+            return checks.feedback(False, name, f"on {label} it raised {type(exc).__name__}: {exc}")
         if result is None:
             return checks.feedback(False, name, "your function returned None; `return` the values.")
         result_array = np.asarray(result)
@@ -67,30 +107,57 @@ def check_to_modality_values(function, slope: float = 1.0, intercept: float = -1
             return checks.feedback(
                 False,
                 name,
-                f"returned shape {result_array.shape} for input of shape {stored.shape}.",
+                f"on {label} it returned shape {result_array.shape} for input of shape "
+                f"{np.shape(stored)}.",
+            )
+        if not np.issubdtype(result_array.dtype, np.number):
+            return checks.feedback(
+                False, name, f"returned dtype {result_array.dtype}; expected numbers."
             )
         if np.allclose(result_array, expected, rtol=1e-6, atol=1e-3):
             continue
-        if (
-            np.allclose(result_array, stored.astype(np.float64) * case_slope, atol=1e-3)
-            and case_intercept
-        ):
-            return checks.feedback(
-                False, name, "the intercept is missing.", "value = stored * slope + intercept"
-            )
-        if np.allclose(result_array, stored.astype(np.float64) + case_intercept, atol=1e-3):
+        as_float = np.asarray(stored, dtype=np.float64)
+        if case_intercept and np.allclose(result_array, as_float * case_slope, atol=1e-3):
             return checks.feedback(
                 False,
                 name,
-                f"with slope {case_slope:.4g} the values are off: the slope is not applied.",
+                f"on {label} the intercept is missing.",
+                "value = stored * slope + intercept",
+            )
+        if case_slope != 1 and np.allclose(result_array, as_float + case_intercept, atol=1e-3):
+            return checks.feedback(
+                False, name, f"on {label} the values are off: the slope is not applied."
+            )
+        if np.issubdtype(result_array.dtype, np.unsignedinteger) and (expected < 0).any():
+            return checks.feedback(
+                False,
+                name,
+                f"on {label} the result is {result_array.dtype}: the negative values wrapped "
+                "around to large positive ones (unsigned overflow).",
+                "Convert to float before the arithmetic, and do not cast the result back.",
+            )
+        if (expected > 32767).any() and (result_array[expected > 32767] < 0).any():
+            return checks.feedback(
+                False,
+                name,
+                f"on {label} values above 32767 came out negative: casting uint16 to int16 wraps them.",
+                "Convert to float (float64 or float32) rather than to int16.",
+            )
+        if np.allclose(result_array, np.round(expected), atol=1e-9):
+            return checks.feedback(
+                False,
+                name,
+                f"on {label} the values are rounded to whole numbers; with a non-integer slope "
+                "the modality values have fractions.",
+                "Return the floating-point result as it is.",
             )
         if np.issubdtype(result_array.dtype, np.integer):
             return checks.feedback(
                 False,
                 name,
-                f"the result has integer dtype {result_array.dtype} and some values are wrong "
-                "(overflow or truncation).",
-                "Convert to float before multiplying and adding.",
+                f"on {label} the result has integer dtype {result_array.dtype} and some values are "
+                "wrong: the fractional part was cut off or the values overflowed.",
+                "Return floating-point values; do not cast back to the stored dtype.",
             )
         return checks.check_array(result_array, expected, name=name, rtol=1e-6, atol=1e-3)
     return checks.feedback(True, name)
@@ -183,12 +250,28 @@ def _reference_equalize(image) -> tuple[np.ndarray, np.ndarray]:
     return plain, shifted
 
 
-def check_equalize_from_cdf(function, image_8bit=None, image_16bit=None) -> bool:
-    """Check ``f(image) -> equalised image in [0, 1]`` built from the CDF of integer levels.
+def _default_equalisation_images() -> list[tuple[str, np.ndarray]]:
+    rng = np.random.default_rng(1)
+    return [
+        ("15-bit image", np.clip(rng.gamma(2.0, 3000.0, (96, 96)), 0, 32767).astype(np.uint16)),
+        ("signed CT image", np.clip(rng.normal(0, 600, (64, 64)), -2000, 3000).astype(np.int16)),
+    ]
 
-    The function is tried on an 8-bit and on a 16-bit image (the lesson's own
-    images when given, otherwise small random ones). Both ``cdf / N`` and
-    ``(cdf - cdf_min) / (N - cdf_min)`` are accepted.
+
+def check_equalize_from_cdf(function, *images) -> bool:
+    """Check ``f(image) -> equalised image in [0, 1]`` built from the CDF of every integer level.
+
+    The function is tried on each of ``images`` (the lesson passes its 15-bit radiograph
+    and the CT's signed stored values), or on a generated 15-bit image; a generated signed
+    image (values down to -2000) is added whenever none of the images has negative values.
+    Both ``cdf / N`` and ``(cdf - cdf_min) / (N - cdf_min)`` are accepted. Each failure
+    names the mistake: a 256-level table, a forgotten shift for negative values, the table
+    returned instead of the image, a strict ``<`` count, a result outside [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If a test image does not have an integer dtype.
 
     Example
     -------
@@ -200,61 +283,108 @@ def check_equalize_from_cdf(function, image_8bit=None, image_16bit=None) -> bool
     True
     """
     name = "equalisation from the CDF"
-    rng = np.random.default_rng(1)
-    if image_8bit is None:
-        image_8bit = np.clip(rng.normal(90, 25, (64, 64)), 0, 255).astype(np.uint8)
-    if image_16bit is None:
-        image_16bit = np.clip(rng.gamma(2.0, 3000.0, (96, 96)), 0, 32767).astype(np.uint16)
-    for label, image in (("8-bit", np.asarray(image_8bit)), ("16-bit", np.asarray(image_16bit))):
+    cases = [(_describe_image(image), np.asarray(image)) for image in images]
+    if not any(np.asarray(image).min() < 0 for _, image in cases):  # always one signed image
+        cases += [case for case in _default_equalisation_images() if case[1].min() < 0]
+    if not images:
+        cases = _default_equalisation_images()
+    for label, image in cases:
         if not np.issubdtype(image.dtype, np.integer):
             raise ValueError(
                 f"the {label} test image must have an integer dtype, got {image.dtype}"
             )
-        ok, result = checks.call_student(function, image.copy(), name=name)
-        if not ok:
-            return False
+        if not callable(function):
+            return checks.feedback(
+                False, name, f"expected a function, got {type(function).__name__}."
+            )
+        try:
+            result = function(image.copy())
+        except NotImplementedError:
+            return checks.feedback(
+                False, name, "not implemented yet (it still raises NotImplementedError)."
+            )
+        except (ValueError, IndexError) as exc:
+            if image.min() < 0:
+                return checks.feedback(
+                    False,
+                    name,
+                    f"on the {label}, whose values go below zero, it raised {type(exc).__name__}: "
+                    "np.bincount and table indices need non-negative integers.",
+                    "Shift the values so that the smallest one becomes table index 0.",
+                )
+            return checks.feedback(
+                False, name, f"on the {label} it raised {type(exc).__name__}: {exc}"
+            )
+        except Exception as exc:
+            return checks.feedback(
+                False, name, f"on the {label} it raised {type(exc).__name__}: {exc}"
+            )
         if result is None:
             return checks.feedback(False, name, "your function returned None; `return` the image.")
         result = np.asarray(result, dtype=np.float64)
         if result.shape != image.shape:
+            extra = (
+                " That looks like the table itself: look each pixel up in it."
+                if result.ndim == 1
+                else ""
+            )
             return checks.feedback(
                 False,
                 name,
-                f"on the {label} image the shape is {result.shape}, expected {image.shape}.",
+                f"on the {label} the shape is {result.shape}, expected the image's {image.shape}.{extra}",
             )
         if np.isnan(result).any():
-            return checks.feedback(False, name, f"on the {label} image the result contains NaN.")
-        if result.max() > 1.0 + 1e-6:
+            return checks.feedback(False, name, f"on the {label} the result contains NaN.")
+        if result.max() > 1.0 + 1e-6 or result.min() < -1e-6:
             return checks.feedback(
                 False,
                 name,
-                f"on the {label} image values reach {result.max():.4g}; expected the range [0, 1].",
-                "Divide the cumulative counts by the number of pixels.",
+                f"on the {label} values span {result.min():.4g}..{result.max():.4g}; expected the range [0, 1].",
+                "A CDF is a fraction of the pixels.",
             )
         plain, shifted = _reference_equalize(image)
         if np.allclose(result, plain, atol=1e-6) or np.allclose(result, shifted, atol=1e-6):
             continue
         n_levels_in = len(np.unique(image))
         n_levels_out = len(np.unique(result))
-        if label == "16-bit" and n_levels_out <= 256 < n_levels_in:
+        if n_levels_out <= 256 < n_levels_in:
             return checks.feedback(
                 False,
                 name,
-                f"on the 16-bit image ({n_levels_in} distinct values) your result has only "
+                f"on the {label} ({n_levels_in} distinct values) your result has only "
                 f"{n_levels_out} levels: a 256-entry table merged neighbouring values.",
-                "Count every integer level (np.bincount of image - image.min()).",
+                "The table needs one entry per integer level between the smallest and the largest value.",
+            )
+        offset = image.astype(np.int64) - int(image.min())
+        below = (np.cumsum(np.bincount(offset.ravel())) - np.bincount(offset.ravel()))[
+            offset
+        ] / image.size
+        if np.allclose(result, below, atol=1e-6):
+            return checks.feedback(
+                False,
+                name,
+                f"on the {label} each pixel got the fraction of pixels strictly below its value.",
+                "The CDF at v counts the pixels <= v, the pixel's own value included.",
             )
         correlation = np.corrcoef(result.ravel(), plain.ravel())[0, 1] if result.std() > 0 else 0.0
-        message = f"on the {label} image the values differ from the CDF of the image"
+        message = f"on the {label} the values differ from the CDF of the image"
         if correlation < 0:
             message += "; they even decrease as the input increases"
         return checks.feedback(
             False,
             name,
             message + ".",
-            "out[pixel] = (number of pixels <= its value) / (number of pixels).",
+            "Each output pixel is the fraction of all pixels whose value is <= its own.",
         )
     return checks.feedback(True, name)
+
+
+def _describe_image(image) -> str:
+    image = np.asarray(image)
+    if image.min() < 0:
+        return f"signed {image.dtype} image"
+    bits = max(int(image.max()).bit_length(), 1)
+    return f"{image.dtype} image with values up to {bits} bits"
 
 
 # --------------------------------------------------------------------------- exercise 4
@@ -267,12 +397,14 @@ def _largest_component(mask: np.ndarray) -> np.ndarray:
     return labels == sizes.argmax()
 
 
-def reference_region_mask(image, target: str = "brain") -> np.ndarray:
+def reference_region_mask(image, target: str = "intracranial") -> np.ndarray:
     """The reference mask used by :func:`check_region_mask`.
 
-    ``target="brain"``: CT values in 0-80 HU, opened, largest component, holes
-    filled. ``target="foreground"``: values above Otsu's threshold, holes
-    filled, largest component.
+    ``target="intracranial"``: CT values in 0-80 HU (brain, CSF and any collection
+    over the brain, kept apart from the scalp by the skull), opened (two iterations of
+    the 3 x 3 cross, about 1 mm on a 0.5 mm grid), largest component, holes filled.
+    ``target="foreground"``: values above Otsu's threshold, holes filled, largest
+    component.
 
     Raises
     ------
@@ -284,17 +416,17 @@ def reference_region_mask(image, target: str = "brain") -> np.ndarray:
     image = np.asarray(image, dtype=np.float64)
     if image.ndim != 2:
         raise ValueError(f"image must be 2-D, got shape {image.shape}")
-    if target == "brain":
+    if target == "intracranial":
         mask = (image >= 0) & (image <= 80)
         mask = ndi.binary_opening(mask, iterations=2)
         return ndi.binary_fill_holes(_largest_component(mask))
     if target == "foreground":
         mask = image > threshold_otsu(image)
         return _largest_component(ndi.binary_fill_holes(mask))
-    raise ValueError(f"target must be 'brain' or 'foreground', got {target!r}")
+    raise ValueError(f"target must be 'intracranial' or 'foreground', got {target!r}")
 
 
-def check_region_mask(mask, area_mm2, image, spacing_mm, *, target: str = "brain") -> bool:
+def check_region_mask(mask, area_mm2, image, spacing_mm, *, target: str = "intracranial") -> bool:
     """Check a boolean mask of a region and its area in mm² (pixels² when no spacing).
 
     The mask must overlap the reference (:func:`reference_region_mask`) with an
@@ -358,3 +490,75 @@ def check_region_mask(mask, area_mm2, image, spacing_mm, *, target: str = "brain
         hint="area = number of mask pixels x row spacing x column spacing (mm per pixel).",
     )
     return bool(mask_ok and area_ok)
+
+
+def show_region_masks(mask, image, *, target: str = "intracranial", display_range=None):
+    """Figure: the student's mask beside the reference, and where they differ.
+
+    Parameters
+    ----------
+    mask : array_like of bool or None
+        The student's mask (None: only the reference is shown, with a note).
+    image : array_like
+        The 2-D image the masks belong to (HU for ``target="intracranial"``).
+    target : str
+        As in :func:`reference_region_mask`.
+    display_range : (low, high), optional
+        Grey range of the image underneath (default: 1st-99th percentile).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If ``image`` is not 2-D or ``mask`` has another shape.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+
+    image = np.asarray(image, dtype=np.float64)
+    reference = reference_region_mask(image, target)
+    if mask is not None:
+        mask = np.asarray(mask).astype(bool)
+        if mask.shape != image.shape:
+            raise ValueError(f"mask has shape {mask.shape}, expected the image's {image.shape}")
+    low, high = display_range if display_range is not None else np.percentile(image, [1, 99])
+    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.6))
+    panels = [("your mask", mask), ("reference", reference)]
+    for ax, (title, shown) in zip(axes[:2], panels, strict=True):
+        ax.imshow(image, cmap="gray", vmin=low, vmax=high)
+        if shown is None:
+            ax.text(
+                0.5,
+                0.5,
+                "not done yet",
+                color="white",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+                fontsize=12,
+            )
+        else:
+            ax.imshow(
+                np.ma.masked_where(~shown, shown),
+                cmap=ListedColormap(["#0072B2"]),
+                alpha=0.45,
+                vmin=0,
+                vmax=1,
+            )
+        ax.set_title(title)
+        ax.set_axis_off()
+    difference = np.zeros(image.shape, dtype=np.int8)
+    if mask is not None:
+        difference[mask & ~reference] = 1
+        difference[reference & ~mask] = 2
+    axes[2].imshow(image, cmap="gray", vmin=low, vmax=high)
+    colours = ListedColormap(["#E69F00", "#56B4E9"])  # Okabe-Ito orange and sky blue
+    axes[2].imshow(np.ma.masked_where(difference == 0, difference), cmap=colours, vmin=1, vmax=2)
+    axes[2].set_title("orange: only yours, blue: only reference", fontsize=9)
+    axes[2].set_axis_off()
+    fig.suptitle(f"{target} mask: yours and the reference")
+    fig.tight_layout()
+    return fig
