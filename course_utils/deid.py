@@ -56,6 +56,7 @@ __all__ = [
     "anonymise_tree",
     "collect_identities",
     "find_identifiers",
+    "needs_pixel_review",
     "pseudonym_for",
     "remap_uid",
 ]
@@ -244,6 +245,22 @@ ACTIONS: dict[str, str] = {
     "VisitComments": "X",
 }
 
+#: Attributes the action table removes (X) that an IOD requires in some files: the
+#: profile's X/Z/D actions then mean "empty it" (Type 2, 2C) or "replace it by a
+#: dummy value" (Type 1). Keyword -> (condition, action): ``animal`` when the patient
+#: is an animal (PatientSpeciesDescription or PatientSpeciesCodeSequence present,
+#: PS3.3 C.7.1.1: Type 2C), ``enhanced`` in multi-frame (functional-group) objects
+#: whose Enhanced General Equipment module makes the attribute Type 1.
+REQUIRED_IF: dict[str, tuple[str, str]] = {
+    "ResponsiblePerson": ("animal", "Z"),
+    "ResponsibleOrganization": ("animal", "Z"),
+    "PatientSexNeutered": ("animal", "Z"),
+    "DeviceSerialNumber": ("enhanced", "D"),
+}
+
+#: The dummy value of a Type 1 attribute replaced under action D.
+DUMMY_VALUE = "ANONYMIZED"
+
 #: Free-text descriptors kept under the Clean Descriptors Option (identifying text replaced).
 DESCRIPTORS = ("StudyDescription", "SeriesDescription", "ProtocolName")
 
@@ -400,6 +417,7 @@ class _Context:
     keep_patient_characteristics: bool
     descriptor_pattern: re.Pattern | None
     n_identities: int
+    conditions: frozenset = frozenset()
     changed: int = 0
 
 
@@ -420,13 +438,37 @@ def _descriptor_pattern(identities: list[str]) -> re.Pattern | None:
             variants |= {identity, identity.replace("^", " ").strip()}
     if not variants:
         return None
-    # one pass, longest first: "Doe^Jane" as a whole before "Doe" alone
+    # one pass, longest first: "Doe^Jane" as a whole before "Doe" alone; whole words only
+    # (a given name "MARY" is not inside "PRIMARY")
     alternatives = "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True))
-    return re.compile(alternatives, flags=re.IGNORECASE)
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])", flags=re.IGNORECASE)
 
 
-def _clean_text(text: str, pattern: re.Pattern | None, replacement: str) -> str:
-    return text if pattern is None else pattern.sub(replacement, text)
+def _clean_text(text: str, pattern: re.Pattern | None, replacement: str, limit: int = 64) -> str:
+    if pattern is None:
+        return text
+    cleaned = pattern.sub(replacement, text)
+    return cleaned if len(cleaned) <= limit else cleaned[:limit].rstrip()
+
+
+#: Maximum value lengths of the descriptors' VRs (PS3.5 Table 6.2-1).
+_VR_LENGTH = {"LO": 64, "SH": 16, "ST": 1024, "LT": 10240, "UT": 2**32 - 2}
+
+
+def _conditions(dataset) -> frozenset:
+    """Which conditions of :data:`REQUIRED_IF` hold for this (top-level) data set."""
+    found = set()
+    if "PatientSpeciesDescription" in dataset or "PatientSpeciesCodeSequence" in dataset:
+        found.add("animal")
+    sop_class = getattr(dataset.get("SOPClassUID"), "name", "") or ""
+    if (
+        "SharedFunctionalGroupsSequence" in dataset
+        or "PerFrameFunctionalGroupsSequence" in dataset
+        or "Enhanced" in sop_class
+        or "Segmentation" in sop_class
+    ):
+        found.add("enhanced")
+    return frozenset(found)
 
 
 def _clean_dataset(dataset, context: _Context) -> None:
@@ -441,8 +483,16 @@ def _clean_dataset(dataset, context: _Context) -> None:
         action = ACTIONS.get(keyword)
         if context.keep_patient_characteristics and keyword in PATIENT_CHARACTERISTICS:
             action = None
+        if action == "X" and keyword in REQUIRED_IF:
+            condition, required_action = REQUIRED_IF[keyword]
+            if condition in context.conditions:
+                action = required_action  # the IOD requires it here: empty or dummy, not removed
         if action == "X":
             del dataset[tag]
+            context.changed += 1
+            continue
+        if action == "D":
+            element.value = [] if element.VR == "SQ" else DUMMY_VALUE
             context.changed += 1
             continue
         if element.VR == "SQ":
@@ -464,7 +514,11 @@ def _clean_dataset(dataset, context: _Context) -> None:
             if keyword not in _KEEP_UID_KEYWORDS:
                 _map_values(
                     element,
-                    lambda uid: uid if _is_standard_uid(uid) else remap_uid(uid, key=context.key),
+                    lambda uid: (
+                        uid
+                        if not uid.strip() or _is_standard_uid(uid)
+                        else remap_uid(uid, key=context.key)
+                    ),
                 )
                 context.changed += 1
         elif element.VR == "PN":
@@ -481,9 +535,12 @@ def _clean_dataset(dataset, context: _Context) -> None:
             context.changed += 1
         elif keyword in DESCRIPTORS:
             if context.keep_descriptions:
+                limit = _VR_LENGTH.get(element.VR, 64)
                 _map_values(
                     element,
-                    lambda text: _clean_text(text, context.descriptor_pattern, context.pseudonym),
+                    lambda text, limit=limit: _clean_text(
+                        text, context.descriptor_pattern, context.pseudonym, limit
+                    ),
                 )
             else:
                 del dataset[tag]
@@ -569,14 +626,19 @@ def anonymise_dataset(
         dates=dates,
         keep_descriptions=keep_descriptions,
         keep_patient_characteristics=keep_patient_characteristics,
+        conditions=_conditions(dataset),
     )
     clean = dataset if _in_place else copy.deepcopy(dataset)
     _clean_dataset(clean, context)
+    if "ResponsiblePersonRole" in clean and not str(clean.get("ResponsiblePerson", "") or ""):
+        del clean.ResponsiblePersonRole  # Type 1C: present only with a non-empty ResponsiblePerson
     meta = getattr(clean, "file_meta", None)
     if meta is not None and "MediaStorageSOPInstanceUID" in meta:
-        meta.MediaStorageSOPInstanceUID = clean.get(
-            "SOPInstanceUID", remap_uid(str(meta.MediaStorageSOPInstanceUID), key=key)
-        )
+        old_uid = str(meta.MediaStorageSOPInstanceUID or "").strip()
+        if "SOPInstanceUID" in clean:
+            meta.MediaStorageSOPInstanceUID = clean.SOPInstanceUID
+        elif old_uid:
+            meta.MediaStorageSOPInstanceUID = remap_uid(old_uid, key=key)
     _record_method(clean, context)
     return clean
 
@@ -743,17 +805,19 @@ def _normalise_identities(identities) -> list[tuple[str, str]]:
 
 
 def _pattern(value: str) -> re.Pattern:
-    """Case-insensitive pattern of ``value``; ``^`` and space alike; digits not glued to digits.
+    """Case-insensitive pattern of ``value``; ``^`` and space alike; whole words only.
 
-    "6085" must not be found inside the 39-digit number of a remapped UID.
+    A value that starts (ends) with a letter or digit must not be glued to another
+    letter or digit there: "6085" is not inside the 39-digit number of a remapped
+    UID, and a given name "MARY" is not inside the ImageType "PRIMARY".
     """
     lower = value.lower()
     parts = [re.escape(part) for part in re.split(r"[\^ ]", lower)]
     body = r"[\^ ]".join(parts)
-    if lower[0].isdigit():
-        body = r"(?<!\d)" + body
-    if lower[-1].isdigit():
-        body = body + r"(?!\d)"
+    if lower[0].isalnum():
+        body = r"(?<![a-z0-9])" + body
+    if lower[-1].isalnum():
+        body = body + r"(?![a-z0-9])"
     return re.compile(body)
 
 
@@ -762,8 +826,9 @@ def find_identifiers(dataset_or_path, identities) -> list[IdentifierFinding]:
 
     Every element is examined, recursively through sequences and including
     private tags and the file meta header; values of 4 or more characters
-    are found as substrings (case-insensitive, ``^`` and space treated alike,
-    a value that starts or ends with a digit not inside a longer number);
+    are found as whole words (case-insensitive, ``^`` and space treated alike,
+    not glued to a letter or digit: "MARY" is not found in "PRIMARY", "6085"
+    not inside a longer number);
     shorter values only as the whole value of the attribute they are labelled
     with (a StudyID "1" is not looked for in every number of the file). For a file, the raw bytes
     of the header (everything before the pixel data) are searched as well,
@@ -928,6 +993,8 @@ def anonymise_file(
             "expected a complete DICOM file (a copy of a broken file would be broken too)"
         )
     dataset = _as_dataset(src, stop_before_pixels=False)
+    burned_in = str(dataset.get("BurnedInAnnotation", "") or "").strip().upper()
+    modality = str(dataset.get("Modality", "") or "").strip().upper()
     clean = anonymise_dataset(
         dataset,
         _in_place=True,  # read just for this: no copy needed
@@ -944,14 +1011,45 @@ def anonymise_file(
         "source": str(src),
         "output": str(dst),
         "patient_pseudonym": str(clean.get("PatientID", "")),
+        "burned_in_annotation": burned_in,
+        "needs_pixel_review": needs_pixel_review(burned_in, modality),
     }
+
+
+#: Modalities whose images often carry text in the pixels (ultrasound, secondary
+#: capture, other, photographs, endoscopy): without a BurnedInAnnotation "NO" they are reviewed.
+PIXEL_TEXT_MODALITIES = ("US", "SC", "OT", "XC", "ES", "GM", "DOC")
+
+
+def needs_pixel_review(burned_in_annotation: str, modality: str = "") -> bool:
+    """Whether a de-identified file's pixels must be looked at (header tools never touch them).
+
+    True when the header declares ``BurnedInAnnotation`` YES, or does not
+    declare it for a modality whose images often carry text (:data:`PIXEL_TEXT_MODALITIES`).
+
+    Example
+    -------
+    >>> needs_pixel_review("YES"), needs_pixel_review("", "US"), needs_pixel_review("NO", "US")
+    (True, True, False)
+    """
+    declared = str(burned_in_annotation or "").strip().upper()
+    if declared == "YES":
+        return True
+    return declared == "" and str(modality or "").strip().upper() in PIXEL_TEXT_MODALITIES
 
 
 def _anonymise_item(item: tuple) -> dict:
     from course_utils.scan import scan_file
 
     src, dst, relative, options = item
-    row = {"path": relative, "written": False, "patient_pseudonym": "", "error": ""}
+    row = {
+        "path": relative,
+        "written": False,
+        "patient_pseudonym": "",
+        "error": "",
+        "burned_in_annotation": "",
+        "needs_pixel_review": False,
+    }
     header = scan_file(src, Path(src).parent)
     if not header["readable"]:
         row["error"] = f"skipped ({header['problem']}): {header['error']}"
@@ -961,7 +1059,12 @@ def _anonymise_item(item: tuple) -> dict:
     except Exception as exc:  # report and carry on with the rest of the tree
         row["error"] = f"{type(exc).__name__}: {exc}"
         return row
-    row.update(written=True, patient_pseudonym=info["patient_pseudonym"])
+    row.update(
+        written=True,
+        patient_pseudonym=info["patient_pseudonym"],
+        burned_in_annotation=info["burned_in_annotation"],
+        needs_pixel_review=info["needs_pixel_review"],
+    )
     return row
 
 
@@ -1002,7 +1105,10 @@ def anonymise_tree(
     Returns
     -------
     pandas.DataFrame
-        One row per input file: ``path``, ``written``, ``patient_pseudonym``, ``error``.
+        One row per input file: ``path``, ``written``, ``patient_pseudonym``, ``error``,
+        ``burned_in_annotation`` (the header's value, "" when absent) and
+        ``needs_pixel_review`` (see :func:`needs_pixel_review`: header
+        de-identification cannot clean text burned into the pixels).
 
     Raises
     ------
@@ -1056,4 +1162,15 @@ def anonymise_tree(
         progress=progress,
         desc="de-identify",
     )
-    return pd.DataFrame(rows, columns=["path", "written", "patient_pseudonym", "error"])
+    return pd.DataFrame(rows, columns=list(_REPORT_COLUMNS))
+
+
+#: Columns of the table :func:`anonymise_tree` returns.
+_REPORT_COLUMNS = (
+    "path",
+    "written",
+    "patient_pseudonym",
+    "error",
+    "burned_in_annotation",
+    "needs_pixel_review",
+)

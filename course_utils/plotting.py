@@ -26,6 +26,8 @@ __all__ = [
     "add_scale_bar",
     "use_course_style",
     "orthogonal_views",
+    "orientation_letters",
+    "add_orientation_markers",
     "slice_browser",
 ]
 
@@ -375,17 +377,107 @@ def _plane_image(volume, spacing_mm, plane: str, index: int, physical: bool = Tr
         raise ValueError(f"{plane} index {index} is outside 0..{limit - 1}")
     index = int(index)
     unit = "mm" if physical else "voxel index"
+    # Axes are named after the array index that runs along them: j (column index) across
+    # an axial image, i (row index) down it, k (slice index) through the stack.
     if plane == "axial":
         image = volume[index]
         extent = (0, n_cols * dx, n_rows * dy, 0) if physical else None
-        return image, extent, "upper", f"column direction ({unit})", f"row direction ({unit})"
+        return image, extent, "upper", f"column index j ({unit})", f"row index i ({unit})"
     if plane == "coronal":
         image = volume[:, index, :]
         extent = (0, n_cols * dx, 0, n_slices * dz) if physical else None
-        return image, extent, "lower", f"column direction ({unit})", f"slice direction ({unit})"
+        return image, extent, "lower", f"column index j ({unit})", f"slice index k ({unit})"
     image = volume[:, :, index]
     extent = (0, n_rows * dy, 0, n_slices * dz) if physical else None
-    return image, extent, "lower", f"row direction ({unit})", f"slice direction ({unit})"
+    return image, extent, "lower", f"row index i ({unit})", f"slice index k ({unit})"
+
+
+_LPS_LETTERS = (("R", "L"), ("A", "P"), ("I", "S"))
+
+
+def orientation_letters(direction_lps) -> str:
+    """Anatomical letters of a direction given in DICOM patient coordinates (LPS+).
+
+    DICOM's patient axes point to the patient's Left (+x), Posterior (+y) and
+    Superior (+z). The letters of the components larger than 0.3 of the
+    direction's length are listed, largest first, so an oblique direction
+    reads e.g. ``"LA"``.
+
+    Parameters
+    ----------
+    direction_lps : sequence of 3 float
+        A non-zero vector in LPS+ (e.g. a column of a DICOM affine).
+
+    Returns
+    -------
+    str
+        One to three of R/L, A/P, I/S.
+
+    Raises
+    ------
+    ValueError
+        If the vector does not have 3 finite components or is zero.
+
+    Example
+    -------
+    >>> orientation_letters([0, 0, 2.5]), orientation_letters([-1, 0, 0]), orientation_letters([0.7, -0.7, 0])
+    ('S', 'R', 'LA')
+    """
+    vector = np.asarray(direction_lps, dtype=float).ravel()
+    if vector.size != 3 or not np.all(np.isfinite(vector)):
+        raise ValueError(f"direction_lps must be 3 finite numbers, got {direction_lps!r}")
+    length = float(np.linalg.norm(vector))
+    if length == 0:
+        raise ValueError("direction_lps is the zero vector; expected a direction")
+    unit = vector / length
+    order = np.argsort(-np.abs(unit))
+    letters = [_LPS_LETTERS[a][int(unit[a] > 0)] for a in order if abs(unit[a]) > 0.3]
+    return "".join(letters)
+
+
+def add_orientation_markers(
+    ax, right_lps, up_lps, *, color: str = "tab:orange", fontsize: float = 10
+):
+    """Write the anatomical direction (R/L, A/P, S/I) at the four edges of an image axes.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    right_lps, up_lps : sequence of 3 float
+        Patient direction (LPS+) that points to the right of the screen and up the
+        screen in this axes (e.g. for an axial DICOM image drawn with row 0 at the
+        top: the row direction and minus the column direction).
+    color, fontsize : text style.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Example
+    -------
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.imshow(np.zeros((4, 4)))
+    >>> _ = add_orientation_markers(ax, [1, 0, 0], [0, -1, 0])   # axial: L on the right, A at the top
+    """
+    right = np.asarray(right_lps, dtype=float)
+    up = np.asarray(up_lps, dtype=float)
+    style = {"color": color, "fontsize": fontsize, "fontweight": "bold", "transform": ax.transAxes}
+    ax.text(0.98, 0.5, orientation_letters(right), ha="right", va="center", **style)
+    ax.text(0.02, 0.5, orientation_letters(-right), ha="left", va="center", **style)
+    ax.text(0.5, 0.98, orientation_letters(up), ha="center", va="top", **style)
+    ax.text(0.5, 0.02, orientation_letters(-up), ha="center", va="bottom", **style)
+    return ax
+
+
+def _screen_directions(affine, plane: str):
+    """(right, up) patient directions of a plane drawn by :func:`_plane_image`."""
+    a = np.asarray(affine, dtype=float)
+    slice_step, row_step, column_step = a[:3, 0], a[:3, 1], a[:3, 2]
+    if plane == "axial":  # origin upper: row index grows down the screen
+        return column_step, -row_step
+    if plane == "coronal":
+        return column_step, slice_step
+    return row_step, slice_step
 
 
 def orthogonal_views(
@@ -401,6 +493,7 @@ def orthogonal_views(
     physical: bool = True,
     crosshair: bool = True,
     height: float = 3.2,
+    affine=None,
 ):
     """Axial, coronal and sagittal sections of a volume drawn with the right proportions.
 
@@ -428,6 +521,12 @@ def orthogonal_views(
         Mark where the other two planes cut each section.
     height : float
         Figure height in inches.
+    affine : array_like, shape (4, 4), optional
+        Voxel (slice, row, column) -> patient LPS mm. When given, each panel gets
+        orientation markers (R/L, A/P, S/I) at its edges, so the viewer sees
+        which side is the patient's left, and is titled by the anatomical plane
+        it really shows (an axial series: axial, coronal, sagittal; a sagittal
+        series: sagittal, coronal, axial).
 
     Returns
     -------
@@ -436,7 +535,8 @@ def orthogonal_views(
     Raises
     ------
     ValueError
-        Not a 3-D volume, empty, bad spacing, or ``index`` outside the volume.
+        Not a 3-D volume, empty, bad spacing, ``index`` outside the volume, or an
+        affine that is not 4 x 4.
 
     Example
     -------
@@ -448,6 +548,10 @@ def orthogonal_views(
     index = tuple(int(i) for i in index)
     if len(index) != 3:
         raise ValueError(f"index must be (slice, row, column), got {index}")
+    if affine is not None:
+        affine = np.asarray(affine, dtype=float)
+        if affine.shape != (4, 4) or not np.all(np.isfinite(affine)):
+            raise ValueError(f"affine must be a finite 4 x 4 matrix, got shape {affine.shape}")
     n_slices, n_rows, n_cols = array.shape
     dz, dy, dx = spacing if physical else (1.0, 1.0, 1.0)
     widths = [n_cols * dx, n_cols * dx, n_rows * dy]
@@ -474,7 +578,14 @@ def orthogonal_views(
             aspect="equal",
             interpolation="nearest" if max(image.shape) < 128 else "antialiased",
         )
-        ax.set_title(f"{plane} (index {positions[plane]})")
+        shown = plane
+        if affine is not None:
+            right, up = _screen_directions(affine, plane)
+            add_orientation_markers(ax, right, up)
+            # Name the panel after the anatomical plane it really shows (a sagittal series'
+            # images are sagittal, whatever their array axis is called).
+            shown = ("sagittal", "coronal", "axial")[int(np.argmax(np.abs(np.cross(right, up))))]
+        ax.set_title(f"{shown} (index {positions[plane]})")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if crosshair:

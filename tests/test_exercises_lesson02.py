@@ -44,74 +44,6 @@ def test_field_of_view_rejects_bad_geometry():
         ex.check_field_of_view([1, 1, 1], (4, 4), SPACING)
 
 
-# --------------------------------------------------------------------------- nearest slice
-def axial_affine(step=2.5, z0=-308.75):
-    affine = np.eye(4)
-    affine[:3, :3] = [[0, 0, 1.4], [0, 1.4, 0], [step, 0, 0]]
-    affine[:3, 3] = [-178.5, -158.5, z0]
-    return affine
-
-
-def good_nearest(affine, n_slices, z_mm):
-    z_centres = affine[2, 3] + np.arange(n_slices) * affine[2, 0]
-    return int(np.argmin(np.abs(z_centres - z_mm)))
-
-
-@pytest.mark.parametrize("step", [2.5, -2.5])
-def test_nearest_slice_accepts_right_answer(step, capsys):
-    assert ex.check_nearest_slice(good_nearest, axial_affine(step), 48)
-    assert "✅" in capsys.readouterr().out
-
-
-def test_nearest_slice_accepts_float_holding_an_integer():
-    assert ex.check_nearest_slice(lambda a, n, z: float(good_nearest(a, n, z)), axial_affine(), 48)
-
-
-def test_nearest_slice_catches_missing_clip(capsys):
-    def unclipped(affine, n_slices, z_mm):
-        return int(round((z_mm - affine[2, 3]) / affine[2, 0]))
-
-    assert not ex.check_nearest_slice(unclipped, axial_affine(), 48)
-    assert "outside the volume" in capsys.readouterr().out
-
-
-def test_nearest_slice_catches_floor_instead_of_round(capsys):
-    def floored(affine, n_slices, z_mm):
-        return int(np.clip(np.floor((z_mm - affine[2, 3]) / affine[2, 0]), 0, n_slices - 1))
-
-    assert not ex.check_nearest_slice(floored, axial_affine(), 48)
-    assert "inside the volume" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(
-    ("function", "message"),
-    [
-        (lambda a, n, z: None, "returned None"),
-        (lambda a, n, z: "3", "expected an integer"),
-        (lambda a, n, z: 3.5, "expected an integer"),
-        (None, "expected a function"),
-    ],
-)
-def test_nearest_slice_wrong_types(function, message, capsys):
-    assert not ex.check_nearest_slice(function, axial_affine(), 48)
-    assert message in capsys.readouterr().out
-
-
-def test_nearest_slice_stub(capsys):
-    def stub(affine, n_slices, z_mm):
-        raise NotImplementedError
-
-    assert not ex.check_nearest_slice(stub, axial_affine(), 48)
-    assert "not implemented yet" in capsys.readouterr().out
-
-
-def test_nearest_slice_rejects_bad_affine():
-    with pytest.raises(ValueError, match="4 x 4"):
-        ex.check_nearest_slice(good_nearest, np.eye(3), 4)
-    with pytest.raises(ValueError, match="n_slices"):
-        ex.check_nearest_slice(good_nearest, np.eye(4), 0)
-
-
 # --------------------------------------------------------------------------- resample
 def good_resample(volume, spacing_mm, target_mm, order=1):
     old = np.array(volume.shape)
@@ -178,28 +110,133 @@ def test_resample_stub(capsys):
     assert "not implemented yet" in capsys.readouterr().out
 
 
-# --------------------------------------------------------------------------- coronal aspect
-def test_coronal_aspect_right_answer(capsys):
-    assert ex.check_coronal_aspect(2.5 / 1.4, SPACING)
+# --------------------------------------------------------------------------- slice order (new series)
+def _order_right(ipps, iop):
+    normal = np.cross(iop[:3], iop[3:])
+    return np.argsort(np.asarray(ipps) @ normal)
+
+
+def test_slice_order_accepts_right_answer(capsys):
+    assert ex.check_slice_order(_order_right)
     assert "✅" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
-    ("answer", "message"),
+    ("function", "message"),
     [
-        (1.4 / 2.5, "inverse"),
-        (1.0, "square pixels"),
-        ("auto", "expected a number"),
-        (None, "got None"),
-        (2.5 / 0.7, "too high"),
+        (lambda ipps, iop: np.argsort(np.asarray(ipps)[:, 2], kind="stable"), "z of IPP"),
+        (lambda ipps, iop: _order_right(ipps, iop)[::-1], "reversed"),
+        (lambda ipps, iop: np.sort(np.asarray(ipps) @ np.cross(iop[:3], iop[3:])), "not integer"),
+        (lambda ipps, iop: np.argsort(np.asarray(ipps) @ np.asarray(iop[:3])), "wrong order"),
+        (lambda ipps, iop: None, "returned None"),
     ],
 )
-def test_coronal_aspect_mistakes(answer, message, capsys):
-    assert not ex.check_coronal_aspect(answer, (2.5, 0.7, 1.4))
+def test_slice_order_names_mistakes(function, message, capsys):
+    assert not ex.check_slice_order(function)
     assert message in capsys.readouterr().out
 
 
-def test_coronal_aspect_uses_column_spacing(capsys):
-    # rows and columns with different spacing: slice / row spacing is the sagittal aspect, not the coronal one
-    assert not ex.check_coronal_aspect(2.5 / 0.7, (2.5, 0.7, 1.4))
-    assert ex.check_coronal_aspect(2.5 / 1.4, (2.5, 0.7, 1.4))
+# --------------------------------------------------------------------------- affine
+def _affine_right(iop, first, last, n, spacing):
+    return ex._reference_affine(iop, first, last, n, spacing)
+
+
+def _affine_with(**changes):
+    def build(iop, first, last, n, spacing):
+        iop = np.asarray(iop, float)
+        affine = _affine_right(iop, first, last, n, spacing)
+        normal = np.cross(iop[:3], iop[3:])
+        if "normal_step" in changes:
+            affine[:3, 0] = normal * np.linalg.norm((last - first) / (n - 1))
+        if "swap_spacing" in changes:
+            affine[:3, 1] = iop[3:] * spacing[1]
+            affine[:3, 2] = iop[:3] * spacing[0]
+        if "swap_directions" in changes:
+            affine[:3, [1, 2]] = affine[:3, [2, 1]]
+        if "last_origin" in changes:
+            affine[:3, 3] = last
+        return affine
+
+    return build
+
+
+def test_build_affine_accepts_right_answer(capsys):
+    assert ex.check_build_affine(_affine_right)
+    assert "✅" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("function", "message"),
+    [
+        (_affine_with(normal_step=True), "gantry tilt"),
+        (_affine_with(swap_spacing=True), "PixelSpacing values are used the wrong way round"),
+        (_affine_with(swap_directions=True), "columns 1 and 2 are swapped"),
+        (_affine_with(last_origin=True), "IPP of the last slice"),
+        (lambda *a: np.eye(3), "4 x 4"),
+    ],
+)
+def test_build_affine_names_mistakes(function, message, capsys):
+    assert not ex.check_build_affine(function)
+    assert message in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- slab MIP
+def test_slab_mip_accepts_right_answer(capsys):
+    assert ex.check_slab_mip(ex.reference_slab_mip)
+    assert "✅" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("function", "message"),
+    [
+        (lambda v, a, y0, y1: v.max(axis=1), "every row"),
+        (
+            lambda v, a, y0, y1: v[:, int(y0 - a[1, 3]) : int(y1 - a[1, 3]) + 1].max(axis=1),
+            "without the affine",
+        ),
+        (lambda v, a, y0, y1: v[:, 9:16].mean(axis=1), "mean"),
+        (lambda v, a, y0, y1: v[:, 9:16].max(axis=0), "wrong axis"),
+    ],
+)
+def test_slab_mip_names_mistakes(function, message, capsys):
+    assert not ex.check_slab_mip(function)
+    assert message in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- NIfTI affine
+PERMUTE = np.array([[0, 0, 1, 0], [0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1]], float)
+
+
+def test_nifti_affine_accepts_right_answer(capsys):
+    from course_utils import nifti
+
+    assert ex.check_nifti_affine(nifti.dicom_to_nifti_affine)
+    assert "✅" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("function", "message"),
+    [
+        (lambda a: a @ PERMUTE, "still LPS"),
+        (lambda a: np.diag([-1, -1, 1, 1.0]) @ a, "still (slice, row, column)"),
+        (lambda a: np.diag([-1, -1, -1, 1.0]) @ a @ PERMUTE, "all three"),
+        (lambda a: a, "different anatomical point"),
+    ],
+)
+def test_nifti_affine_names_mistakes(function, message, capsys):
+    assert not ex.check_nifti_affine(function)
+    assert message in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- resample: grid_mode
+def test_resample_names_grid_mode_mistake(capsys):
+    def corner_aligned(volume, spacing, target, order=1):
+        _, new_spacing = ex.reference_resample(volume, spacing, target, order)
+        shape = np.maximum(
+            np.rint(np.array(volume.shape) * np.array(spacing) / target).astype(int), 1
+        )
+        out = ndimage.zoom(volume, shape / np.array(volume.shape), order=order, mode="nearest")
+        return out, new_spacing
+
+    assert not ex.check_resample_to_spacing(corner_aligned)
+    assert "grid_mode" in capsys.readouterr().out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 
 import pandas as pd
 import pydicom
@@ -146,3 +147,271 @@ def test_pixels_changed_is_caught(messy, capsys):
     assert not lesson03.check_deidentified(blanked, path)
     assert "pixel data" in capsys.readouterr().out
     assert pydicom.dcmread(path).PatientName == "Quixote^Alonso"
+
+
+# --------------------------------------------------------------------------- exercise 3 on several files
+def _series_files(messy):
+    return sorted((messy / "train" / "00000" / "T1w").glob("Image-*.dcm"))[:4]
+
+
+def test_deidentified_requires_consistent_valid_uids_and_a_method(messy, capsys):
+    from pydicom.uid import generate_uid
+
+    files = _series_files(messy)
+    assert len(files) >= 3
+    assert lesson03.check_deidentified(lambda ds: deid.anonymise_dataset(ds, key="k"), files)
+
+    def random_uids(ds):
+        clean = deid.anonymise_dataset(ds, key="k")
+        for keyword in ("StudyInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID"):
+            if keyword in clean:
+                setattr(clean, keyword, generate_uid())
+        return clean
+
+    assert not lesson03.check_deidentified(random_uids, files)
+    assert "splits the series" in capsys.readouterr().out
+
+    def blank_uids(ds):
+        clean = deid.anonymise_dataset(ds, key="k")
+        clean.SeriesInstanceUID = ""
+        return clean
+
+    assert not lesson03.check_deidentified(blank_uids, files)
+    out = capsys.readouterr().out
+    assert "SeriesInstanceUID is empty" in out and "do not blank them" in out
+
+    def invalid_uids(ds):
+        clean = deid.anonymise_dataset(ds, key="k")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom warns about the invalid value, as it should
+            clean.StudyInstanceUID = "ANON.01.2"
+        return clean
+
+    assert not lesson03.check_deidentified(invalid_uids, files)
+    assert "not a valid UID" in capsys.readouterr().out
+
+    def no_method(ds):
+        clean = deid.anonymise_dataset(ds, key="k")
+        del clean.DeidentificationMethod
+        del clean.DeidentificationMethodCodeSequence
+        return clean
+
+    assert not lesson03.check_deidentified(no_method, files)
+    assert "does not say how" in capsys.readouterr().out
+
+    def one_sop_uid(ds):
+        clean = deid.anonymise_dataset(ds, key="k")
+        clean.SOPInstanceUID = clean.file_meta.MediaStorageSOPInstanceUID = "2.25.1"
+        return clean
+
+    assert not lesson03.check_deidentified(one_sop_uid, files)
+    assert "same SOPInstanceUID" in capsys.readouterr().out
+
+    counter = iter(range(100))
+
+    def new_patient_each_file(ds):
+        clean = deid.anonymise_dataset(ds, key="k")
+        clean.PatientID = f"ANON{next(counter)}"
+        return clean
+
+    assert not lesson03.check_deidentified(new_patient_each_file, files)
+    assert "different PatientIDs" in capsys.readouterr().out
+
+
+def test_notebook_solution_style_answer_passes(messy):
+    """A hand-written answer like the lesson's (derived UIDs, emptied names) passes on several files."""
+    from pydicom.uid import generate_uid
+
+    def by_hand(dataset):
+        clean = copy.deepcopy(dataset)
+        clean.remove_private_tags()
+
+        def scrub(ds, element):
+            if element.VR in ("PN", "DA", "DT") or element.keyword in {
+                "PatientID",
+                "AccessionNumber",
+                "InstitutionName",
+                "InstitutionAddress",
+                "StationName",
+                "DeviceSerialNumber",
+                "RequestedProcedureID",
+                "ScheduledProcedureStepID",
+                "StudyID",
+                "IssuerOfPatientID",
+                "OtherPatientIDs",
+            }:
+                element.value = ""
+            elif element.VR == "UI" and element.keyword not in (
+                "SOPClassUID",
+                "ReferencedSOPClassUID",
+            ):
+                element.value = generate_uid(entropy_srcs=["secret", str(element.value)])
+
+        clean.walk(scrub)
+        clean.file_meta.MediaStorageSOPInstanceUID = clean.SOPInstanceUID
+        clean.PatientID = clean.PatientName = "ANON0001"
+        clean.PatientIdentityRemoved = "YES"
+        clean.DeidentificationMethod = "by hand"
+        return clean
+
+    assert lesson03.check_deidentified(by_hand, _series_files(messy))
+
+
+# --------------------------------------------------------------------------- header reader
+def _good_reader(path):
+    import os
+
+    result = {"readable": False, "problem": "", "rows": None, "columns": None}
+    result.update(series_description=None, repetition_time_ms=None)
+    result.update(echo_time_ms=None, inversion_time_ms=None)
+    size = os.path.getsize(path)
+    if size == 0:
+        return {**result, "problem": "empty"}
+    try:
+        with open(path, "rb") as handle:
+            header = pydicom.dcmread(handle, stop_before_pixels=True)
+            start = handle.tell()
+    except Exception as exc:
+        return {**result, "problem": type(exc).__name__}
+    for key, keyword in [
+        ("repetition_time_ms", "RepetitionTime"),
+        ("echo_time_ms", "EchoTime"),
+        ("inversion_time_ms", "InversionTime"),
+    ]:
+        value = header.get(keyword)
+        result[key] = None if value is None else float(value)
+    result.update(
+        series_description=header.get("SeriesDescription"),
+        rows=header.get("Rows"),
+        columns=header.get("Columns"),
+    )
+    promised = header.Rows * header.Columns * header.BitsAllocated // 8
+    if size - start - 12 < promised:
+        return {**result, "problem": "truncated"}
+    return {**result, "readable": True}
+
+
+@pytest.fixture(scope="module")
+def study_file():
+    from course_utils import data
+
+    return sorted(
+        (data.dataset_path("brain-mri-study") / "train" / "00001" / "FLAIR").glob("*.dcm")
+    )[0]
+
+
+def test_header_reader_right_and_wrong(study_file, capsys):
+    assert lesson03.check_header_reader(_good_reader, study_file)
+
+    def no_truncation_test(path):
+        result = _good_reader(path)
+        if result["problem"] == "truncated":
+            result.update(readable=True, problem="")
+        return result
+
+    assert not lesson03.check_header_reader(no_truncation_test, study_file)
+    out = capsys.readouterr().out
+    assert "truncated file is not reported" in out and "bytes left" in out
+
+    def attribute_access(path):
+        result = _good_reader(path)
+        if result["readable"]:
+            header = pydicom.dcmread(path, stop_before_pixels=True)
+            result["repetition_time_ms"] = float(header.RepetitionTime)
+        return result
+
+    assert not lesson03.check_header_reader(attribute_access, study_file)
+    assert "without SeriesDescription" in capsys.readouterr().out
+
+    def no_try(path):
+        header = pydicom.dcmread(path, stop_before_pixels=True)
+        return {"readable": True, "problem": "", "rows": header.Rows}
+
+    assert not lesson03.check_header_reader(no_try, study_file)
+    assert "instead of reporting it" in capsys.readouterr().out
+
+    def whole_file(path):
+        result = _good_reader(path)
+        if result["readable"]:
+            pydicom.dcmread(path)
+        return result
+
+    assert not lesson03.check_header_reader(whole_file, study_file)
+    assert "pixel data included" in capsys.readouterr().out
+
+    def zero_for_missing(path):
+        result = _good_reader(path)
+        for key in ("repetition_time_ms", "echo_time_ms", "inversion_time_ms"):
+            if result[key] is None:
+                result[key] = 0.0
+        return result
+
+    assert not lesson03.check_header_reader(zero_for_missing, study_file)
+    assert "absent tag is None" in capsys.readouterr().out
+    assert not lesson03.check_header_reader(_stub, study_file)
+    assert "not implemented" in capsys.readouterr().out
+    with pytest.raises(FileNotFoundError):
+        lesson03.check_header_reader(_good_reader, study_file.with_name("nothing.dcm"))
+
+
+# --------------------------------------------------------------------------- sequence cross-check
+def test_sequence_cross_check_reference():
+    held_out = lesson03.held_out_series()
+    assert lesson03.reference_sequence_mismatches(held_out) == {
+        ("10003", "FLAIR"),
+        ("10003", "T1w"),
+    }
+
+
+def test_sequence_cross_check_right_and_wrong(capsys):
+    table = lesson03.held_out_series()
+    assert lesson03.check_sequence_mismatches(lesson03.reference_sequence_mismatches, table)
+
+    def exact_names(t):
+        return {
+            (r.patient, r.sequence)
+            for r in t.itertuples()
+            if isinstance(r.series_description, str)
+            and r.series_description
+            and r.series_description != r.sequence
+        }
+
+    assert not lesson03.check_sequence_mismatches(exact_names, table)
+    assert "look for the sequence's name inside the description" in capsys.readouterr().out
+
+    def description_only(t):
+        found = set()
+        for r in t.itertuples():
+            named = lesson03.sequence_from_description(r.series_description)
+            if named is not None and named != r.sequence:
+                found.add((r.patient, r.sequence))
+        return found
+
+    assert not lesson03.check_sequence_mismatches(description_only, table)
+    assert "can still be checked by its TR, TE and TI" in capsys.readouterr().out
+
+    def t1_by_timing(t):
+        found = lesson03.reference_sequence_mismatches(t)
+        for r in t.itertuples():
+            if r.repetition_time_ms < 1000 and r.sequence == "T1wCE":
+                found.add((r.patient, r.sequence))
+        return found
+
+    assert not lesson03.check_sequence_mismatches(t1_by_timing, table)
+    assert "cannot tell T1w from T1wCE" in capsys.readouterr().out
+
+    def flags_unknown(t):
+        found = lesson03.reference_sequence_mismatches(t)
+        return found | {("10002", "T2w")}
+
+    assert not lesson03.check_sequence_mismatches(flags_unknown, table)
+    assert "cannot check is 'unknown'" in capsys.readouterr().out
+
+    def crashes_on_nan(t):
+        return {(r.patient, r.sequence) for r in t.itertuples() if int(r.inversion_time_ms) > 0}
+
+    assert not lesson03.check_sequence_mismatches(crashes_on_nan, table)
+    assert "raised ValueError" in capsys.readouterr().out
+    assert not lesson03.check_sequence_mismatches(_stub, table)
+    with pytest.raises(ValueError, match="lacks column"):
+        lesson03.check_sequence_mismatches(exact_names, table.drop(columns=["echo_time_ms"]))

@@ -324,7 +324,7 @@ def test_orthogonal_views_uses_mm_extent():
     axial, coronal, sagittal = fig.axes[:3]
     assert coronal.images[0].get_extent() == pytest.approx((0, 30 * 0.7, 0, 10 * 2.5))
     assert sagittal.images[0].get_extent() == pytest.approx((0, 20 * 0.5, 0, 10 * 2.5))
-    assert axial.get_xlabel() == "column direction (mm)"
+    assert axial.get_xlabel() == "column index j (mm)"
     assert len(fig.axes) == 4  # three panels and a colour bar
     plt.close(fig)
     fig = plotting.orthogonal_views(volume, (2.5, 0.5, 0.7), physical=False, index=(0, 19, 29))
@@ -365,3 +365,27 @@ def test_slice_browser_builds_and_switches_planes():
     with pytest.raises(ValueError, match="vmin < vmax"):
         plotting.slice_browser(volume, (1, 1, 1), presets={"bad": (10, 0)})
     plt.close("all")
+
+
+def test_orientation_markers_name_the_patient_sides():
+    assert plotting.orientation_letters([0, 0, 2.5]) == "S"
+    assert plotting.orientation_letters([-1.4, 0, 0]) == "R"
+    assert plotting.orientation_letters([0.7, -0.7, 0.1]) in ("LA", "AL")
+    with pytest.raises(ValueError, match="zero"):
+        plotting.orientation_letters([0, 0, 0])
+    affine = np.array([[0, 0, 1.4, 0], [0, 1.4, 0, 0], [2.5, 0, 0, 0], [0, 0, 0, 1]], float)
+    fig = plotting.orthogonal_views(np.zeros((4, 6, 8)), (2.5, 1.4, 1.4), affine=affine)
+    texts = [sorted(t.get_text() for t in ax.texts) for ax in fig.axes[:3]]
+    assert texts == [["A", "L", "P", "R"], ["I", "L", "R", "S"], ["A", "I", "P", "S"]]
+    axial_right = [t for t in fig.axes[0].texts if t.get_position()[0] > 0.9][0].get_text()
+    assert axial_right == "L"  # radiological convention: patient's left on the viewer's right
+    assert [ax.get_title().split()[0] for ax in fig.axes[:3]] == ["axial", "coronal", "sagittal"]
+    plt.close(fig)
+    sagittal = np.array(
+        [[-3.0, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]]
+    )  # k -> -x, i -> -z, j -> +y
+    fig = plotting.orthogonal_views(np.zeros((4, 6, 8)), (3, 1, 1), affine=sagittal)
+    assert [ax.get_title().split()[0] for ax in fig.axes[:3]] == ["sagittal", "axial", "coronal"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="4 x 4"):
+        plotting.orthogonal_views(np.zeros((4, 6, 8)), (1, 1, 1), affine=np.eye(3))

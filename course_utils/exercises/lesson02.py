@@ -18,9 +18,12 @@ from course_utils import checks
 
 __all__ = [
     "check_field_of_view",
-    "check_nearest_slice",
+    "check_slice_order",
+    "check_build_affine",
+    "check_slab_mip",
+    "check_nifti_affine",
+    "reference_slab_mip",
     "check_resample_to_spacing",
-    "check_coronal_aspect",
     "reference_resample",
 ]
 
@@ -37,7 +40,7 @@ def _geometry(shape, spacing_mm, name):
     return shape, spacing
 
 
-# --------------------------------------------------------------------------- exercise 1
+# --------------------------------------------------------------------------- field of view
 def check_field_of_view(answer, shape, spacing_mm) -> bool:
     """Check the field of view (mm) along (slice, row, column) of a volume.
 
@@ -93,7 +96,10 @@ def check_field_of_view(answer, shape, spacing_mm) -> bool:
         )
     if np.allclose(values, np.array(shape, dtype=float), rtol=1e-4):
         return checks.feedback(
-            False, name, "these are voxel counts, not millimetres.", "Multiply by the spacing."
+            False,
+            name,
+            "these are voxel counts, not millimetres.",
+            "How many mm does one voxel span along each axis?",
         )
     if np.allclose(np.sort(values), np.sort(expected), rtol=1e-4):
         return checks.feedback(
@@ -110,82 +116,13 @@ def check_field_of_view(answer, shape, spacing_mm) -> bool:
         False,
         name,
         f"the {', '.join(wrong)} value(s) are off.",
-        "Field of view = number of voxels x spacing.",
+        "Measure from the outer edge of the first voxel to the outer edge of the last, per axis.",
     )
 
 
-# --------------------------------------------------------------------------- exercise 2
-def check_nearest_slice(function, affine, n_slices: int) -> bool:
-    """Check ``function(affine, n_slices, z_mm) -> int``: index of the slice whose centre is nearest ``z_mm``.
-
-    The function is tried on several patient z coordinates: slice centres,
-    points between slices and points outside the volume (which must give the
-    first or last index). Works for series sorted in either direction.
-
-    Parameters
-    ----------
-    function : callable
-        The student's function.
-    affine : array_like, shape (4, 4)
-        Voxel (slice, row, column) -> patient mm of an axial series.
-    n_slices : int
-
-    Returns
-    -------
-    bool
-
-    Example
-    -------
-    >>> affine = np.eye(4)[[2, 1, 0, 3]] * [[1], [1], [2.5], [1]]
-    >>> check_nearest_slice(lambda a, n, z: int(np.clip(round((z - a[2, 3]) / a[2, 0]), 0, n - 1)), affine, 10)
-    ✅ nearest slice: correct.
-    True
-    """
-    name = "nearest slice"
-    affine = np.asarray(affine, dtype=float)
-    if affine.shape != (4, 4):
-        raise ValueError(f"affine must be 4 x 4, got {affine.shape}")
-    if int(n_slices) < 1:
-        raise ValueError(f"n_slices must be >= 1, got {n_slices}")
-    n_slices = int(n_slices)
-    z_centres = affine[2, 3] + np.arange(n_slices) * affine[2, 0]
-    step = affine[2, 0] if n_slices > 1 and affine[2, 0] != 0 else 1.0
-    probes = [z_centres[0], z_centres[-1], z_centres[n_slices // 2]]
-    probes += [z_centres[n_slices // 2] + 0.3 * step, z_centres[min(1, n_slices - 1)] - 0.2 * step]
-    probes += [z_centres.min() - 40.0, z_centres.max() + 40.0]
-    for z_mm in probes:
-        ok, result = checks.call_student(function, affine.copy(), n_slices, float(z_mm), name=name)
-        if not ok:
-            return False
-        expected = int(np.argmin(np.abs(z_centres - z_mm)))
-        if result is None:
-            return checks.feedback(False, name, "your function returned None; `return` the index.")
-        if isinstance(result, (float, np.floating)) and float(result).is_integer():
-            result = int(result)
-        if not isinstance(result, (int, np.integer)) or isinstance(result, bool):
-            return checks.feedback(
-                False,
-                name,
-                f"returned a {type(result).__name__}; expected an integer index.",
-                "Round, then int().",
-            )
-        if int(result) != expected:
-            inside = z_centres.min() <= z_mm <= z_centres.max()
-            where = "inside the volume" if inside else "outside the volume"
-            hint = (
-                "Compare z with the z of every slice centre: affine[2, 3] + k * affine[2, 0]."
-                if inside
-                else "Outside the scanned range the nearest slice is the first or the last one (clip the index)."
-            )
-            return checks.feedback(
-                False, name, f"wrong index for a z {where} (got {int(result)}).", hint
-            )
-    return checks.feedback(True, name)
-
-
-# --------------------------------------------------------------------------- exercise 3
+# --------------------------------------------------------------------------- resampling
 def reference_resample(volume, spacing_mm, target_mm, order: int = 1):
-    """Reference for exercise 3: resample ``volume`` to ``target_mm`` voxels keeping the field of view.
+    """Reference for the resampling exercise: resample ``volume`` to ``target_mm`` voxels keeping the field of view.
 
     Uses :func:`scipy.ndimage.zoom` with ``grid_mode=True`` (voxel *edges*
     stay aligned, so field of view = n x spacing is preserved).
@@ -259,7 +196,7 @@ def check_resample_to_spacing(function, order: int = 1) -> bool:
                 False,
                 name,
                 f"for spacing {spacing} -> {target} mm the shape is {resampled.shape}, expected {expected.shape}.",
-                "New number of voxels = round(old number x old spacing / target spacing) along each axis.",
+                "How many voxels of the target size fit in the old field of view, along each axis?",
             )
         try:
             spacing_values = np.asarray(new_spacing, dtype=float).ravel()
@@ -274,59 +211,437 @@ def check_resample_to_spacing(function, order: int = 1) -> bool:
             )
         difference = np.abs(resampled.astype(float) - expected)
         if not np.isfinite(difference).all() or difference.mean() > 0.05 * expected.std():
+            corner_aligned = ndimage.zoom(
+                np.asarray(volume, dtype=np.float32),
+                np.array(expected.shape) / np.array(volume.shape),
+                order=order,
+                mode="nearest",
+                grid_mode=False,
+            )
+            if np.abs(resampled.astype(float) - corner_aligned).mean() < 0.05 * expected.std():
+                return checks.feedback(
+                    False,
+                    name,
+                    "the shape is right but the samples sit on the wrong grid: the centres of the first "
+                    "and last voxel were kept in place, which stretches the volume by part of a voxel.",
+                    "Read what zoom's grid_mode does; the field of view is measured edge to edge.",
+                )
             return checks.feedback(
                 False,
                 name,
                 f"the resampled values differ from the reference by {difference.mean():.3g} on average.",
-                "Use scipy.ndimage.zoom with one zoom factor per axis and the requested order.",
+                "Use scipy.ndimage.zoom with one zoom factor per axis, the requested order and a mode "
+                "that does not pad with zeros.",
             )
     return checks.feedback(True, name)
 
 
-# --------------------------------------------------------------------------- exercise 4
-def check_coronal_aspect(answer, spacing_mm) -> bool:
-    """Check the ``aspect`` for ``imshow`` of a coronal section ``volume[:, row, :]``.
+# --------------------------------------------------------------------------- sorting by geometry
+def _unit(vector):
+    vector = np.asarray(vector, dtype=float)
+    return vector / np.linalg.norm(vector)
 
-    matplotlib's ``aspect`` is the height of one displayed pixel divided by
-    its width; a coronal section has slices down the screen and columns
-    across, so it is slice spacing / column spacing.
+
+def _sort_cases():
+    """Test series: (ipps shuffled, iop, expected order). Sagittal, coronal, oblique, reversed names."""
+    rng = np.random.default_rng(7)
+    cases = []
+    frames = {
+        "sagittal": ([0, 1, 0], [0, 0, -1]),
+        "coronal": ([1, 0, 0], [0, 0, -1]),
+        "oblique axial": (_unit([1, 0, 0.2]), None),
+    }
+    for label, (row_dir, col_dir) in frames.items():
+        row_dir = _unit(row_dir)
+        if col_dir is None:
+            col_dir = _unit(np.cross([0, 0, 1], row_dir) * -1)
+            col_dir = _unit(col_dir - np.dot(col_dir, row_dir) * row_dir)
+        col_dir = _unit(col_dir)
+        normal = np.cross(row_dir, col_dir)
+        origin = np.array([-120.0, -90.0, 40.0])
+        n = 7
+        ipps = origin + np.outer(np.arange(n) * 3.0, normal)
+        ipps[:, 2] += 0.0
+        permutation = rng.permutation(n)
+        cases.append(
+            (label, ipps[permutation], np.concatenate([row_dir, col_dir]), np.argsort(permutation))
+        )
+    return cases
+
+
+def check_slice_order(function) -> bool:
+    """Check ``function(ipps, iop) -> order``: indices that sort slices along the slice normal.
+
+    ``ipps`` is an (n, 3) array of ImagePositionPatient (mm, LPS), ``iop`` the six
+    ImageOrientationPatient numbers shared by the series. ``order[0]`` must be the
+    slice with the smallest position along the normal (row direction x column direction).
+    The function is tried on a sagittal, a coronal and an oblique series given in
+    shuffled order.
 
     Example
     -------
-    >>> check_coronal_aspect(2.5 / 0.7, (2.5, 0.7, 0.7))
-    ✅ coronal aspect: correct.
+    >>> def order(ipps, iop):
+    ...     normal = np.cross(iop[:3], iop[3:])
+    ...     return np.argsort(np.asarray(ipps) @ normal)
+    >>> check_slice_order(order)
+    ✅ slice order: correct.
     True
     """
-    name = "coronal aspect"
-    _, spacing = _geometry((1, 1, 1), spacing_mm, name)
-    expected = spacing[0] / spacing[2]
-    if isinstance(answer, str):
-        return checks.feedback(
-            False,
-            name,
-            f"got the string {answer!r}; expected a number.",
-            "aspect = slice spacing / column spacing",
-        )
-    if answer is not None and np.ndim(answer) == 0:
+    name = "slice order"
+    for label, ipps, iop, expected in _sort_cases():
+        ok, result = checks.call_student(function, ipps.copy(), iop.copy(), name=name)
+        if not ok:
+            return False
+        if result is None:
+            return checks.feedback(False, name, "your function returned None; `return` the order.")
         try:
-            value = float(answer)
+            order = np.asarray(result).ravel()
         except (TypeError, ValueError):
-            value = None
-        if (
-            value is not None
-            and not np.isclose(expected, 1.0)
-            and np.isclose(value, 1.0 / expected, rtol=1e-3)
+            return checks.feedback(
+                False, name, f"expected an array of indices, got {type(result).__name__}."
+            )
+        if order.size != len(ipps):
+            return checks.feedback(
+                False, name, f"expected {len(ipps)} indices (one per slice), got {order.size}."
+            )
+        if not np.issubdtype(order.dtype, np.integer):
+            return checks.feedback(
+                False,
+                name,
+                "returned values that are not integer indices (positions in mm?).",
+                "Return the indices that would sort the positions, not the positions themselves.",
+            )
+        if np.array_equal(order, expected):
+            continue
+        if np.array_equal(order, expected[::-1]):
+            return checks.feedback(
+                False,
+                name,
+                f"the {label} series comes out reversed.",
+                "Smallest position along the normal first; check the order of the cross product.",
+            )
+        if np.array_equal(order, np.argsort(ipps[:, 2], kind="stable")) or np.array_equal(
+            order, np.argsort(ipps[:, 2])
         ):
             return checks.feedback(
                 False,
                 name,
-                "this is the inverse.",
-                "aspect is height / width of one displayed pixel.",
+                f"wrong order for the {label} series: it looks sorted by the z of IPP, which only "
+                "works for axial slices.",
+                "Project each IPP on the direction perpendicular to the image planes.",
             )
-        if value is not None and np.isclose(value, 1.0) and not np.isclose(expected, 1.0):
-            return checks.feedback(
-                False, name, "1 means square pixels, the mistake this exercise is about."
-            )
-    return checks.check_scalar(
-        answer, expected, name=name, rtol=1e-3, hint="aspect = slice spacing / column spacing"
+        return checks.feedback(
+            False,
+            name,
+            f"wrong order for the {label} series.",
+            "Which direction is perpendicular to both IOP vectors, and how far along it is each IPP?",
+        )
+    return checks.feedback(True, name)
+
+
+# --------------------------------------------------------------------------- the affine
+def _tilted_series():
+    """A CT-like series acquired with gantry tilt: slices step along z, the planes are tilted."""
+    tilt = np.deg2rad(12.0)
+    row_dir = np.array([1.0, 0.0, 0.0])
+    col_dir = np.array([0.0, np.cos(tilt), -np.sin(tilt)])
+    first = np.array([-180.0, -150.0, -300.0])
+    step = np.array([0.0, 0.0, 3.0])  # the table moves along z; the plane normal is tilted
+    n = 9
+    return np.concatenate([row_dir, col_dir]), first, first + (n - 1) * step, n, (0.8, 0.6)
+
+
+def _reference_affine(iop, ipp_first, ipp_last, n_slices, pixel_spacing):
+    iop = np.asarray(iop, dtype=float)
+    affine = np.eye(4)
+    step = (np.asarray(ipp_last, float) - np.asarray(ipp_first, float)) / max(n_slices - 1, 1)
+    affine[:3, 0] = step
+    affine[:3, 1] = iop[3:] * pixel_spacing[0]
+    affine[:3, 2] = iop[:3] * pixel_spacing[1]
+    affine[:3, 3] = ipp_first
+    return affine
+
+
+def check_build_affine(function) -> bool:
+    """Check ``function(iop, ipp_first, ipp_last, n_slices, pixel_spacing) -> 4 x 4 affine``.
+
+    The affine maps (slice k, row i, column j, 1) to patient (x, y, z, 1) in mm:
+    column 0 the step between slices, column 1 the step down a column (row index
+    + 1), column 2 the step along a row (column index + 1), column 3 the IPP of
+    the first slice. Tried on an axial series with non-square pixels and on a
+    series acquired with gantry tilt.
+
+    Example
+    -------
+    >>> check_build_affine(_reference_affine)
+    ✅ affine: correct.
+    True
+    """
+    name = "affine"
+    axial = (
+        np.array([1.0, 0, 0, 0, 1, 0]),
+        np.array([-100.0, -80, -40]),
+        np.array([-100.0, -80, 8]),
+        17,
+        (0.9, 0.6),
     )
+    for label, case in (("axial", axial), ("gantry-tilted", _tilted_series())):
+        ok, result = checks.call_student(
+            function,
+            *[np.array(c, dtype=float) if not isinstance(c, int) else c for c in case],
+            name=name,
+        )
+        if not ok:
+            return False
+        try:
+            answer = np.asarray(result, dtype=float)
+        except (TypeError, ValueError):
+            return checks.feedback(
+                False, name, f"expected a 4 x 4 array, got {type(result).__name__}."
+            )
+        if answer.shape != (4, 4):
+            return checks.feedback(
+                False, name, f"expected a 4 x 4 array, got shape {answer.shape}."
+            )
+        expected = _reference_affine(*case)
+        if np.allclose(answer, expected, atol=1e-6):
+            continue
+        iop, first, last, n, spacing = case
+        if not np.allclose(answer[3], [0, 0, 0, 1]):
+            return checks.feedback(False, name, "the last row must be (0, 0, 0, 1).")
+        if np.allclose(answer[:3, 3], last):
+            return checks.feedback(
+                False,
+                name,
+                "the translation is the IPP of the last slice.",
+                "Which voxel does (0, 0, 0) name?",
+            )
+        if not np.allclose(answer[:3, 3], first):
+            return checks.feedback(
+                False, name, "the translation column is not the position of voxel (0, 0, 0)."
+            )
+        if np.allclose(answer[:3, 1:3], expected[:3, 1:3][:, ::-1]):
+            return checks.feedback(
+                False,
+                name,
+                "columns 1 and 2 are swapped: the row index moves down a column, not along a row.",
+                "IOP's first vector is the direction along a row (the column index grows).",
+            )
+        swapped = expected.copy()
+        swapped[:3, 1] = np.asarray(iop)[3:] * spacing[1]
+        swapped[:3, 2] = np.asarray(iop)[:3] * spacing[0]
+        if np.allclose(answer[:3, 1:3], swapped[:3, 1:3]):
+            return checks.feedback(
+                False,
+                name,
+                "the two PixelSpacing values are used the wrong way round (the pixels here are not square).",
+                "PixelSpacing gives the distance between rows first, then between columns.",
+            )
+        if not np.allclose(answer[:3, 1:3], expected[:3, 1:3]):
+            return checks.feedback(
+                False, name, "the in-plane columns (1 and 2) are off.", "Direction x spacing."
+            )
+        normal = np.cross(np.asarray(iop)[:3], np.asarray(iop)[3:])
+        along_normal = normal * np.dot((np.asarray(last) - first) / (n - 1), normal)
+        if label == "gantry-tilted" and (
+            np.allclose(answer[:3, 0], along_normal, atol=1e-3)
+            or np.allclose(np.cross(answer[:3, 0], normal), 0, atol=1e-6)
+        ):
+            return checks.feedback(
+                False,
+                name,
+                "with gantry tilt the slices do not step along the plane normal, and your slice column does.",
+                "Take the step from the positions of the first and last slices themselves.",
+            )
+        if np.allclose(answer[:3, 0], -expected[:3, 0]):
+            return checks.feedback(
+                False, name, "the slice step points the wrong way (first to last slice?)."
+            )
+        return checks.feedback(
+            False,
+            name,
+            f"the slice column is off for the {label} series.",
+            "The step between neighbouring slices, in mm, from the first and last IPP.",
+        )
+    return checks.feedback(True, name)
+
+
+# --------------------------------------------------------------------------- slab MIP
+def _mip_case():
+    rng = np.random.default_rng(3)
+    volume = rng.normal(40.0, 10.0, (12, 40, 30)).astype(np.float32)
+    volume[:, 10:14, 12:18] = 300.0  # a vessel in front
+    volume[:, 24:34, 8:22] = 1000.0  # bone behind it
+    affine = np.array([[0, 0, 0.8, -12.0], [0, 1.5, 0, -30.0], [2.5, 0, 0, 10.0], [0, 0, 0, 1]])
+    return volume, affine, -17.0, -7.0  # rows 9..15 have centres in [-17, -7] mm
+
+
+def reference_slab_mip(volume, affine, y_from_mm, y_to_mm):
+    """Reference for the slab-MIP exercise: maximum over the rows whose centre y lies in the range.
+
+    For an axial series (the row index moves along patient y). Used by the lesson
+    until the student's function passes.
+
+    Example
+    -------
+    >>> affine = np.array([[0, 0, 1.0, 0], [0, 2.0, 0, 0], [3.0, 0, 0, 0], [0, 0, 0, 1]])
+    >>> reference_slab_mip(np.arange(24.0).reshape(2, 3, 4), affine, 1.0, 4.0).shape
+    (2, 4)
+    """
+    volume = np.asarray(volume)
+    if volume.ndim != 3:
+        raise ValueError(f"volume must be 3-D (slice, row, column), got shape {volume.shape}")
+    y_rows = affine[1, 3] + np.arange(volume.shape[1]) * affine[1, 1]
+    keep = (y_rows >= min(y_from_mm, y_to_mm)) & (y_rows <= max(y_from_mm, y_to_mm))
+    if not keep.any():
+        raise ValueError(
+            f"no row centre lies between y = {y_from_mm} and {y_to_mm} mm (rows cover "
+            f"{y_rows.min():.1f} to {y_rows.max():.1f} mm); expected a slab inside the volume"
+        )
+    return volume[:, keep, :].max(axis=1)
+
+
+def _mm_as_index_mistakes(y_from, y_to, affine, n_rows):
+    """Row sets a student gets by using mm as indices, forgetting the origin or the spacing."""
+    low, high = sorted((y_from, y_to))
+    candidates = [
+        np.arange(int(abs(low)), int(abs(high)) + 1),
+        np.arange(int(abs(high)), int(abs(low)) + 1),
+        np.arange(int(round(low / affine[1, 1])), int(round(high / affine[1, 1])) + 1),
+        np.arange(int(round(low - affine[1, 3])), int(round(high - affine[1, 3])) + 1),
+    ]
+    return [rows[(rows >= 0) & (rows < n_rows)] for rows in candidates]
+
+
+def check_slab_mip(function) -> bool:
+    """Check ``function(volume, affine, y_from_mm, y_to_mm) -> 2-D coronal MIP`` of a slab.
+
+    The MIP is the maximum over the rows whose centres lie between the two patient
+    y positions (mm, axial series: the row index moves along y). Tried on a small
+    volume with a vessel in front of a bone.
+
+    Example
+    -------
+    >>> check_slab_mip(reference_slab_mip)
+    ✅ slab MIP: correct.
+    True
+    """
+    name = "slab MIP"
+    volume, affine, y_from, y_to = _mip_case()
+    ok, result = checks.call_student(
+        function, volume.copy(), affine.copy(), y_from, y_to, name=name
+    )
+    if not ok:
+        return False
+    expected = reference_slab_mip(volume, affine, y_from, y_to)
+    try:
+        answer = np.asarray(result, dtype=float)
+    except (TypeError, ValueError):
+        return checks.feedback(False, name, f"expected a 2-D array, got {type(result).__name__}.")
+    if answer.shape != expected.shape:
+        if answer.ndim == 2:
+            return checks.feedback(
+                False,
+                name,
+                f"the result has shape {answer.shape}: the projection ran along the wrong axis.",
+                "A coronal projection collapses the axis that runs front to back.",
+            )
+        return checks.feedback(
+            False, name, f"the result has shape {answer.shape}, expected a 2-D image."
+        )
+    if np.allclose(answer, expected, atol=1e-4):
+        return checks.feedback(True, name)
+    if np.allclose(answer, volume.max(axis=1)):
+        return checks.feedback(
+            False,
+            name,
+            "you projected through every row, so the bone behind the vessel wins.",
+            "Keep only the rows whose centres lie between the two y positions.",
+        )
+    y_rows = affine[1, 3] + np.arange(volume.shape[1]) * affine[1, 1]
+    for rows in _mm_as_index_mistakes(y_from, y_to, affine, volume.shape[1]):
+        if rows.size and np.allclose(answer, volume[:, rows, :].max(axis=1)):
+            return checks.feedback(
+                False,
+                name,
+                "the millimetre positions were turned into rows without the affine's origin or step.",
+                "Row centre y = origin y + row index x row step: solve it for the row index.",
+            )
+    y_rows = affine[1, 3] + np.arange(volume.shape[1]) * affine[1, 1]
+    keep = (y_rows >= y_from) & (y_rows <= y_to)
+    if np.allclose(answer, volume[:, keep, :].mean(axis=1), atol=1e-3):
+        return checks.feedback(False, name, "this is the mean, not the maximum.")
+    return checks.feedback(
+        False,
+        name,
+        "the slab is not the right set of rows.",
+        "List the y of every row centre and compare.",
+    )
+
+
+# --------------------------------------------------------------------------- NIfTI affine
+def check_nifti_affine(function) -> bool:
+    """Check ``function(affine_lps_kij) -> NIfTI affine`` (RAS+, index order column, row, slice).
+
+    Tried on an axial and an oblique affine: every voxel must land on the same
+    anatomical point, i.e. NIfTI index (j, i, k) must map to RAS (-x, -y, z) of
+    DICOM voxel (k, i, j).
+
+    Example
+    -------
+    >>> from course_utils import nifti
+    >>> check_nifti_affine(nifti.dicom_to_nifti_affine)
+    ✅ NIfTI affine: correct.
+    True
+    """
+    from course_utils import nifti
+
+    name = "NIfTI affine"
+    cases = [
+        np.array([[0, 0, 1.4, -178.5], [0, 1.4, 0, -158.5], [2.5, 0, 0, -308.75], [0, 0, 0, 1]]),
+        np.array([[0.3, 0.0, 0.95, 1], [0.2, 0.98, 0, 2], [2.9, -0.1, -0.3, 3], [0, 0, 0, 1]]),
+    ]
+    permute = np.array([[0, 0, 1, 0], [0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1]], dtype=float)
+    for affine in cases:
+        ok, result = checks.call_student(function, affine.copy(), name=name)
+        if not ok:
+            return False
+        try:
+            answer = np.asarray(result, dtype=float)
+        except (TypeError, ValueError):
+            return checks.feedback(
+                False, name, f"expected a 4 x 4 array, got {type(result).__name__}."
+            )
+        if answer.shape != (4, 4):
+            return checks.feedback(
+                False, name, f"expected a 4 x 4 array, got shape {answer.shape}."
+            )
+        expected = nifti.dicom_to_nifti_affine(affine)
+        if np.allclose(answer, expected, atol=1e-6):
+            continue
+        if np.allclose(answer, affine @ permute):
+            return checks.feedback(
+                False,
+                name,
+                "the index axes are permuted but the coordinates are still LPS: left and right, front and "
+                "back would swap in any NIfTI viewer.",
+                "Which two patient axes point opposite ways in RAS+ and in LPS+?",
+            )
+        if np.allclose(answer, np.diag([-1, -1, 1, 1.0]) @ affine):
+            return checks.feedback(
+                False,
+                name,
+                "the coordinates are RAS but the index axes are still (slice, row, column).",
+                "NIfTI's first index is the one that runs along a row.",
+            )
+        if np.allclose(answer, np.diag([-1, -1, -1, 1.0]) @ affine @ permute):
+            return checks.feedback(
+                False, name, "all three coordinates were negated; LPS and RAS share one axis."
+            )
+        return checks.feedback(
+            False,
+            name,
+            "a voxel would land on a different anatomical point.",
+            "Two changes: the order of the index axes and the sign of two patient axes.",
+        )
+    return checks.feedback(True, name)

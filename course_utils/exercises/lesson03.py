@@ -25,7 +25,10 @@ from course_utils import checks
 
 __all__ = [
     "check_deidentified",
+    "check_header_reader",
     "check_incomplete_patients",
+    "check_sequence_mismatches",
+    "reference_sequence_mismatches",
     "check_slice_counts",
     "reference_incomplete_patients",
     "reference_slice_counts",
@@ -209,6 +212,412 @@ def check_slice_counts(answer, scan_table) -> bool:
     return checks.check_table(answer, expected, name=name)
 
 
+# --------------------------------------------------------------------------- header reader
+_HEADER_KEYS = (
+    "readable",
+    "problem",
+    "rows",
+    "columns",
+    "series_description",
+    "repetition_time_ms",
+    "echo_time_ms",
+    "inversion_time_ms",
+)
+_TIMING = {
+    "repetition_time_ms": "RepetitionTime",
+    "echo_time_ms": "EchoTime",
+    "inversion_time_ms": "InversionTime",
+}
+
+
+def _header_test_files(path, folder):
+    """A good copy of ``path`` and four broken or stripped variants, written to ``folder``."""
+    import shutil
+
+    import pydicom
+
+    folder = os.fspath(folder)
+    good = os.path.join(folder, "good.dcm")
+    shutil.copyfile(path, good)
+    dataset = pydicom.dcmread(path)
+    stripped = copy.deepcopy(dataset)
+    for keyword in ("SeriesDescription", *_TIMING.values()):
+        if keyword in stripped:
+            delattr(stripped, keyword)
+    stripped_path = os.path.join(folder, "no_optional_tags.dcm")
+    stripped.save_as(stripped_path, enforce_file_format=True)
+    raw = open(path, "rb").read()
+    pixel_bytes = len(dataset.PixelData)
+    truncated = os.path.join(folder, "truncated.dcm")
+    with open(truncated, "wb") as handle:
+        handle.write(raw[: len(raw) - pixel_bytes // 2])  # cut inside the pixel data
+    not_dicom = os.path.join(folder, "notes.dcm")
+    with open(not_dicom, "w", encoding="utf-8") as handle:
+        handle.write("scanner export log: 4 series\n")
+    empty = os.path.join(folder, "empty.dcm")
+    open(empty, "wb").close()
+    return {
+        "good": good,
+        "stripped": stripped_path,
+        "truncated": truncated,
+        "not DICOM": not_dicom,
+        "empty": empty,
+    }
+
+
+def _expected_header(path):
+    import pydicom
+
+    dataset = pydicom.dcmread(path, stop_before_pixels=True)
+
+    def number(keyword):
+        value = dataset.get(keyword)
+        return None if value in (None, "") else float(value)
+
+    return {
+        "rows": int(dataset.Rows),
+        "columns": int(dataset.Columns),
+        "series_description": dataset.get("SeriesDescription"),
+        **{key: number(keyword) for key, keyword in _TIMING.items()},
+    }
+
+
+def _same_value(given, expected) -> bool:
+    missing = (None, "")
+    if expected in missing:
+        return given in missing or (isinstance(given, float) and np.isnan(given))
+    if isinstance(expected, str):
+        return str(given) == expected
+    try:
+        return bool(np.isclose(float(given), float(expected)))
+    except (TypeError, ValueError):
+        return False
+
+
+def check_header_reader(function, path: str | os.PathLike) -> bool:
+    """Check a one-file header reader on a good file and on broken or stripped copies of it.
+
+    The student's ``function(path) -> dict`` must return the keys ``readable``
+    (bool), ``problem`` (str, "" when readable), ``rows``, ``columns``,
+    ``series_description`` and ``repetition_time_ms``, ``echo_time_ms``,
+    ``inversion_time_ms`` (None when the tag is absent). It is run on a copy of
+    ``path``, on a copy without SeriesDescription/TR/TE/TI, on a copy truncated
+    inside the pixel data, on a text file and on a zero-byte file, and must
+    read headers only (``stop_before_pixels=True``).
+
+    Parameters
+    ----------
+    function : callable
+        ``function(path) -> dict``.
+    path : path
+        A complete DICOM file with pixel data.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist (a bug in the notebook, not the answer).
+
+    Example
+    -------
+    >>> check_header_reader(read_header, "Image-1.dcm")  # doctest: +SKIP
+    ✅ header reader: correct.
+    True
+    """
+    import tempfile
+    from unittest import mock
+
+    import pydicom
+
+    name = "header reader"
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"path {path} does not exist; expected a DICOM file")
+    if not callable(function):
+        return checks.feedback(False, name, f"expected a function, got {type(function).__name__}.")
+    real_dcmread = pydicom.dcmread
+    full_reads = []
+
+    def watched(*args, **kwargs):
+        if not kwargs.get("stop_before_pixels", False):
+            full_reads.append(args[0] if args else kwargs.get("fp"))
+        return real_dcmread(*args, **kwargs)
+
+    with tempfile.TemporaryDirectory() as folder:
+        files = _header_test_files(path, folder)
+        results = {}
+        for label, file in files.items():
+            try:
+                with mock.patch.object(pydicom, "dcmread", watched):
+                    results[label] = function(file)
+            except NotImplementedError:
+                return checks.feedback(
+                    False, name, "not implemented yet (it still raises NotImplementedError)."
+                )
+            except Exception as exc:
+                if label == "stripped":
+                    return checks.feedback(
+                        False,
+                        name,
+                        f"it raised {type(exc).__name__} on a file without SeriesDescription, "
+                        "RepetitionTime, EchoTime and InversionTime.",
+                        "Public releases drop optional tags: ask the dataset for a tag with a default "
+                        "instead of reading it as an attribute.",
+                    )
+                return checks.feedback(
+                    False,
+                    name,
+                    f"it raised {type(exc).__name__} on the {label} file instead of reporting it.",
+                    "One bad file must not stop a scan of thousands: catch the error and return "
+                    "readable=False with the problem.",
+                )
+            if not isinstance(results[label], dict):
+                return checks.feedback(
+                    False, name, f"expected a dict, got {type(results[label]).__name__}."
+                )
+        expected = {label: _expected_header(files[label]) for label in ("good", "stripped")}
+    missing = [key for key in _HEADER_KEYS if key not in results["good"]]
+    if missing:
+        return checks.feedback(False, name, f"the dict lacks the key(s) {missing}.")
+    if full_reads:
+        return checks.feedback(
+            False,
+            name,
+            "it read whole files, pixel data included.",
+            "A survey needs the header only: tell pydicom where to stop reading.",
+        )
+    for label in ("good", "stripped"):
+        result = results[label]
+        if result.get("readable") is not True:
+            return checks.feedback(
+                False,
+                name,
+                f"the {label} file was reported as not readable ({result.get('problem')!r}).",
+                "Compare what remains after the header with what the header promises, "
+                "in bytes, not in elements.",
+            )
+        wrong = [
+            key for key, value in expected[label].items() if not _same_value(result.get(key), value)
+        ]
+        if wrong:
+            detail = (
+                "An absent tag is None, not 0 or an empty string."
+                if label == "stripped"
+                else "Read each value from its tag and convert DS numbers to float."
+            )
+            return checks.feedback(
+                False, name, f"wrong value(s) for {wrong} ({label} file).", detail
+            )
+    for label in ("truncated", "not DICOM", "empty"):
+        result = results[label]
+        if result.get("readable") is not False or not str(result.get("problem") or "").strip():
+            hint = (
+                "A header-only read succeeds on a cut file: after it, the file position is where "
+                "the pixel data start; compare the bytes left with Rows x Columns x "
+                "BitsAllocated/8 (x frames x samples)."
+                if label == "truncated"
+                else "Catch pydicom's error and say what is wrong in 'problem'."
+            )
+            return checks.feedback(
+                False,
+                name,
+                f"the {label} file is not reported as unreadable with a problem.",
+                hint,
+            )
+    return checks.feedback(True, name)
+
+
+# --------------------------------------------------------------------------- sequence cross-check
+_SERIES_COLUMNS = (
+    "patient",
+    "sequence",
+    "series_description",
+    "repetition_time_ms",
+    "echo_time_ms",
+    "inversion_time_ms",
+)
+
+
+def _missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(np.isnan(float(value)))
+    except (TypeError, ValueError):
+        return str(value).strip() == ""
+
+
+def sequence_from_description(description) -> str | None:
+    """The sequence a SeriesDescription names (``None`` when it names none).
+
+    Case-insensitive, in this order: "flair" -> FLAIR; "t2" -> T2w; "t1" with
+    one of "ce", "post", "gad", "+c", "contrast" -> T1wCE; "t1" -> T1w.
+
+    Example
+    -------
+    >>> sequence_from_description("AX T1 POST GAD"), sequence_from_description("localiser")
+    ('T1wCE', None)
+    """
+    if _missing(description):
+        return None
+    text = str(description).lower()
+    if "flair" in text:
+        return "FLAIR"
+    if "t2" in text:
+        return "T2w"
+    if "t1" in text:
+        if any(word in text for word in ("ce", "post", "gad", "+c", "contrast")):
+            return "T1wCE"
+        return "T1w"
+    return None
+
+
+def sequences_from_timing(tr_ms, te_ms, ti_ms) -> set[str] | None:
+    """Sequences compatible with TR/TE/TI (``None`` when the timing is absent or ambiguous).
+
+    TI >= 1000 ms -> FLAIR; else TR >= 2000 ms and TE >= 60 ms -> T2w; TR < 1000 ms
+    and TE < 30 ms -> T1w or T1wCE (contrast does not change the timing).
+
+    Example
+    -------
+    >>> sorted(sequences_from_timing(550, 12, None))
+    ['T1w', 'T1wCE']
+    """
+    if not _missing(ti_ms) and float(ti_ms) >= 1000:
+        return {"FLAIR"}
+    if _missing(tr_ms) or _missing(te_ms):
+        return None
+    tr, te = float(tr_ms), float(te_ms)
+    if tr >= 2000 and te >= 60:
+        return {"T2w"}
+    if tr < 1000 and te < 30:
+        return {"T1w", "T1wCE"}
+    return None
+
+
+def reference_sequence_mismatches(series_table) -> set[tuple[str, str]]:
+    """(patient, sequence) of series whose description or timing contradicts the folder name."""
+    table = _series_table(series_table)
+    found = set()
+    for row in table.itertuples(index=False):
+        named = sequence_from_description(row.series_description)
+        timed = sequences_from_timing(
+            row.repetition_time_ms, row.echo_time_ms, row.inversion_time_ms
+        )
+        if (named is not None and named != row.sequence) or (
+            timed is not None and row.sequence not in timed
+        ):
+            found.add((str(row.patient), str(row.sequence)))
+    return found
+
+
+def _series_table(series_table):
+    import pandas as pd
+
+    if not isinstance(series_table, pd.DataFrame):
+        raise TypeError(
+            f"series_table must be a pandas DataFrame, got {type(series_table).__name__}"
+        )
+    missing = [c for c in _SERIES_COLUMNS if c not in series_table.columns]
+    if missing:
+        raise ValueError(
+            f"series_table lacks column(s) {missing}; expected {list(_SERIES_COLUMNS)}"
+        )
+    return series_table
+
+
+def held_out_series():
+    """Vendor-style series headers (not from the course's data) with two mislabelled series."""
+    import pandas as pd
+
+    nan = float("nan")
+    rows = [
+        ("10001", "FLAIR", "AX T2 FLAIR", 9000, 81, 2500),
+        ("10001", "T1w", "t1_se_tra", 600, 9.5, nan),
+        ("10001", "T1wCE", "AX T1 POST GAD", 600, 9.5, nan),
+        ("10001", "T2w", "t2_tse_tra", 5000, 95, nan),
+        ("10002", "FLAIR", None, 8500, 90, 2400),
+        ("10002", "T1w", "SAG T1 MPRAGE", 700, 3.2, nan),
+        ("10002", "T1wCE", "", 650, 10, nan),
+        ("10002", "T2w", None, nan, nan, nan),  # nothing to check: not a mismatch
+        ("10003", "FLAIR", "Ax T2 TSE", 4800, 100, nan),  # a T2w series in the FLAIR folder
+        ("10003", "T1w", None, 9000, 85, 2500),  # a FLAIR series, no description
+        ("10003", "T1wCE", "Ax T1 +C", 550, 12, nan),
+        ("10003", "T2w", "AX T2 PROPELLER", 4000, 102, nan),
+    ]
+    return pd.DataFrame(rows, columns=list(_SERIES_COLUMNS))
+
+
+def check_sequence_mismatches(function, series_table) -> bool:
+    """Check a cross-check of SeriesDescription, TR, TE and TI against the folder names.
+
+    The function receives a table with one row per series (columns ``patient``,
+    ``sequence`` (the folder name), ``series_description``,
+    ``repetition_time_ms``, ``echo_time_ms``, ``inversion_time_ms``; absent
+    values are None or NaN) and returns the set of ``(patient, sequence)``
+    whose headers contradict the folder (see :func:`sequence_from_description`
+    and :func:`sequences_from_timing` for the rules). It is run on the lesson's
+    table and on a held-out table of vendor-style descriptions.
+
+    Example
+    -------
+    >>> check_sequence_mismatches(reference_sequence_mismatches, held_out_series())
+    ✅ sequence cross-check: correct.
+    True
+    """
+    name = "sequence cross-check"
+    if not callable(function):
+        return checks.feedback(False, name, f"expected a function, got {type(function).__name__}.")
+    for table, which in (
+        (_series_table(series_table), "the lesson's"),
+        (held_out_series(), "a held-out"),
+    ):
+        expected = reference_sequence_mismatches(table)
+        ok, answer = checks.call_student(function, table.copy(), name=name)
+        if not ok:
+            return False
+        try:
+            answer = {(str(p), str(s)) for p, s in answer}
+        except (TypeError, ValueError):
+            return checks.feedback(False, name, "expected a set of (patient, sequence) pairs.")
+        extra, missed = answer - expected, expected - answer
+        if not extra and not missed:
+            continue
+        rows = table.set_index(["patient", "sequence"])
+        if extra:
+            flagged = rows.loc[sorted(extra)]
+            if all(
+                _missing(d) and _missing(t)
+                for d, t in zip(
+                    flagged["series_description"], flagged["repetition_time_ms"], strict=True
+                )
+            ):
+                message = "series without any description or timing are flagged."
+                hint = "A series you cannot check is 'unknown', not a mismatch."
+            elif all(
+                sequence_from_description(d) == s
+                for (_, s), d in zip(sorted(extra), flagged["series_description"], strict=True)
+            ):
+                message = f"{len(extra)} correctly labelled series of {which} table are flagged."
+                hint = "Vendors write 'AX T2 FLAIR' or 't2_tse_tra', not the folder name: look for the sequence's name inside the description, ignoring case."
+            else:
+                message = f"{len(extra)} correctly labelled series of {which} table are flagged."
+                hint = "TR/TE cannot tell T1w from T1wCE: contrast does not change the timing."
+            return checks.feedback(False, name, message, hint)
+        flagged = rows.loc[sorted(missed)]
+        if all(_missing(d) for d in flagged["series_description"]):
+            hint = "A series without a description can still be checked by its TR, TE and TI."
+        else:
+            hint = "Check the description and the timing; either one can contradict the folder."
+        return checks.feedback(
+            False, name, f"{len(missed)} mislabelled series of {which} table are not found.", hint
+        )
+    return checks.feedback(True, name)
+
+
 # --------------------------------------------------------------------------- exercise 3
 _GEOMETRY = (
     "Rows",
@@ -222,22 +631,43 @@ _GEOMETRY = (
 )
 
 
-def check_deidentified(function, path: str | os.PathLike) -> bool:
-    """Run a student's de-identification function on one file and prove the result.
+_UID_PATTERN = r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))+$"
+_SHARED_UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID")
 
-    The function receives the file's ``pydicom.Dataset`` and must return a
-    de-identified Dataset. Passing requires: no original identifying value
-    anywhere (:func:`course_utils.deid.find_identifiers` with the identities of
-    :func:`course_utils.deid.collect_identities`, private tags and nested
-    sequences included); geometry and pixel data unchanged;
-    ``PatientIdentityRemoved == "YES"``; the input dataset left unmodified.
+
+def _uid_problem(value) -> str:
+    import re
+
+    text = "" if value is None else str(value)
+    if not text.strip():
+        return "empty"
+    if len(text) > 64 or not re.match(_UID_PATTERN, text):
+        return f"not a valid UID ({text[:30]!r}: digits and dots, no leading zeros, 64 at most)"
+    return ""
+
+
+def check_deidentified(function, paths) -> bool:
+    """Run a student's de-identification function on several files of one series and prove the result.
+
+    The function receives each file's ``pydicom.Dataset`` and must return a
+    de-identified Dataset. Passing requires, for every file: no original
+    identifying value anywhere (:func:`course_utils.deid.find_identifiers`
+    with the identities of :func:`course_utils.deid.collect_identities`,
+    private tags and nested sequences included); geometry and pixel data
+    unchanged; the input dataset left unmodified; ``PatientIdentityRemoved``
+    "YES" and a ``DeidentificationMethod`` or
+    ``DeidentificationMethodCodeSequence`` (PS3.15 requires one of them). Across
+    the files: Study, Series, SOP Instance and Frame of Reference UIDs valid,
+    non-empty and new; the Study/Series/Frame of Reference UIDs the same in every
+    file where they were the same before (a series must stay one series); SOP
+    Instance UIDs distinct and equal to the file meta's; one PatientID for all.
 
     Parameters
     ----------
     function : callable
         ``function(dataset) -> pydicom.Dataset``.
-    path : path
-        A DICOM file with identifying values.
+    paths : path or list of paths
+        DICOM files with identifying values, best several of one series.
 
     Returns
     -------
@@ -246,12 +676,12 @@ def check_deidentified(function, path: str | os.PathLike) -> bool:
     Raises
     ------
     FileNotFoundError
-        If ``path`` does not exist (a bug in the notebook, not the answer).
+        If a path does not exist (a bug in the notebook, not the answer).
 
     Example
     -------
     >>> from course_utils import deid
-    >>> check_deidentified(lambda ds: deid.anonymise_dataset(ds, key="k"), path)  # doctest: +SKIP
+    >>> check_deidentified(lambda ds: deid.anonymise_dataset(ds, key="k"), paths)  # doctest: +SKIP
     ✅ de-identified file: correct.
     True
     """
@@ -261,55 +691,134 @@ def check_deidentified(function, path: str | os.PathLike) -> bool:
     from course_utils import deid
 
     name = "de-identified file"
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"path {path} does not exist; expected a DICOM file to de-identify")
-    original = pydicom.dcmread(path)
-    identities = deid.collect_identities(original)
-    given = copy.deepcopy(original)
-    ok, result = checks.call_student(function, given, name=name)
-    if not ok:
-        return False
-    if result is None:
-        return checks.feedback(
-            False, name, "your function returned None; return the cleaned Dataset."
-        )
-    if not isinstance(result, Dataset):
-        return checks.feedback(
-            False, name, f"expected a pydicom Dataset, got {type(result).__name__}."
-        )
-    if given != original:
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if not paths:
+        raise ValueError("paths is empty; expected one or more DICOM files of one series")
+    originals, results = [], []
+    for path in paths:
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(
+                f"path {path} does not exist; expected a DICOM file to de-identify"
+            )
+        original = pydicom.dcmread(path)
+        given = copy.deepcopy(original)
+        ok, result = checks.call_student(function, given, name=name)
+        if not ok:
+            return False
+        if result is None:
+            return checks.feedback(
+                False, name, "your function returned None; return the cleaned Dataset."
+            )
+        if not isinstance(result, Dataset):
+            return checks.feedback(
+                False, name, f"expected a pydicom Dataset, got {type(result).__name__}."
+            )
+        if given != original:
+            return checks.feedback(
+                False,
+                name,
+                "your function modified the dataset it was given.",
+                "Work on a copy (copy.deepcopy) so the original stays available.",
+            )
+        findings = deid.find_identifiers(result, deid.collect_identities(original))
+        if findings:
+            places = sorted({finding.where for finding in findings})
+            shown = "; ".join(places[:3])
+            return checks.feedback(
+                False,
+                name,
+                f"{len(findings)} identifying value(s) survive, in {len(places)} element(s), e.g. {shown}.",
+                "Look inside sequences and private tags too; UIDs and dates identify as well.",
+            )
+        changed = [
+            k for k in _GEOMETRY if k in original and str(result.get(k)) != str(original.get(k))
+        ]
+        if changed:
+            return checks.feedback(
+                False,
+                name,
+                f"analysis needs these unchanged, but they differ: {changed}.",
+                "Only identifying attributes should change.",
+            )
+        if "PixelData" in original and result.get("PixelData") != original.PixelData:
+            return checks.feedback(False, name, "the pixel data changed or are missing.")
+        originals.append(original)
+        results.append(result)
+    n = len(results)
+    for keyword in ("SOPInstanceUID", *_SHARED_UIDS):
+        for original, result in zip(originals, results, strict=True):
+            if keyword not in original:
+                continue
+            problem = _uid_problem(result.get(keyword))
+            if problem:
+                return checks.feedback(
+                    False,
+                    name,
+                    f"{keyword} is {problem}.",
+                    "Type 1 UIDs must stay present and valid: replace them, do not blank them.",
+                )
+    sop = [str(r.get("SOPInstanceUID", "")) for r in results]
+    if len(set(sop)) < n:
         return checks.feedback(
             False,
             name,
-            "your function modified the dataset it was given.",
-            "Work on a copy (copy.deepcopy) so the original stays available.",
+            "two files got the same SOPInstanceUID.",
+            "Each image keeps its own identity: derive each new UID from its old one.",
         )
-    findings = deid.find_identifiers(result, identities)
-    if findings:
-        places = sorted({finding.where for finding in findings})
-        shown = "; ".join(places[:3])
+    for result in results:
+        meta = getattr(result, "file_meta", None)
+        if meta is not None and "MediaStorageSOPInstanceUID" in meta:
+            if str(meta.MediaStorageSOPInstanceUID) != str(result.get("SOPInstanceUID")):
+                return checks.feedback(
+                    False,
+                    name,
+                    "the file meta's MediaStorageSOPInstanceUID differs from SOPInstanceUID.",
+                    "The file meta header names the same instance: update it too.",
+                )
+    for keyword in _SHARED_UIDS:
+        pairs = {
+            (str(o.get(keyword)), str(r.get(keyword)))
+            for o, r in zip(originals, results, strict=True)
+            if keyword in o
+        }
+        old = {a for a, _ in pairs}
+        new = {b for _, b in pairs}
+        if len(new) != len(old) or len(pairs) != len(old):
+            return checks.feedback(
+                False,
+                name,
+                f"{keyword} was one value in the {n} original files and is {len(new)} after.",
+                "A random new UID per file splits the series: the same old UID must always give "
+                "the same new one (derive it from the old UID and a secret).",
+            )
+        if old & new:
+            return checks.feedback(
+                False, name, f"{keyword} is unchanged; UIDs link back to the hospital's archive."
+            )
+    if len({str(r.get("PatientID", "")) for r in results}) > 1:
         return checks.feedback(
             False,
             name,
-            f"{len(findings)} identifying value(s) survive, in {len(places)} element(s), e.g. {shown}.",
-            "Look inside sequences and private tags too; UIDs and dates identify as well.",
+            "the files of one patient got different PatientIDs.",
+            "The pseudonym must be the same in all files of a patient.",
         )
-    changed = [k for k in _GEOMETRY if k in original and str(result.get(k)) != str(original.get(k))]
-    if changed:
-        return checks.feedback(
-            False,
-            name,
-            f"analysis needs these unchanged, but they differ: {changed}.",
-            "Only identifying attributes should change.",
-        )
-    if "PixelData" in original and result.get("PixelData") != original.PixelData:
-        return checks.feedback(False, name, "the pixel data changed or are missing.")
-    if str(result.get("PatientIdentityRemoved", "")) != "YES":
-        return checks.feedback(
-            False,
-            name,
-            "no identities survive, but PatientIdentityRemoved is not 'YES'.",
-            "Record what you did: set PatientIdentityRemoved (and DeidentificationMethod).",
-        )
+    for result in results:
+        if str(result.get("PatientIdentityRemoved", "")) != "YES":
+            return checks.feedback(
+                False,
+                name,
+                "no identities survive, but PatientIdentityRemoved is not 'YES'.",
+                "Record what you did (PS3.15 E.1.1).",
+            )
+        method = str(result.get("DeidentificationMethod", "") or "").strip()
+        codes = result.get("DeidentificationMethodCodeSequence") or []
+        if not method and not len(codes):
+            return checks.feedback(
+                False,
+                name,
+                "PatientIdentityRemoved is 'YES' but the file does not say how.",
+                "PS3.15 requires DeidentificationMethod or DeidentificationMethodCodeSequence "
+                "when PatientIdentityRemoved is YES.",
+            )
     return checks.feedback(True, name)
