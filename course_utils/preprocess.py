@@ -438,12 +438,18 @@ def resize_image(image, shape_rc, *, kind: str = "image"):
 
 
 def resize_with_padding(
-    image, shape_rc, *, kind: str = "image", pad_value: float = 0, return_transform: bool = False
+    image,
+    shape_rc,
+    *,
+    kind: str = "image",
+    pad_value: float = 0,
+    return_transform: bool = False,
+    anchor: str = "centre",
 ):
     """Resize keeping the aspect ratio, then pad to exactly ``shape_rc``.
 
     The image is scaled by the largest factor that fits inside ``shape_rc``
-    and centred; the remaining border is filled with ``pad_value``.
+    and placed by ``anchor``; the remaining border is filled with ``pad_value``.
 
     Parameters
     ----------
@@ -458,6 +464,11 @@ def resize_with_padding(
     return_transform : bool
         Also return ``(scale, (pad_top, pad_left))``: an input pixel ``(r, c)``
         lands near ``(r * scale + pad_top, c * scale + pad_left)``.
+    anchor : {"centre", "left", "right"}
+        Where the image sits: centred, or against the left / right edge (rows
+        stay centred). A mammogram flipped so its chest wall is on the left is
+        padded with ``anchor="left"``: the padding goes on the side away from
+        the chest wall and the breast stays against its edge.
 
     Returns
     -------
@@ -477,7 +488,10 @@ def resize_with_padding(
     inner = (max(1, round(rows * scale)), max(1, round(cols * scale)))
     resized = resize_image(image, inner, kind=kind)
     pad_top = (target_rows - inner[0]) // 2
-    pad_left = (target_cols - inner[1]) // 2
+    if anchor not in ("centre", "left", "right"):
+        raise ValueError(f"anchor must be 'centre', 'left' or 'right', got {anchor!r}")
+    spare = target_cols - inner[1]
+    pad_left = {"centre": spare // 2, "left": 0, "right": spare}[anchor]
     output = np.full(image.shape[:-2] + (target_rows, target_cols), pad_value, dtype=resized.dtype)
     output[..., pad_top : pad_top + inner[0], pad_left : pad_left + inner[1]] = resized
     return (output, (scale, (pad_top, pad_left))) if return_transform else output
@@ -874,6 +888,7 @@ def preprocess_dataset(
     margin: int = 0,
     write_png: bool = True,
     progress: bool | None = None,
+    pad_anchor: str = "centre",
 ):
     """Crop → resize → normalise every case and write the results into ``output_dir``.
 
@@ -887,7 +902,10 @@ def preprocess_dataset(
         8-bit preview) and ``preprocessing_log.csv`` (one row per case).
         Files are written atomically.
     load : callable
-        ``load(source)`` returns an image/volume or ``(image, mask)``.
+        ``load(source)`` returns an image/volume, ``(image, mask)`` or
+        ``(image, mask, stats_mask)``; ``stats_mask`` (same shape, True where
+        the tissue is, e.g. the breast) restricts the normalisation statistics
+        to those pixels, so background and padding do not enter them.
     image_size : (rows, cols)
         Output size of every 2-D image / slice.
     crop : {"foreground", "roi", "none"}
@@ -904,6 +922,8 @@ def preprocess_dataset(
         Also write the PNG previews.
     progress : bool, optional
         tqdm progress bar; default on unless the environment sets ``COURSE_PROGRESS=0``.
+    pad_anchor : {"centre", "left", "right"}
+        Where :func:`resize_with_padding` places the image (``keep_aspect``).
 
     Returns
     -------
@@ -957,11 +977,14 @@ def preprocess_dataset(
         }
         try:
             loaded = load(source)
-            image, mask = loaded if isinstance(loaded, tuple) else (loaded, None)
+            loaded = loaded if isinstance(loaded, tuple) else (loaded,)
+            image, mask, stats_mask = (tuple(loaded) + (None, None))[:3]
             image = _as_array(image, f"image of case {case_id}")
             record["input_shape"] = "x".join(map(str, image.shape))
             if mask is not None:
                 mask = _as_mask(mask, f"mask of case {case_id}", shape=image.shape)
+            if stats_mask is not None:
+                stats_mask = _as_mask(stats_mask, f"stats_mask of case {case_id}", image.shape)
             if crop == "foreground":
                 image, box = crop_to_foreground(image, margin=margin, return_box=True)
                 mask = mask[box] if mask is not None else None
@@ -975,27 +998,37 @@ def preprocess_dataset(
             else:
                 box = tuple(slice(0, n) for n in image.shape)
             record["crop_box"] = " ".join(f"{s.start}:{s.stop}" for s in box)
+            stats_mask = stats_mask[box] if stats_mask is not None else None
             valid = None  # statistics only from real pixels, not from the padding
             if keep_aspect:
                 resized, (scale, (top, left)) = resize_with_padding(
-                    image, image_size, pad_value=float(image.min()), return_transform=True
+                    image,
+                    image_size,
+                    pad_value=float(image.min()),
+                    return_transform=True,
+                    anchor=pad_anchor,
                 )
                 inner_rows = max(1, round(image.shape[-2] * scale))
                 inner_cols = max(1, round(image.shape[-1] * scale))
                 valid = np.zeros(resized.shape, dtype=bool)
                 valid[..., top : top + inner_rows, left : left + inner_cols] = True
-                resized_mask = (
-                    resize_with_padding(mask.astype(np.uint8), image_size, kind="mask")
-                    if mask is not None
-                    else None
-                )
+
+                def fit(labels):
+                    return resize_with_padding(
+                        labels.astype(np.uint8), image_size, kind="mask", anchor=pad_anchor
+                    )
             else:
                 resized = resize_image(image, image_size)
-                resized_mask = (
-                    resize_image(mask.astype(np.uint8), image_size, kind="mask")
-                    if mask is not None
-                    else None
-                )
+
+                def fit(labels):
+                    return resize_image(labels.astype(np.uint8), image_size, kind="mask")
+
+            resized_mask = fit(mask) if mask is not None else None
+            if stats_mask is not None:
+                tissue = fit(stats_mask) > 0
+                valid = tissue if valid is None else valid & tissue
+                if not valid.any():
+                    raise ValueError("stats_mask holds no pixel after cropping and resizing")
             normalised = _normalise(resized, normalisation, valid)
             arrays = {"image": normalised}
             if resized_mask is not None:

@@ -205,3 +205,145 @@ def test_resize_mask_accepts_opencv_and_helper(capsys):
 def test_resize_mask_rejects_wrong_answers(answer, message, capsys):
     assert not ex.check_resize_mask(answer)
     assert message in capsys.readouterr().out
+
+
+def unclipped_stop_box(mask, margin=0):
+    """Start clipped, stop not: numpy hides it by cutting the crop at the edge."""
+    rows, cols = np.nonzero(mask)
+    if rows.size == 0:
+        return None
+    return slice(max(0, rows.min() - margin), rows.max() + 1 + margin), slice(
+        max(0, cols.min() - margin), cols.max() + 1 + margin
+    )
+
+
+def test_bounding_box_names_an_unclipped_stop(capsys):
+    assert not ex.check_bounding_box(unclipped_stop_box)
+    out = capsys.readouterr().out
+    assert "stop lies beyond the image edge" in out and "Clip the stop" in out
+    assert "stop is excluded" not in out  # the old, wrong hint
+
+
+def image_centred_square(shape, roi_mask, size=None):
+    """Centred on the image, not on the ROI: loses ROIs near the ends."""
+    side = min(shape) if size is None else size
+    return tuple(slice((n - side) // 2, (n - side) // 2 + side) for n in shape)
+
+
+def test_square_rejects_a_square_centred_on_the_image(capsys):
+    assert not ex.check_square_box(image_centred_square)
+    out = capsys.readouterr().out
+    assert "ROI pixels" in out and "Centre the square on the ROI" in out
+
+
+# --------------------------------------------------------------------------- resize with padding
+def good_padding(image, shape_rc, kind="image"):
+    return preprocess.resize_with_padding(image, shape_rc, kind=kind, anchor="left")
+
+
+def hand_padding(image, shape_rc, kind="image"):
+    rows, cols = image.shape
+    scale = min(shape_rc[0] / rows, shape_rc[1] / cols)
+    inner = (max(1, round(rows * scale)), max(1, round(cols * scale)))
+    flag = cv2.INTER_NEAREST if kind == "mask" else cv2.INTER_AREA
+    small = cv2.resize(image, inner[::-1], interpolation=flag)
+    out = np.zeros(shape_rc, image.dtype)
+    top = (shape_rc[0] - inner[0]) // 2
+    out[top : top + inner[0], : inner[1]] = small
+    return out
+
+
+def distorting(image, shape_rc, kind="image"):
+    flag = cv2.INTER_NEAREST if kind == "mask" else cv2.INTER_AREA
+    return cv2.resize(image, shape_rc[::-1], interpolation=flag)
+
+
+def centred_padding(image, shape_rc, kind="image"):
+    return preprocess.resize_with_padding(image, shape_rc, kind=kind)
+
+
+def bilinear_mask(image, shape_rc, kind="image"):
+    return preprocess.resize_with_padding(image, shape_rc, kind="image", anchor="left")
+
+
+def swapped_order(image, shape_rc, kind="image"):
+    return good_padding(image, shape_rc, kind).T
+
+
+def mask_not_anchored(image, shape_rc, kind="image"):
+    anchor = "centre" if kind == "mask" else "left"
+    return preprocess.resize_with_padding(image, shape_rc, kind=kind, anchor=anchor)
+
+
+def test_padding_accepts_the_helper_and_a_hand_written_answer(capsys):
+    assert ex.check_resize_with_padding(good_padding)
+    assert ex.check_resize_with_padding(hand_padding)
+    assert capsys.readouterr().out.count("✅") == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (distorting, "no pixel is padding"),
+        (centred_padding, "padding on the left"),
+        (bilinear_mask, "new label values appeared"),
+        (swapped_order, "(cols, rows)"),
+        (mask_not_anchored, "Place the mask exactly like the image"),
+        (lambda image, shape_rc, kind="image": None, "got None"),
+        (_stub, "not implemented yet"),
+    ],
+)
+def test_padding_rejects_wrong_answers(answer, message, capsys):
+    assert not ex.check_resize_with_padding(answer)
+    assert message in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- percentile clipping
+def good_clip(image, mask, low=1, high=99):
+    a, b = np.percentile(image[mask], [low, high])
+    return (np.clip(image, a, b) - a) / (b - a)
+
+
+def unmasked_clip(image, mask, low=1, high=99):
+    a, b = np.percentile(image, [low, high])
+    return (np.clip(image, a, b) - a) / (b - a)
+
+
+def clip_without_rescale(image, mask, low=1, high=99):
+    a, b = np.percentile(image[mask], [low, high])
+    return np.clip(image, a, b)
+
+
+def masked_minmax(image, mask, low=1, high=99):
+    a, b = image[mask].min(), image[mask].max()
+    return np.clip((image - a) / (b - a), 0, 1)
+
+
+def rescale_by_image_range(image, mask, low=1, high=99):
+    a, b = np.percentile(image[mask], [low, high])
+    clipped = np.clip(image, a, b)
+    return (clipped - image.min()) / (image.max() - image.min())
+
+
+def test_percentile_clip_accepts_right_answers(capsys):
+    assert ex.check_percentile_clip(good_clip)
+    assert ex.check_percentile_clip(
+        lambda image, mask, low=1, high=99: preprocess.percentile_clip(image, low, high, mask=mask)
+    )
+    assert capsys.readouterr().out.count("✅") == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (unmasked_clip, "include the background"),
+        (clip_without_rescale, "still in the image's units"),
+        (masked_minmax, "hot pixel still sets the top"),
+        (rescale_by_image_range, "not mapped to exactly 0 and 1"),
+        (lambda image, mask, low=1, high=99: image[mask], "shape is"),
+        (_stub, "not implemented yet"),
+    ],
+)
+def test_percentile_clip_rejects_wrong_answers(answer, message, capsys):
+    assert not ex.check_percentile_clip(answer)
+    assert message in capsys.readouterr().out

@@ -55,6 +55,8 @@ __all__ = [
     "CSV_COLUMNS",
     "generate",
     "render_case",
+    "write_cbis_layout",
+    "read_spacing",
     "load_cases",
     "read_case",
     "validate_cbis_ddsm",
@@ -289,6 +291,7 @@ def render_case(
     seed: int = 0,
     residue: bool = True,
     label: bool = True,
+    residue_touches: bool = False,
 ):
     """Render one mammogram in memory: image, ROI mask and a description.
 
@@ -311,6 +314,11 @@ def render_case(
     seed : int
     residue, label : bool
         Add bright border residue / the scanner label block.
+    residue_touches : bool
+        Let the residue strips reach (and cover) the breast instead of keeping
+        a gap of about 1.5 mm from it, as on some real films. The anatomy is
+        the same as with False for the same seed; ``info["residue_mask"]`` then
+        overlaps ``info["breast_mask"]``.
 
     Returns
     -------
@@ -408,7 +416,11 @@ def render_case(
     # film grain
     attenuation += 0.008 * rng.standard_normal((height, width))
 
-    residue_mask = _border_residue(rng, breast, scale) if residue else np.zeros_like(breast)
+    residue_mask = (
+        _border_residue(rng, breast, scale, gap=not residue_touches)
+        if residue
+        else np.zeros_like(breast)
+    )
     attenuation = np.where(residue_mask, rng.uniform(0.93, 1.02) + 0.02 * detail, attenuation)
 
     stored = np.clip(_STORED_OFFSET + _STORED_GAIN * attenuation, 0, 65535).astype(np.uint16)
@@ -428,7 +440,7 @@ def render_case(
     return stored, roi_mask, info
 
 
-def _border_residue(rng, breast, scale):
+def _border_residue(rng, breast, scale, gap=True):
     """Bright strips along the film edges that stay clear of the breast by a small gap."""
     import cv2
 
@@ -451,6 +463,8 @@ def _border_residue(rng, breast, scale):
             strip = cols > width - 1 - thickness - np.clip(jag_rows, -4, 4)[:, None]
             strip &= (rows >= start) & (rows < stop)
             residue |= strip
+    if not gap:
+        return residue
     gap = max(3, int(6 * scale))
     near_breast = (
         cv2.dilate(breast.astype(np.uint8), np.ones((2 * gap + 1, 2 * gap + 1), np.uint8)) > 0
@@ -662,6 +676,243 @@ def generate(out_dir, *, n_patients: int = 10, height: int = 1000, seed: int = 0
         buffer = io.StringIO()
         table.to_csv(buffer, index=False, lineterminator="\n")
         _write(out_dir / filename, buffer.getvalue().encode("utf-8"))
+
+
+# --------------------------------------------------------------------------- real layout
+_FILM_HEIGHT_MM = 240.0  # the generator's film height: feature sizes follow the image height
+
+
+def _write_dicom(path: Path, pixels: np.ndarray, description: str, spacing_mm, uid_seed: int):
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    uid = f"1.3.6.1.4.1.9590.100.1.2.{uid_seed}"
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"  # secondary capture, as in TCIA
+    meta.MediaStorageSOPInstanceUID = uid + ".1"
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(os.fspath(path), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, uid + ".1"
+    ds.Modality, ds.SeriesDescription = "MG", description
+    ds.SeriesInstanceUID = uid
+    ds.Rows, ds.Columns = int(pixels.shape[0]), int(pixels.shape[1])
+    bits = 16 if pixels.dtype == np.uint16 else 8
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = bits, bits, bits - 1
+    ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PixelRepresentation = (
+        1,
+        "MONOCHROME2",
+        0,
+    )
+    if spacing_mm is not None:
+        ds.PixelSpacing = [f"{spacing_mm:.6f}", f"{spacing_mm:.6f}"]
+    ds.PixelData = np.ascontiguousarray(pixels).tobytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+
+
+def _upsampled(array: np.ndarray, factor: int, shape) -> np.ndarray:
+    """Integer-factor nearest upsampling (``np.repeat``), cut to ``shape``."""
+    big = np.repeat(np.repeat(array, factor, axis=0), factor, axis=1)
+    return np.ascontiguousarray(big[: shape[0], : shape[1]])
+
+
+def write_cbis_layout(
+    root,
+    n_cases: int = 4,
+    rows: int = 4000,
+    *,
+    seed: int = 0,
+    spacing_tag: str = "some",
+    render_rows: int = 1000,
+) -> list[str]:
+    """Write a folder laid out like a real CBIS-DDSM download, at real image size.
+
+    What the NBIA Data Retriever writes for CBIS-DDSM, with the generator's
+    pixels: 16-bit MONOCHROME2 DICOM full-field images of ``rows`` rows (real
+    films: 3,000-6,000), descriptive folder names, so the UID paths in the CSVs
+    do not exist verbatim, ROI paths in the CSVs ending with a newline, and
+    ROI folders holding the mask and the cropped image as ``1-1.dcm`` and
+    ``1-2.dcm`` in either order (both described as "ROI mask images", so only
+    their sizes tell them apart)::
+
+        root/mass_case_description_train_set.csv
+        root/calc_case_description_train_set.csv   (when there are calcification cases)
+        root/CBIS-DDSM/Mass-Training_P_00001_LEFT_CC/07-20-2016-DDSM-NA-10001/
+            1.000000-full mammogram images-20001/1-1.dcm
+        root/CBIS-DDSM/Mass-Training_P_00001_LEFT_CC_1/07-21-2016-DDSM-NA-30001/
+            1.000000-ROI mask images-40001/1-1.dcm, 1-2.dcm
+
+    Each case is rendered by :func:`render_case` at ``render_rows`` rows and
+    enlarged by an integer factor with nearest neighbour (``np.repeat``), plus
+    fresh pixel noise, so writing stays fast and small in memory while every
+    file has the real size. The implied pixel spacing is the generator's film
+    height, 240 mm / ``rows`` (0.06 mm at 4,000 rows; real CBIS-DDSM: about
+    0.05 mm).
+
+    Parameters
+    ----------
+    root : path
+        Target folder (created).
+    n_cases : int
+        Number of cases (images), at least 1; even-numbered cases are masses,
+        odd ones calcifications; each case is its own patient.
+    rows : int
+        Rows of every full-field image (columns: 0.56-0.66 of that).
+    seed : int
+    spacing_tag : {"none", "some", "all"}
+        Which images carry a PixelSpacing tag: none (as most of CBIS-DDSM),
+        every other one (starting with the second), or all.
+    render_rows : int
+        Rows at which the anatomy is rendered before enlarging.
+
+    Returns
+    -------
+    list of str
+        The case names (subject folders), in CSV order.
+
+    Raises
+    ------
+    ValueError
+        If ``n_cases < 1``, ``rows < render_rows`` or ``spacing_tag`` is unknown.
+
+    Example
+    -------
+    >>> names = write_cbis_layout(tempfile.mkdtemp(), n_cases=1, rows=3000)  # doctest: +SKIP
+    >>> load_cases(root).loc[0, "case"]                                       # doctest: +SKIP
+    'Mass-Training_P_00001_LEFT_CC'
+    """
+    import pandas as pd
+
+    if int(n_cases) < 1:
+        raise ValueError(f"n_cases must be at least 1, got {n_cases}")
+    if int(rows) < int(render_rows):
+        raise ValueError(f"rows ({rows}) must be at least render_rows ({render_rows})")
+    if spacing_tag not in ("none", "some", "all"):
+        raise ValueError(f"spacing_tag must be 'none', 'some' or 'all', got {spacing_tag!r}")
+    root = Path(root)
+    tree = root / "CBIS-DDSM"
+    rng = np.random.default_rng(seed)
+    factor = -(-int(rows) // int(render_rows))
+    table_rows = {"mass": [], "calcification": []}
+    names = []
+    for index in range(int(n_cases)):
+        kind = "mass" if index % 2 == 0 else "calcification"
+        side = "LEFT" if rng.random() < 0.5 else "RIGHT"
+        view = "CC" if index % 4 < 2 else "MLO"
+        density = int(rng.choice([1, 2, 3, 4], p=[0.15, 0.4, 0.33, 0.12]))
+        pathology = str(rng.choice(["MALIGNANT", "BENIGN"]))
+        family = "MALIGNANT" if pathology == "MALIGNANT" else "BENIGN"
+        subtlety = int(rng.integers(2, 6))
+        cols = int(round(int(rows) * rng.uniform(0.56, 0.66)))
+        small_shape = (-(-int(rows) // factor), -(-cols // factor))
+        margin = str(rng.choice(_MASS_MARGINS[family]))
+        image, roi_mask, _ = render_case(
+            height=small_shape[0],
+            width=small_shape[1],
+            side=side,
+            view=view,
+            density=density,
+            abnormality=kind,
+            margin=margin if kind == "mass" else "CIRCUMSCRIBED",
+            subtlety=subtlety,
+            seed=int(rng.integers(2**31)),
+        )
+        image = _upsampled(image, factor, (int(rows), cols))
+        noise = rng.integers(-300, 301, size=image.shape, dtype=np.int32)
+        image = np.clip(image.astype(np.int32) + noise, 0, 65535).astype(np.uint16)
+        del noise
+        roi_mask = _upsampled(roi_mask, factor, (int(rows), cols))
+        patient_id = f"P_{index + 1:05d}"
+        prefix = "Mass" if kind == "mass" else "Calc"
+        case = f"{prefix}-Training_{patient_id}_{side}_{view}"
+        names.append(case)
+        with_spacing = spacing_tag == "all" or (spacing_tag == "some" and index % 2 == 1)
+        spacing = _FILM_HEIGHT_MM / int(rows) if with_spacing else None
+        n = 10001 + index
+        full = (
+            tree / case / f"07-20-2016-DDSM-NA-{n}" / f"1.000000-full mammogram images-{n + 10000}"
+        )
+        _write_dicom(full / "1-1.dcm", image, "full mammogram images", spacing, 3 * n)
+        roi_folder = (
+            tree / f"{case}_1" / f"07-21-2016-DDSM-NA-{n + 20000}"
+            f"/1.000000-ROI mask images-{n + 30000}"
+        )
+        crop = image[_bbox(roi_mask > 0)]
+        mask_name, crop_name = ("1-1.dcm", "1-2.dcm") if index % 2 == 0 else ("1-2.dcm", "1-1.dcm")
+        _write_dicom(roi_folder / mask_name, roi_mask, "ROI mask images", spacing, 3 * n + 1)
+        _write_dicom(roi_folder / crop_name, crop, "ROI mask images", spacing, 3 * n + 2)
+        del image, roi_mask, crop
+        uid = "1.3.6.1.4.1.9590.100.1.2."
+        detail = (
+            (str(rng.choice(_MASS_SHAPES[family])), margin)
+            if kind == "mass"
+            else (
+                str(rng.choice(_CALC_TYPES[family])),
+                str(rng.choice(_CALC_DISTRIBUTIONS[family])),
+            )
+        )
+        table_rows[kind].append(
+            {
+                "patient_id": patient_id,
+                "density": density,
+                "left or right breast": side,
+                "image view": view,
+                "abnormality id": 1,
+                "abnormality type": kind,
+                "detail_a": detail[0],
+                "detail_b": detail[1],
+                "assessment": 4 if pathology == "MALIGNANT" else 3,
+                "pathology": pathology,
+                "subtlety": subtlety,
+                "image file path": f"{case}/{uid}{3 * n}/{uid}{3 * n + 7}/000000.dcm",
+                "cropped image file path": f"{case}_1/{uid}{3 * n + 1}/{uid}{3 * n + 8}/000000.dcm\n",
+                "ROI mask file path": f"{case}_1/{uid}{3 * n + 1}/{uid}{3 * n + 8}/000001.dcm\n",
+            }
+        )
+    for kind, filename in (
+        ("mass", "mass_case_description_train_set.csv"),
+        ("calcification", "calc_case_description_train_set.csv"),
+    ):
+        if not table_rows[kind]:
+            continue
+        columns = CSV_COLUMNS[kind]
+        table = pd.DataFrame(table_rows[kind])
+        table.columns = [columns[1] if c == "density" else c for c in table.columns]
+        table = table.rename(columns={"detail_a": columns[6], "detail_b": columns[7]})[columns]
+        buffer = io.StringIO()
+        table.to_csv(buffer, index=False, lineterminator="\n")
+        _write(root / filename, buffer.getvalue().encode("utf-8"))
+    return names
+
+
+def read_spacing(path) -> float | None:
+    """Row pixel spacing in mm from a DICOM header, or None when the file has none.
+
+    Reads ``PixelSpacing`` (then ``ImagerPixelSpacing``) without the pixels.
+    PNG/JPEG files and most CBIS-DDSM DICOM files carry no spacing: the caller
+    must then decide (and say) what it assumes.
+
+    Example
+    -------
+    >>> read_spacing(cases.loc[0, "image_path"])   # doctest: +SKIP
+    0.06
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".dcm":
+        return None
+    import pydicom
+
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
+        value = ds.get(keyword)
+        if value is not None:
+            try:
+                spacing = float(value[0])
+            except (TypeError, ValueError, IndexError):
+                continue
+            if spacing > 0:
+                return spacing
+    return None
 
 
 # --------------------------------------------------------------------------- reading

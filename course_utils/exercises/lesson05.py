@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from course_utils import checks, preprocess
@@ -25,6 +26,8 @@ __all__ = [
     "check_interslice_normalisation",
     "check_square_box",
     "check_resize_mask",
+    "check_resize_with_padding",
+    "check_percentile_clip",
 ]
 
 
@@ -90,6 +93,15 @@ def check_bounding_box(function) -> bool:
             )
         crop_shape = mask[box].shape
         expected_shape = mask[expected].shape
+        if any(s.stop is not None and s.stop > n for s, n in zip(box, mask.shape, strict=True)):
+            return checks.feedback(
+                False,
+                name,
+                f"on {description} a stop lies beyond the image edge. numpy quietly cuts the crop "
+                "at the edge, but the box itself is wrong (drawn, padded or reused on another "
+                "array it points outside).",
+                "Clip the stop as well as the start: never more than the length of that axis.",
+            )
         if box != expected:
             hint = "A slice's stop is excluded: stop = last index + 1."
             if mask[box].sum() == mask.sum() and crop_shape != expected_shape:
@@ -310,3 +322,214 @@ def check_resize_mask(function) -> bool:
             "are the labels flipped or shifted?",
         )
     return checks.feedback(True, name)
+
+
+# --------------------------------------------------------------------------- exercise 3 (padding)
+def _padding_cases():
+    rng = np.random.default_rng(5)
+    tall = rng.uniform(100, 200, (90, 40)).astype(np.float32)
+    wide = rng.uniform(100, 200, (30, 75)).astype(np.float32)
+    labels = np.zeros((80, 50), np.uint8)
+    labels[10:50, 5:30] = 3
+    labels[55:75, 20:45] = 9
+    return [
+        ("a wide 30 x 75 image into (48, 64)", wide, (48, 64), "image"),
+        ("a tall 90 x 40 image into (60, 60)", tall, (60, 60), "image"),
+        ("a label mask 80 x 50 into (40, 40)", labels, (40, 40), "mask"),
+    ]
+
+
+def check_resize_with_padding(function) -> bool:
+    """Check ``function(image, shape_rc, kind="image")``: resize keeping the aspect, pad on the right.
+
+    The image must be scaled by one factor (the largest that fits), placed
+    against the **left** edge (the chest wall, after flipping every breast to
+    the left) and centred vertically, the rest filled with 0; a mask
+    (``kind="mask"``) must keep only its own labels.
+
+    Example
+    -------
+    >>> import cv2
+    >>> def distorting(image, shape_rc, kind="image"):
+    ...     return cv2.resize(image, shape_rc[::-1], interpolation=cv2.INTER_AREA)
+    >>> check_resize_with_padding(distorting)
+    ❌ resize with padding: on a wide 30 x 75 image into (48, 64) no pixel is padding: the image was stretched to the target, so round objects become ellipses. Hint: Scale both axes by the same factor, the largest one that fits, then pad what is left.
+    False
+    """
+    name = "resize with padding"
+    for description, image, target, kind in _padding_cases():
+        ok, result = checks.call_student(function, image.copy(), target, kind, name=name)
+        if not ok:
+            return False
+        if result is None:
+            return checks.feedback(False, name, "got None. `return` the padded image.")
+        result = np.asarray(result)
+        if result.shape == target[::-1] and target[0] != target[1]:
+            return checks.feedback(
+                False,
+                name,
+                f"on {description} the shape is {result.shape}, i.e. (cols, rows).",
+                "cv2.resize takes dsize=(width, height) = (cols, rows).",
+            )
+        if result.shape != target:
+            return checks.feedback(
+                False, name, f"on {description} the shape is {result.shape}, expected {target}."
+            )
+        expected = preprocess.resize_with_padding(image, target, kind=kind, anchor="left")
+        padding = expected == 0 if kind == "image" else None
+        if kind == "mask":
+            allowed = set(np.unique(image).tolist())
+            new_values = sorted(set(np.unique(result).tolist()) - allowed)
+            if new_values:
+                return checks.feedback(
+                    False,
+                    name,
+                    f"on {description} new label values appeared ({', '.join(map(str, new_values[:3]))}).",
+                    "A mask holds labels: resize it with nearest neighbour.",
+                )
+            # nearest neighbour has two conventions (pixel centres, or OpenCV's corners)
+            scale = min(target[0] / image.shape[0], target[1] / image.shape[1])
+            size_rc = (max(1, round(image.shape[0] * scale)), max(1, round(image.shape[1] * scale)))
+            corner = np.zeros(target, image.dtype)
+            top = (target[0] - size_rc[0]) // 2
+            corner[top : top + size_rc[0], : size_rc[1]] = cv2.resize(
+                image, size_rc[::-1], interpolation=cv2.INTER_NEAREST
+            )
+            agreement = max(float((result == expected).mean()), float((result == corner).mean()))
+            if agreement < 0.97:
+                return checks.feedback(
+                    False,
+                    name,
+                    f"on {description} the labels are not where the image's pixels go; is the "
+                    "mask placed differently from the image?",
+                    "Place the mask exactly like the image: against the left edge, centred in rows.",
+                )
+            continue
+        zero = np.isclose(result, 0)
+        if not zero.any():
+            return checks.feedback(
+                False,
+                name,
+                f"on {description} no pixel is padding: the image was stretched to the target, "
+                "so round objects become ellipses.",
+                "Scale both axes by the same factor, the largest one that fits, then pad what is left.",
+            )
+        content_cols = np.flatnonzero(~zero.all(axis=0))
+        content_rows = np.flatnonzero(~zero.all(axis=1))
+        want_cols = np.flatnonzero(~padding.all(axis=0))
+        want_rows = np.flatnonzero(~padding.all(axis=1))
+        if content_cols.size and content_cols[0] > 0 and want_cols[0] == 0:
+            return checks.feedback(
+                False,
+                name,
+                f"on {description} there is padding on the left: the image no longer touches "
+                "the left edge, where the chest wall is.",
+                "Put all the horizontal padding on the right, away from the chest wall.",
+            )
+        spans = (content_rows[-1] - content_rows[0] + 1, content_cols[-1] - content_cols[0] + 1)
+        want = (want_rows[-1] - want_rows[0] + 1, want_cols[-1] - want_cols[0] + 1)
+        if any(abs(a - b) > 1 for a, b in zip(spans, want, strict=True)):
+            return checks.feedback(
+                False,
+                name,
+                f"on {description} the image fills {spans[0]} x {spans[1]} pixels; that is not "
+                "the largest size with the original aspect ratio.",
+                "One factor for both axes: the smaller of target_rows / rows and target_cols / cols.",
+            )
+        if abs(content_rows[0] - want_rows[0]) > 1:
+            return checks.feedback(
+                False,
+                name,
+                f"on {description} the image is not centred vertically.",
+                "Split the vertical padding between top and bottom.",
+            )
+        inside = (~padding) & (~zero)
+        if not np.allclose(result[inside], expected[inside], rtol=0.02, atol=2.0):
+            return checks.feedback(
+                False,
+                name,
+                f"on {description} the pixel values differ from an area-interpolated resize.",
+                "Shrink images with cv2.INTER_AREA; only masks use nearest neighbour.",
+            )
+    return checks.feedback(True, name)
+
+
+# --------------------------------------------------------------------------- exercise 5 (clipping)
+def check_percentile_clip(function) -> bool:
+    """Check ``function(image, mask, low=1, high=99)``: clip to percentiles of the masked pixels.
+
+    Expected: the ``low`` and ``high`` percentiles of ``image[mask]`` only,
+    every pixel clipped to them and mapped linearly to [0, 1].
+
+    Example
+    -------
+    >>> def no_mask(image, mask, low=1, high=99):
+    ...     a, b = np.percentile(image, [low, high])
+    ...     return (np.clip(image, a, b) - a) / (b - a)
+    >>> check_percentile_clip(no_mask)
+    ❌ percentile clipping: the percentiles include the background outside the mask, so the background decides where the tissue is clipped. Hint: Take the percentiles of image[mask] only, then apply them to every pixel.
+    False
+    """
+    name = "percentile clipping"
+    rng = np.random.default_rng(11)
+    image = rng.normal(200.0, 5.0, (60, 60))  # background
+    mask = np.zeros(image.shape, bool)
+    mask[10:50, 15:45] = True
+    image[mask] = rng.normal(1000.0, 120.0, int(mask.sum()))
+    image[20, 20] = 9000.0  # one hot pixel inside the tissue
+    ok, result = checks.call_student(function, image.copy(), mask.copy(), 2, 98, name=name)
+    if not ok:
+        return False
+    if result is None:
+        return checks.feedback(False, name, "got None. `return` the clipped image.")
+    result = np.asarray(result, dtype=np.float64)
+    if result.shape != image.shape:
+        return checks.feedback(False, name, f"shape is {result.shape}, expected {image.shape}.")
+    expected = preprocess.percentile_clip(image, 2, 98, mask=mask)
+    if np.allclose(result, expected, atol=1e-4):
+        return checks.feedback(True, name)
+    unmasked = preprocess.percentile_clip(image, 2, 98)
+    if np.allclose(result, unmasked, atol=1e-4):
+        return checks.feedback(
+            False,
+            name,
+            "the percentiles include the background outside the mask, so the background decides "
+            "where the tissue is clipped.",
+            "Take the percentiles of image[mask] only, then apply them to every pixel.",
+        )
+    if result.max() > 1 + 1e-6 or result.min() < -1e-6:
+        if np.allclose(result[mask].max(), np.percentile(image[mask], 98)):
+            return checks.feedback(
+                False,
+                name,
+                "values are clipped but still in the image's units.",
+                "After clipping, map the low percentile to 0 and the high one to 1.",
+            )
+        return checks.feedback(
+            False,
+            name,
+            "values lie outside [0, 1].",
+            "Clip first, then rescale with the clip limits (not the image's min and max).",
+        )
+    at_top = int((result[mask] >= 1 - 1e-6).sum())
+    if at_top == 0 or float(result[mask].min()) > 1e-6:
+        return checks.feedback(
+            False,
+            name,
+            "the clip limits are not mapped to exactly 0 and 1.",
+            "Rescale with the clip limits themselves, not with the image's min and max.",
+        )
+    if at_top <= 1:
+        return checks.feedback(
+            False,
+            name,
+            "the hot pixel still sets the top of the scale: nothing (or almost nothing) was "
+            "clipped at the high end.",
+            "Clip to the high percentile before rescaling; a min-max over the mask is not enough.",
+        )
+    return checks.feedback(
+        False,
+        name,
+        "the result differs from clipping to the masked percentiles and rescaling to [0, 1].",
+        "Percentiles of image[mask]; np.clip; then (x - low) / (high - low).",
+    )
