@@ -6,6 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
+BM3D ?= 1
 
 .PHONY: help install course test test-extended test-browser lab refresh data student slides site bench lint clean
 
@@ -36,6 +37,10 @@ $(STAMP): $(PY) requirements.lock pyproject.toml
 	 || { echo "== uv unavailable: falling back to pip"; \
 	      $(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock \
 	      && $(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e . ; }
+	@if [ "$(BM3D)" = "0" ]; then \
+	   echo "== BM3D=0: removing the bm3d extra (lesson 07 then skips its BM3D cells)"; \
+	   $(VENV)/bin/uv pip uninstall --quiet --python $(PY) bm3d bm4d 2>/dev/null \
+	   || $(PY) -m pip uninstall --quiet -y bm3d bm4d; fi
 	@$(PY) -c "import course_utils, sys; print('== installed course_utils', course_utils.__version__, 'on Python', sys.version.split()[0])"
 	@touch $(STAMP)
 

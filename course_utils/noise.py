@@ -1,4 +1,4 @@
-"""Noise models for simulation: Gaussian, Poisson (photon counting), salt-and-pepper, speckle.
+"""Noise models for simulation: Gaussian, Poisson, X-ray transmission, salt-and-pepper, speckle.
 
 Every function takes a float image whose values lie in ``value_range``
 (default ``(0.0, 1.0)``), a noise level, and ``rng`` (a seed or a
@@ -8,9 +8,12 @@ result is a new float64 array clipped back to ``value_range`` unless
 
 * Gaussian: thermal and read-out noise of the electronics; additive, the same
   everywhere.
-* Poisson: counting photons (X-ray, CT, fluorescence). The variance equals the
+* Poisson: counting photons (fluorescence, raw detector counts). The variance equals the
   expected count, so relative noise falls as 1/sqrt(dose).
-* Salt-and-pepper: dead or stuck detector pixels, transmission bit errors.
+* X-ray transmission (:func:`add_transmission_noise`): counts ~ Poisson(N0·exp(−A))
+  then −log(counts / N0); air gets the most photons, the noise grows under bone.
+* Salt-and-pepper: transmission bit errors (dead or stuck detector pixels are
+  fixed defects, the same pixels in every image, not random ones).
 * Speckle: coherent imaging (ultrasound, OCT, SAR); multiplicative.
 
 Example
@@ -28,7 +31,13 @@ import numbers
 
 import numpy as np
 
-__all__ = ["add_gaussian_noise", "add_poisson_noise", "add_salt_pepper", "add_speckle"]
+__all__ = [
+    "add_gaussian_noise",
+    "add_poisson_noise",
+    "add_salt_pepper",
+    "add_speckle",
+    "add_transmission_noise",
+]
 
 
 def _generator(rng) -> np.random.Generator:
@@ -230,3 +239,58 @@ def add_speckle(image, sigma: float, *, rng=None, value_range=(0.0, 1.0), clip: 
     sigma = _level(sigma, "sigma")
     noisy = array * (1.0 + sigma * _generator(rng).standard_normal(array.shape))
     return np.clip(noisy, low, high) if clip else noisy
+
+
+def add_transmission_noise(
+    attenuation, photons_in_air: float, *, rng=None, min_count: float = 0.5
+) -> np.ndarray:
+    """X-ray transmission noise: counts ~ Poisson(N0·exp(−A)), returned as −log(counts / N0).
+
+    A radiograph measures how many of the ``photons_in_air`` (N0) photons aimed
+    at a detector pixel get through the patient: the expected count is
+    ``N0 * exp(-attenuation)`` (Beer–Lambert), the count is Poisson, and the
+    processed image shows the line integral ``-log(counts / N0)``. Air gets the
+    most photons and the least noise; behind bone few photons arrive, and the
+    variance of the log value grows like ``exp(attenuation) / N0``. A pixel
+    that counted no photon is stored as ``min_count`` (the log of 0 is infinite).
+
+    Parameters
+    ----------
+    attenuation : array_like
+        Non-negative line integrals of the attenuation coefficient (unitless).
+    photons_in_air : float
+        N0, the expected photons per pixel with nothing in the beam (> 0).
+    rng : int, numpy.random.Generator or None
+        Seed or generator; the same seed gives the same noise.
+    min_count : float
+        Count that replaces 0 before the log (> 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 noisy attenuation, same shape (not clipped).
+
+    Raises
+    ------
+    ValueError
+        Negative or non-finite attenuation, ``photons_in_air <= 0`` or ``min_count <= 0``.
+
+    Example
+    -------
+    >>> noisy = add_transmission_noise(np.full((200, 200), 1.0), 1000.0, rng=0)
+    >>> round(float(noisy.mean()), 2), round(float(noisy.std()), 3)   # sqrt(e / 1000) = 0.052
+    (1.0, 0.053)
+    """
+    array = np.asarray(attenuation, dtype=np.float64)
+    if array.size == 0:
+        raise ValueError(f"attenuation is empty (shape {array.shape})")
+    if not np.isfinite(array).all() or array.min() < 0:
+        raise ValueError("attenuation must be finite and >= 0 (a line integral)")
+    photons = _level(photons_in_air, "photons_in_air")
+    if photons <= 0:
+        raise ValueError(f"photons_in_air must be > 0, got {photons_in_air}")
+    floor = _level(min_count, "min_count")
+    if floor <= 0:
+        raise ValueError(f"min_count must be > 0, got {min_count}")
+    counts = _generator(rng).poisson(photons * np.exp(-array))
+    return -np.log(np.maximum(counts, floor) / photons)

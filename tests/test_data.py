@@ -183,3 +183,14 @@ def test_default_build_matches_manifest_fingerprint(name):
     assert data.fingerprint(folder) == expected, (
         f"{name}: the default build's decoded content differs from the manifest's fingerprint"
     )
+
+
+def test_mni152_manifest_and_nifti_helper_agree():
+    """The template's sha256 values live in the manifest and in course_utils.nifti: one truth."""
+    from course_utils import nifti
+
+    manifest = data.load_manifest("mni152-template")
+    listed = {entry["file"]: entry["sha256"] for entry in manifest["files"]}
+    assert listed == dict(nifti.MNI152_FILES.values())
+    for kind in nifti.MNI152_FILES:
+        assert data.sample_path(nifti.mni152_path(kind).name) == nifti.mni152_path(kind)

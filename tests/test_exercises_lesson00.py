@@ -49,3 +49,31 @@ def test_memory_and_brightest_checks(capsys):
     assert ex.check_brightest_pixel(lambda im: (2, 1), image)
     assert not ex.check_brightest_pixel(lambda im: (1, 2), image)
     assert "(column, row)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (20 * 12 / 8, "counts the 12 bits"),  # the 12 bits of the values, not the 16 of the dtype
+        (20, "number of pixels"),
+        (20 * 16, "number of bits"),
+        (50, "too high"),
+        (None, "not done yet"),
+    ],
+)
+def test_memory_bytes_names_the_mistake_without_the_value(answer, message, capsys):
+    image = np.full((4, 5), 4095, dtype=np.uint16)
+    assert not ex.check_memory_bytes(answer, image)
+    out = capsys.readouterr().out
+    assert message in out
+    assert (
+        "40" not in out and "%" not in out
+    )  # neither the answer nor a relative error that reveals it
+
+
+def test_syllabus_is_one_table_with_each_lessons_own_time():
+    from course_utils import syllabus
+
+    table = syllabus.syllabus_table()
+    assert list(table.index) == [row[0] for row in syllabus.LESSONS]
+    assert table.loc["07", "minutes"] == syllabus.lesson_minutes("07")

@@ -182,10 +182,42 @@ def test_anscombe_wrong_sigma(capsys):
 
 def test_anscombe_missing_inverse(capsys):
     def no_inverse(counts, gaussian_denoiser):
-        return gaussian_denoiser(2.0 * np.sqrt(counts + 3.0 / 8.0), 1.0)
+        return gaussian_denoiser(2 * np.sqrt(counts + 3 / 8), 1.0)
 
     assert lesson07.check_anscombe_denoise(no_inverse) is False
-    assert "(a / 2)² − 3/8" in capsys.readouterr().out
+    assert "differs from transform" in capsys.readouterr().out
+
+
+def test_anscombe_exact_unbiased_inverse_accepted(capsys):
+    def exact(counts, gaussian_denoiser):
+        d = gaussian_denoiser(2 * np.sqrt(counts + 3 / 8), 1.0)
+        inverse = (
+            d**2 / 4
+            + np.sqrt(1.5) / (4 * d)
+            - 11 / (8 * d**2)
+            + 5 * np.sqrt(1.5) / (8 * d**3)
+            - 1 / 8
+        )
+        return np.where(d < 2 * np.sqrt(3 / 8), 0.0, np.maximum(inverse, 0))
+
+    assert lesson07.check_anscombe_denoise(exact) is True
+    assert "exact unbiased" in capsys.readouterr().out
+
+
+def test_anscombe_inverse_without_three_eighths(capsys):
+    def forgot(counts, gaussian_denoiser):
+        return (gaussian_denoiser(2 * np.sqrt(counts + 3 / 8), 1.0) / 2) ** 2
+
+    assert lesson07.check_anscombe_denoise(forgot) is False
+    assert "too high by a constant" in capsys.readouterr().out
+
+    def twice(counts, gaussian_denoiser):
+        return np.clip(
+            (gaussian_denoiser(2 * np.sqrt(counts + 3 / 8), 1.0) / 2) ** 2 - 3 / 4, 0, None
+        )
+
+    assert lesson07.check_anscombe_denoise(twice) is False
+    assert "too low by a constant" in capsys.readouterr().out
 
 
 def test_anscombe_denoiser_called_twice(capsys):
@@ -210,3 +242,112 @@ def test_anscombe_stub_and_none(capsys):
 
     assert lesson07.check_anscombe_denoise(returns_none) is False
     assert "shape None" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- PSNR: named mistakes
+def test_psnr_image_max_as_peak(capsys):
+    def image_peak(reference, test, data_range):
+        return good_psnr(reference, test, float(np.max(reference)))
+
+    assert lesson07.check_psnr(image_peak) is False
+    out = capsys.readouterr().out
+    assert "image's own values" in out and "%" not in out
+
+
+def test_psnr_fixed_one_is_not_called_wraparound(capsys):
+    def fixed_one(reference, test, data_range):
+        return good_psnr(reference, test, 1.0)
+
+    assert lesson07.check_psnr(fixed_one) is False
+    out = capsys.readouterr().out
+    assert "fixed peak" in out and "wraps" not in out
+
+
+# --------------------------------------------------------------------------- transmission noise
+def good_transmission(attenuation, photons_in_air, rng):
+    counts = rng.poisson(photons_in_air * np.exp(-attenuation))
+    return -np.log(np.maximum(counts, 0.5) / photons_in_air)
+
+
+def test_transmission_right_answer(capsys):
+    assert lesson07.check_transmission_noise(good_transmission) is True
+    assert "✅" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda a, n0, rng: rng.poisson(n0 * a) / n0, "brightness = counts"),
+        (lambda a, n0, rng: rng.poisson(n0 * np.exp(-a)) / n0, "returned the counts"),
+        (lambda a, n0, rng: np.log(np.maximum(rng.poisson(n0 * np.exp(-a)), 0.5) / n0), "sign"),
+        (
+            lambda a, n0, rng: -np.log(np.maximum(rng.poisson(n0 * np.exp(-a)), 0.5)),
+            "relative to N0",
+        ),
+        (lambda a, n0, rng: a + rng.normal(0, np.sqrt(np.exp(a) / n0)), "Gaussian noise instead"),
+        (
+            lambda a, n0, rng: good_transmission(a, n0, np.random.default_rng(99)),
+            "Use the rng argument",
+        ),
+    ],
+)
+def test_transmission_wrong_answers(wrong, message, capsys):
+    assert lesson07.check_transmission_noise(wrong) is False
+    assert message in capsys.readouterr().out
+
+
+def test_transmission_zero_counts(capsys):
+    def no_floor(attenuation, photons_in_air, rng):
+        with np.errstate(divide="ignore"):
+            return -np.log(rng.poisson(photons_in_air * np.exp(-attenuation)) / photons_in_air)
+
+    assert lesson07.check_transmission_noise(no_floor) is False
+    assert "infinite" in capsys.readouterr().out
+
+
+def test_transmission_helper_matches_the_check(capsys):
+    from course_utils import noise
+
+    assert lesson07.check_transmission_noise(
+        lambda a, n0, rng: noise.add_transmission_noise(a, n0, rng=rng)
+    )
+
+
+# --------------------------------------------------------------------------- noise sigma
+def haar(image):
+    image = np.asarray(image, float)
+    d = (image[0::2, 0::2] - image[0::2, 1::2] - image[1::2, 0::2] + image[1::2, 1::2]) / 2
+    return np.median(np.abs(d)) / 0.6745
+
+
+def test_sigma_right_answers(capsys):
+    assert lesson07.check_noise_sigma(haar) is True
+    assert (
+        lesson07.check_noise_sigma(metrics.estimate_noise_sigma) is True
+    )  # the wavelet helper too
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda im: haar(im) * 0.6745, "divide the median by 0.6745"),
+        (lambda im: haar(im) * 2, "factor of about 2"),
+        (
+            lambda im: (
+                np.median((im[0::2, 0::2] - im[0::2, 1::2] - im[1::2, 0::2] + im[1::2, 1::2]) / 2)
+                / 0.6745
+            ),
+            "absolute values",
+        ),
+        (
+            lambda im: np.std(
+                (im[0::2, 0::2] - im[0::2, 1::2] - im[1::2, 0::2] + im[1::2, 1::2]) / 2
+            ),
+            "sharp edges",
+        ),
+        (lambda im: np.std(im), "sharp edges"),
+    ],
+)
+def test_sigma_wrong_answers(wrong, message, capsys):
+    assert lesson07.check_noise_sigma(wrong) is False
+    assert message in capsys.readouterr().out

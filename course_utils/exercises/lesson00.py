@@ -10,22 +10,51 @@ from course_utils import checks
 def check_memory_bytes(answer, image) -> bool:
     """Check the number of bytes ``image`` occupies in memory.
 
+    The feedback names the usual mistakes (pixels instead of bytes, bits instead
+    of bytes, the bits of the values instead of the bits of the dtype) and
+    otherwise only says too high or too low, never by how much: a relative
+    error would give the answer away.
+
     Example
     -------
     >>> check_memory_bytes(8, np.zeros(2, dtype=np.float32))
     ✅ bytes in memory: correct.
     True
+    >>> check_memory_bytes(6, np.zeros(2, dtype=np.float32))
+    ❌ bytes in memory: 6 is too low. Hint: Multiply the number of pixels by the bytes per pixel (the dtype's itemsize).
+    False
     """
+    name = "bytes in memory"
+    hint = "Multiply the number of pixels by the bytes per pixel (the dtype's itemsize)."
     image = np.asarray(image)
-    return checks.check_scalar(
-        answer,
-        image.size * image.itemsize,
-        name="bytes in memory",
-        rtol=0,
-        atol=0.5,
-        unit="bytes",
-        hint="Multiply the number of pixels by the bytes per pixel (the dtype's itemsize).",
-    )
+    expected = image.size * image.itemsize
+    if answer is None:
+        return checks.feedback(False, name, "not done yet: `n_bytes` is still None.")
+    if isinstance(answer, (bool, np.bool_)) or np.ndim(answer) != 0:
+        return checks.feedback(
+            False, name, f"expected one number, got {type(answer).__name__}.", hint
+        )
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return checks.feedback(False, name, f"expected a number, got {answer!r}.", hint)
+    if abs(value - expected) < 0.5:
+        return checks.feedback(True, name)
+    if np.isclose(value, image.size):
+        return checks.feedback(False, name, "that is the number of pixels, not of bytes.", hint)
+    if np.isclose(value, 8 * expected):
+        return checks.feedback(False, name, "that is a number of bits; a byte holds 8 bits.", hint)
+    if image.dtype.kind in "ui" and value < expected:
+        for bits in range(1, 8 * image.itemsize):
+            if np.isclose(value, image.size * bits / 8) and image.max(initial=0) < 2**bits:
+                return checks.feedback(
+                    False,
+                    name,
+                    f"{value:g} is too low: it counts the {bits} bits the values need, not the bits the dtype stores.",
+                    "Memory holds every pixel at the full size of its dtype (image.dtype.itemsize bytes).",
+                )
+    direction = "too high" if value > expected else "too low"
+    return checks.feedback(False, name, f"{value:g} is {direction}.", hint)
 
 
 def check_brightest_pixel(function, image) -> bool:

@@ -1,4 +1,4 @@
-"""Checks for ``07_denoising``: PSNR from scratch, the best median window, Anscombe + Gaussian denoiser.
+"""Checks for ``07_denoising``: PSNR, X-ray transmission noise, MAD noise σ, median window, Anscombe.
 
 Each check runs the student's function on test data (its own, or the
 lesson's crops passed in), compares with a reference computed the same way,
@@ -12,7 +12,13 @@ import numpy as np
 
 from course_utils import checks
 
-__all__ = ["check_psnr", "check_best_median_size", "check_anscombe_denoise"]
+__all__ = [
+    "check_psnr",
+    "check_transmission_noise",
+    "check_noise_sigma",
+    "check_best_median_size",
+    "check_anscombe_denoise",
+]
 
 
 def _reference_psnr(reference, test, data_range) -> float:
@@ -35,12 +41,18 @@ def _psnr_cases():
     ]
 
 
+def _direction(value: float, expected: float) -> str:
+    return "too high" if value > expected else "too low"
+
+
 def check_psnr(function) -> bool:
     """Check ``function(reference, test, data_range) -> float`` against the PSNR definition.
 
     Cases: float images in [0, 1]; 8-bit images (``uint8`` subtraction wraps
     around unless converted); a data range of 2; identical images (must give
-    ``inf``).
+    ``inf``). The feedback names the likely mistake: the image's maximum used
+    as the peak, a fixed range instead of ``data_range``, uint8 wrap-around,
+    10 vs 20 log10; it gives the direction of the error, never the value.
 
     Example
     -------
@@ -53,7 +65,8 @@ def check_psnr(function) -> bool:
     """
     name = "PSNR"
     results = {}
-    for label, reference, test, data_range in _psnr_cases():
+    cases = _psnr_cases()
+    for label, reference, test, data_range in cases:
         with np.errstate(all="ignore"):
             ok, value = checks.call_student(
                 function, reference.copy(), test.copy(), data_range, name=name
@@ -67,44 +80,71 @@ def check_psnr(function) -> bool:
                 f"for {label} it returned {type(value).__name__}; expected one number in dB.",
             )
         results[label] = float(value)
-    float_label, uint8_label, range_label = (case[0] for case in _psnr_cases())
-    expected = {label: _reference_psnr(r, t, d) for label, r, t, d in _psnr_cases()}
-    float_ok = np.isclose(results[float_label], expected[float_label], rtol=1e-6)
-    if not float_ok:
-        if np.isclose(results[float_label], 2 * expected[float_label], rtol=1e-3) or np.isclose(
-            results[float_label], expected[float_label] / 2, rtol=1e-3
+
+    def same(value, expected):
+        return bool(np.isclose(value, expected, rtol=1e-6))
+
+    for label, reference, test, data_range in cases:
+        value, expected = results[label], _reference_psnr(reference, test, data_range)
+        if same(value, expected):
+            continue
+        as_float = (np.asarray(reference, float), np.asarray(test, float))
+        if same(value, _reference_psnr(*as_float, float(as_float[0].max()))) or same(
+            value, _reference_psnr(*as_float, float(np.ptp(as_float[0])))
         ):
             return checks.feedback(
                 False,
                 name,
-                f"for {float_label} your value is off by a factor of 2.",
+                f"for {label} your value is {_direction(value, expected)}: it matches a peak taken from "
+                "the image's own values (its maximum or its span).",
+                "PSNR's peak is the span of the image format, which the caller passes as data_range; "
+                "an image rarely reaches the top of its format.",
+            )
+        if any(
+            same(value, _reference_psnr(*as_float, fixed))
+            for fixed in (1.0, 255.0)
+            if fixed != data_range
+        ):
+            return checks.feedback(
+                False,
+                name,
+                f"for {label} your value is {_direction(value, expected)}: it matches a fixed peak of "
+                "1 or 255 instead of the data_range argument.",
+                "Use the data_range argument (squared) rather than a fixed number.",
+            )
+        if np.isclose(value, 2 * expected, rtol=1e-3) or np.isclose(value, expected / 2, rtol=1e-3):
+            return checks.feedback(
+                False,
+                name,
+                f"for {label} your value is off by a factor of 2.",
                 "PSNR = 10·log10(data_range² / MSE) = 20·log10(data_range / RMSE); mix the two and the factor appears.",
             )
-        return checks.check_scalar(
-            results[float_label],
-            expected[float_label],
-            name=f"{name} ({float_label})",
-            rtol=1e-6,
-            hint="Use the mean of the squared differences (MSE) over all pixels.",
-        )
-    if not np.isclose(results[uint8_label], expected[uint8_label], rtol=1e-6):
+        if reference.dtype == np.uint8:
+            with np.errstate(all="ignore"):
+                wrapped = np.mean((reference - test) ** 2)
+                wrapped_squares = np.mean(((reference - test) ** 2).astype(float))
+            if any(
+                same(value, 10 * np.log10(data_range**2 / w))
+                for w in (wrapped, wrapped_squares)
+                if w > 0
+            ):
+                return checks.feedback(
+                    False,
+                    name,
+                    f"correct for float images but not for {label}: the squared error is wrong.",
+                    "uint8 arithmetic wraps around (np.uint8(0) - np.uint8(10) is 246): convert to float "
+                    "before subtracting.",
+                )
         return checks.feedback(
             False,
             name,
-            f"correct for float images but not for {uint8_label}.",
-            "uint8 arithmetic wraps around (np.uint8(0) - np.uint8(10) is 246): convert to float before subtracting.",
-        )
-    if not np.isclose(results[range_label], expected[range_label], rtol=1e-6):
-        return checks.feedback(
-            False,
-            name,
-            f"wrong for {range_label}.",
-            "Use the data_range argument (squared) rather than a fixed 1 or 255.",
+            f"for {label} your value is {_direction(value, expected)} than 10·log10(data_range² / MSE).",
+            "Use the mean of the squared differences (MSE) over all pixels, in floating point.",
         )
     rng = np.random.default_rng(8)
-    same = rng.random((16, 16))
+    same_image = rng.random((16, 16))
     with np.errstate(all="ignore"):
-        ok, value = checks.call_student(function, same, same.copy(), 1.0, name=name)
+        ok, value = checks.call_student(function, same_image, same_image.copy(), 1.0, name=name)
     if not ok:
         return False
     if value is None or np.ndim(value) != 0 or not np.isinf(float(value)) or float(value) < 0:
@@ -113,6 +153,199 @@ def check_psnr(function) -> bool:
             name,
             f"identical images gave {value!r}; expected inf (the MSE is 0).",
             "Test for a zero MSE before dividing.",
+        )
+    return checks.feedback(True, name)
+
+
+# --------------------------------------------------------------------------- transmission noise
+def _transmission_reference(attenuation, photons, seed, floor=0.5):
+    counts = np.random.default_rng(seed).poisson(photons * np.exp(-attenuation))
+    return counts, -np.log(np.maximum(counts, floor) / photons)
+
+
+def check_transmission_noise(function) -> bool:
+    """Check ``function(attenuation, photons_in_air, rng) -> noisy attenuation``.
+
+    The reference draws ``counts = rng.poisson(N0 * exp(-A))`` once with the
+    given generator and returns ``-log(max(counts, 0.5) / N0)``. Named
+    mistakes: photons proportional to the attenuation (brightness taken as
+    counts), counts returned without the log, the sign of the log, N0 left
+    out of the log, noise not drawn with the given ``rng``, and zero counts
+    giving infinite values.
+
+    Example
+    -------
+    >>> def good(attenuation, photons_in_air, rng):
+    ...     counts = rng.poisson(photons_in_air * np.exp(-attenuation))
+    ...     return -np.log(np.maximum(counts, 0.5) / photons_in_air)
+    >>> check_transmission_noise(good)
+    ✅ transmission noise: correct.
+    True
+    """
+    name = "transmission noise"
+    attenuation = np.tile(np.linspace(0.0, 3.0, 48), (32, 1))
+    photons, seed = 2000.0, 123
+    ok, result = checks.call_student(
+        function, attenuation.copy(), photons, np.random.default_rng(seed), name=name
+    )
+    if not ok:
+        return False
+    counts, expected = _transmission_reference(attenuation, photons, seed)
+    result = None if result is None else np.asarray(result, dtype=float)
+    if result is None or result.shape != attenuation.shape:
+        shape = None if result is None else result.shape
+        return checks.feedback(
+            False, name, f"returned shape {shape}; expected an image shaped like the attenuation."
+        )
+
+    def close(candidate):
+        with np.errstate(all="ignore"):
+            return bool(np.allclose(result, candidate, rtol=1e-6, atol=1e-9))
+
+    if close(expected):
+        zero_case = np.full((8, 8), 12.0)  # e^-12 * 50 photons: nearly every count is 0
+        ok, result = checks.call_student(
+            function, zero_case, 50.0, np.random.default_rng(1), name=name
+        )
+        if not ok:
+            return False
+        if not np.all(np.isfinite(np.asarray(result, dtype=float))):
+            return checks.feedback(
+                False,
+                name,
+                "behind very dense material the count is 0 and your image holds infinite values.",
+                "The log of 0 is infinite: a detector pixel that counted no photon is stored as if it "
+                "counted 0.5 (as the course's generator does).",
+            )
+        return checks.feedback(True, name)
+    brightness_counts = np.random.default_rng(seed).poisson(photons * attenuation)
+    if close(brightness_counts / photons) or close(brightness_counts):
+        return checks.feedback(
+            False,
+            name,
+            "your photon counts grow with the attenuation: that is the 'brightness = counts' model.",
+            "Dense tissue stops photons: the expected count behind attenuation A is N0·exp(−A) (Beer–Lambert).",
+        )
+    if close(counts) or close(counts / photons):
+        return checks.feedback(
+            False,
+            name,
+            "you returned the counts; a radiograph shows the attenuation computed from them.",
+            "Turn the counts back into attenuation with a logarithm, relative to the photons in air.",
+        )
+    with np.errstate(divide="ignore"):
+        if close(-expected):
+            return checks.feedback(
+                False,
+                name,
+                "the sign is wrong: air must come out as 0 and bone as positive values.",
+            )
+        if close(-np.log(np.maximum(counts, 0.5))) or close(np.log(np.maximum(counts, 0.5))):
+            return checks.feedback(
+                False,
+                name,
+                "the values are shifted by a constant: the log is not taken relative to N0.",
+                "Air (no attenuation) receives about N0 photons and must come out near 0.",
+            )
+    implied = photons * np.exp(-np.clip(result, -50, 50))
+    if not np.allclose(implied, np.round(implied), atol=1e-6):
+        return checks.feedback(
+            False,
+            name,
+            "your image is not the log of whole photon counts (Gaussian noise instead of Poisson?).",
+            "Draw the counts themselves with rng.poisson, then take the log.",
+        )
+    return checks.feedback(
+        False,
+        name,
+        "whole counts, but not those the given generator draws.",
+        "Use the rng argument (rng.poisson, called once on the whole image of expected counts), not "
+        "np.random or a new generator.",
+    )
+
+
+# --------------------------------------------------------------------------- noise sigma (MAD)
+def _haar_mad_sigma(image) -> float:
+    image = np.asarray(image, dtype=float)
+    image = image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]
+    diagonal = (image[0::2, 0::2] - image[0::2, 1::2] - image[1::2, 0::2] + image[1::2, 1::2]) / 2
+    return float(np.median(np.abs(diagonal)) / 0.6745)
+
+
+def _sigma_cases():
+    rng = np.random.default_rng(21)
+    sigma = 0.05
+    flat = 0.5 + sigma * rng.standard_normal((128, 128))
+    rows, cols = np.mgrid[0:128, 0:128]
+    edges = 0.2 + 0.6 * ((rows // 9 + cols // 7) % 2)  # a checkerboard of sharp edges
+    structured = edges + sigma * rng.standard_normal((128, 128))
+    return sigma, flat, structured
+
+
+def check_noise_sigma(function) -> bool:
+    """Check ``function(image) -> sigma``: the MAD of the finest diagonal detail / 0.6745.
+
+    Run on pure white noise of a known σ and on the same noise over an
+    image full of sharp edges. A right estimator lands close to σ on both;
+    the feedback names the usual mistakes (no 0.6745, a standard deviation
+    instead of a median, the Haar coefficient not divided by 2, signed values).
+
+    Example
+    -------
+    >>> check_noise_sigma(_haar_mad_sigma)
+    ✅ noise σ (MAD): correct.
+    True
+    """
+    name = "noise σ (MAD)"
+    sigma, flat, structured = _sigma_cases()
+    values = []
+    for image in (flat, structured):
+        ok, value = checks.call_student(function, image.copy(), name=name)
+        if not ok:
+            return False
+        if value is None or np.ndim(value) != 0:
+            return checks.feedback(
+                False, name, f"returned {type(value).__name__}; expected one number."
+            )
+        values.append(float(value))
+    on_noise, on_edges = values
+    if abs(on_noise) < 0.2 * sigma:
+        return checks.feedback(
+            False,
+            name,
+            "on pure noise your estimate is close to 0.",
+            "The median of signed coefficients is near 0: take the median of their absolute values.",
+        )
+    if np.isclose(on_noise, 0.6745 * sigma, rtol=0.08):
+        return checks.feedback(
+            False,
+            name,
+            "on pure noise your estimate is too low by a constant factor.",
+            "For Gaussian noise the median of |n| is 0.6745 σ: divide the median by 0.6745.",
+        )
+    if np.isclose(on_noise, 2 * sigma, rtol=0.08) or np.isclose(
+        on_noise, 2 * 0.6745 * sigma, rtol=0.08
+    ):
+        return checks.feedback(
+            False,
+            name,
+            "on pure noise your estimate is too high by a factor of about 2.",
+            "a − b − c + d of four noise values has variance 4σ²: divide the diagonal coefficient by 2.",
+        )
+    if not np.isclose(on_noise, sigma, rtol=0.08):
+        return checks.feedback(
+            False,
+            name,
+            f"on pure white noise your estimate is {_direction(on_noise, sigma)}.",
+            "Build the finest diagonal detail from each 2 × 2 block, (a − b − c + d) / 2, then median(|·|) / 0.6745.",
+        )
+    if not np.isclose(on_edges, sigma, rtol=0.15):
+        return checks.feedback(
+            False,
+            name,
+            f"right on pure noise but {_direction(on_edges, sigma)} on an image with sharp edges.",
+            "The few large coefficients at edges pull a standard deviation up; the median of |coefficients| "
+            "ignores them, and the diagonal detail of a 2 × 2 block cancels smooth image content.",
         )
     return checks.feedback(True, name)
 
@@ -204,13 +437,33 @@ def _nlm(image, sigma):
     )
 
 
+def _exact_unbiased_inverse(stabilised):
+    """Closed-form approximation of the exact unbiased inverse (Mäkitalo & Foi 2011)."""
+    d = np.maximum(np.asarray(stabilised, dtype=float), 1e-3)
+    counts = (
+        d**2 / 4 + np.sqrt(1.5) / (4 * d) - 11 / (8 * d**2) + 5 * np.sqrt(1.5) / (8 * d**3) - 1 / 8
+    )
+    return np.where(d < 2 * np.sqrt(3 / 8), 0.0, np.maximum(counts, 0.0))
+
+
+def _inverses():
+    return {
+        "algebraic": lambda d: np.clip((d / 2) ** 2 - 3 / 8, 0, None),
+        "asymptotic unbiased": lambda d: np.clip(d**2 / 4 - 1 / 8, 0, None),
+        "exact unbiased": _exact_unbiased_inverse,
+    }
+
+
 def check_anscombe_denoise(function) -> bool:
     """Check ``function(counts, gaussian_denoiser) -> counts``: Anscombe, denoise with sigma=1, invert.
 
     The check first passes an identity "denoiser" that records its input: the
-    input must be ``2 * sqrt(counts + 3/8)``, the noise level 1.0, and the
-    round trip must give back the counts. Then it runs non-local means and
-    compares with the reference pipeline.
+    input must be ``2 * sqrt(counts + 3/8)`` and the noise level 1.0. Then it
+    runs non-local means and compares with the reference pipeline. Three
+    inverses are accepted: the algebraic ``(a / 2)² − 3/8`` (biased at low
+    counts), the asymptotically unbiased ``a² / 4 − 1/8`` and the exact
+    unbiased inverse of Mäkitalo & Foi (closed-form approximation), each with
+    negative counts clipped to 0.
 
     Example
     -------
@@ -218,7 +471,7 @@ def check_anscombe_denoise(function) -> bool:
     ...     stabilised = 2 * np.sqrt(counts + 3 / 8)
     ...     return np.clip((gaussian_denoiser(stabilised, 1.0) / 2) ** 2 - 3 / 8, 0, None)
     >>> check_anscombe_denoise(good)
-    ✅ Anscombe denoising: correct.
+    ✅ Anscombe denoising: correct. You used the algebraic inverse.
     True
     """
     name = "Anscombe denoising"
@@ -266,22 +519,37 @@ def check_anscombe_denoise(function) -> bool:
             name,
             f"returned shape {shape}, expected {noisy_counts.shape} (an image of counts).",
         )
-    if not np.allclose(result, noisy_counts, atol=1e-6):
-        return checks.feedback(
-            False,
-            name,
-            "with a denoiser that changes nothing, the counts do not come back unchanged.",
-            "Invert with (a / 2)² − 3/8 and clip negative values to 0.",
-        )
     ok, denoised = checks.call_student(function, noisy_counts.copy(), _nlm, name=name)
     if not ok:
         return False
-    expected = np.clip((_nlm(2 * np.sqrt(noisy_counts + 3 / 8), 1.0) / 2) ** 2 - 3 / 8, 0, None)
-    if np.shape(denoised) != expected.shape or not np.allclose(denoised, expected, atol=1e-6):
+    denoised = np.asarray(denoised, dtype=float)
+    stabilised = _nlm(2 * np.sqrt(noisy_counts + 3 / 8), 1.0)
+    if denoised.shape != stabilised.shape:
+        return checks.feedback(
+            False, name, f"returned shape {denoised.shape} with a real denoiser."
+        )
+    for inverse_name, inverse in _inverses().items():
+        if np.allclose(denoised, inverse(stabilised), atol=1e-6):
+            return checks.feedback(True, name, f"You used the {inverse_name} inverse.")
+    for inverse in _inverses().values():
+        shift = denoised - inverse(stabilised)
+        if np.ptp(shift) < 1e-6 and abs(float(shift.mean())) > 1e-6:
+            return checks.feedback(
+                False,
+                name,
+                f"the counts come back {'too high' if shift.mean() > 0 else 'too low'} by a constant.",
+                "Undo every step of the forward transform, the + 3/8 included, and no more.",
+            )
+    if denoised.min() < 0:
         return checks.feedback(
             False,
             name,
-            "with a real denoiser the result differs from transform -> denoise(·, 1.0) -> inverse.",
-            "Pass the stabilised image itself to gaussian_denoiser and invert its output.",
+            "the result has negative counts.",
+            "A count cannot be negative: clip the inverse at 0.",
         )
-    return checks.feedback(True, name)
+    return checks.feedback(
+        False,
+        name,
+        "with a real denoiser the result differs from transform -> denoise(·, 1.0) -> inverse.",
+        "Pass the stabilised image itself to gaussian_denoiser and invert its output.",
+    )
