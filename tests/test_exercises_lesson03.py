@@ -40,7 +40,8 @@ def test_incomplete_patients_reference(table):
 def test_incomplete_patients_right_and_wrong(table, capsys):
     reduced = table[~((table.patient == "00002") & (table.sequence == "T1wCE"))]
     assert lesson03.check_incomplete_patients({"00002"}, reduced)
-    assert lesson03.check_incomplete_patients(lambda t: {"00002"}, reduced)
+    assert lesson03.check_incomplete_patients(lesson03.reference_incomplete_patients, reduced)
+    assert not lesson03.check_incomplete_patients(lambda t: {"00002"}, reduced)  # held-out fails
     assert not lesson03.check_incomplete_patients({2}, reduced)
     assert "leading zeros" in capsys.readouterr().out
     assert not lesson03.check_incomplete_patients(set(), reduced)
@@ -80,6 +81,56 @@ def test_slice_counts_right_and_wrong(table, capsys):
     assert "one row per sequence" in capsys.readouterr().out
     assert not lesson03.check_slice_counts(None, table)
     assert not lesson03.check_slice_counts(_stub, table)
+
+
+def test_slice_counts_likely_wrong_functions(table, capsys):
+    def ignores_readable(t):
+        counts = t[t.sequence.isin(lesson03._SEQUENCES)].groupby(["sequence", "patient"]).size()
+        return counts.groupby(level="sequence").agg(["min", "median", "max"])
+
+    assert not lesson03.check_slice_counts(ignores_readable, table)
+    assert "Count only readable files" in capsys.readouterr().out
+
+    def mean_not_median(t):
+        return _summary(t).assign(median=lambda d: _counts(t).groupby(level="sequence").mean())
+
+    assert not lesson03.check_slice_counts(mean_not_median, table)
+    assert "not their mean" in capsys.readouterr().out
+
+    def pivot_with_zeros(t):
+        readable = t[t.readable & t.sequence.isin(lesson03._SEQUENCES)]
+        pivot = readable.pivot_table(
+            index="patient", columns="sequence", values="path", aggfunc="size", fill_value=0
+        )
+        summary = pivot.agg(["min", "median", "max"]).T
+        summary.index.name = "sequence"
+        return summary
+
+    assert not lesson03.check_slice_counts(pivot_with_zeros, table)
+    out = capsys.readouterr().out
+    assert "not a series with 0 slices" in out and "DataFrame.iloc" not in out
+
+
+def _counts(t):
+    readable = t[t.readable & t.sequence.isin(lesson03._SEQUENCES)]
+    return readable.groupby(["sequence", "patient"]).size()
+
+
+def test_incomplete_patients_likely_wrong_functions(table, capsys):
+    def ignores_readable(t):
+        in_folders = t[t.patient != ""]
+        have = in_folders.groupby("patient")["sequence"].agg(lambda s: set(s))
+        return {p for p, s in have.items() if len(s & set(lesson03._SEQUENCES)) < 4}
+
+    assert not lesson03.check_incomplete_patients(ignores_readable, table)
+    assert "all broken" in capsys.readouterr().out
+
+    def includes_stray(t):
+        return lesson03.reference_incomplete_patients(t) | {""}
+
+    assert not lesson03.check_incomplete_patients(includes_stray, table)
+    assert "stray files" in capsys.readouterr().out
+    assert lesson03.check_incomplete_patients(lesson03.reference_incomplete_patients, table)
 
 
 def test_checks_reject_a_table_that_is_not_a_scan():
@@ -217,9 +268,42 @@ def test_deidentified_requires_consistent_valid_uids_and_a_method(messy, capsys)
     assert not lesson03.check_deidentified(new_patient_each_file, files)
     assert "different PatientIDs" in capsys.readouterr().out
 
+    def no_secret(ds):
+        clean = deid.anonymise_dataset(ds, key="k")
+        for keyword in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
+            setattr(clean, keyword, generate_uid(entropy_srcs=[str(ds.get(keyword))]))
+        clean.file_meta.MediaStorageSOPInstanceUID = clean.SOPInstanceUID
+        return clean
+
+    assert not lesson03.check_deidentified(no_secret, files)
+    assert "old UID alone" in capsys.readouterr().out
+
+    def empty_id(ds):
+        clean = deid.anonymise_dataset(ds, key="k")
+        clean.PatientID = ""
+        return clean
+
+    assert not lesson03.check_deidentified(empty_id, files)
+    assert "PatientID is empty" in capsys.readouterr().out
+
+
+def test_deidentified_two_patients_need_two_pseudonyms(messy, capsys):
+    files = _series_files(messy)[:2] + sorted((messy / "train" / "00002" / "T1w").glob("*.dcm"))[:2]
+    assert lesson03.check_deidentified(lambda ds: deid.anonymise_dataset(ds, key="k"), files)
+
+    def constant_pseudonym(ds):
+        clean = deid.anonymise_dataset(ds, key="k")
+        clean.PatientID = "ANON0001"
+        return clean
+
+    assert not lesson03.check_deidentified(constant_pseudonym, files)
+    assert "share one PatientID" in capsys.readouterr().out
+
 
 def test_notebook_solution_style_answer_passes(messy):
     """A hand-written answer like the lesson's (derived UIDs, emptied names) passes on several files."""
+    import hashlib
+
     from pydicom.uid import generate_uid
 
     def by_hand(dataset):
@@ -249,12 +333,15 @@ def test_notebook_solution_style_answer_passes(messy):
 
         clean.walk(scrub)
         clean.file_meta.MediaStorageSOPInstanceUID = clean.SOPInstanceUID
-        clean.PatientID = clean.PatientName = "ANON0001"
+        clean.PatientID = clean.PatientName = (
+            "ANON" + hashlib.sha256(("secret" + str(dataset.PatientID)).encode()).hexdigest()[:10]
+        )
         clean.PatientIdentityRemoved = "YES"
         clean.DeidentificationMethod = "by hand"
         return clean
 
-    assert lesson03.check_deidentified(by_hand, _series_files(messy))
+    other = sorted((messy / "train" / "00002" / "T1w").glob("*.dcm"))[:2]
+    assert lesson03.check_deidentified(by_hand, _series_files(messy) + other)
 
 
 # --------------------------------------------------------------------------- header reader
@@ -313,6 +400,21 @@ def test_header_reader_right_and_wrong(study_file, capsys):
     out = capsys.readouterr().out
     assert "truncated file is not reported" in out and "bytes left" in out
 
+    def whole_file_size(path):  # compares the file size, not the bytes after the header
+        result = _good_reader(path)
+        if result["problem"] == "truncated":
+            import os
+
+            header = pydicom.dcmread(path, stop_before_pixels=True)
+            promised = header.Rows * header.Columns * header.BitsAllocated // 8
+            if os.path.getsize(path) >= promised:
+                result.update(readable=True, problem="")
+        return result
+
+    assert not lesson03.check_header_reader(whole_file_size, study_file)
+    out = capsys.readouterr().out
+    assert "slightly truncated" in out and "after the header" in out
+
     def attribute_access(path):
         result = _good_reader(path)
         if result["readable"]:
@@ -360,7 +462,80 @@ def test_sequence_cross_check_reference():
     assert lesson03.reference_sequence_mismatches(held_out) == {
         ("10003", "FLAIR"),
         ("10003", "T1w"),
+        ("10004", "T2w"),
     }
+    words = lesson03.sequence_from_description
+    assert words("t1_space_sag_p2_iso") == "T1w"  # "ce" inside "space" is not contrast
+    assert words("sag 3D T1 sequence") == "T1w"
+    assert words("AX T1 FLAIR") == "T1w"
+    assert words("Ax T1+C") == words("t1ce") == words("T1wCE") == "T1wCE"
+    assert words("AX T2 FLAIR") == "FLAIR"
+    assert lesson03.sequences_from_timing(2400, 3.6, 1000) == {"T1w", "T1wCE"}  # MPRAGE
+    assert lesson03.sequences_from_timing(9000, 120, 2500) == {"FLAIR"}
+
+
+def _rules(named, timed):
+    def function(t):
+        found = set()
+        for r in t.itertuples():
+            for says in (
+                named(r.series_description),
+                timed(r.repetition_time_ms, r.echo_time_ms, r.inversion_time_ms),
+            ):
+                if says is not None and r.sequence not in (
+                    says if isinstance(says, set) else {says}
+                ):
+                    found.add((r.patient, r.sequence))
+        return found
+
+    return function
+
+
+def test_sequence_cross_check_likely_wrong_rules(capsys):
+    table = lesson03.held_out_series()
+    right_names, right_times = lesson03.sequence_from_description, lesson03.sequences_from_timing
+    assert lesson03.check_sequence_mismatches(_rules(right_names, right_times), table)
+
+    def substring_names(d):  # "ce" anywhere, "flair" before "t1"
+        return lesson03._substring_description(d)
+
+    assert not lesson03.check_sequence_mismatches(_rules(substring_names, right_times), table)
+    assert "T1 FLAIR" in capsys.readouterr().out
+
+    def substring_contrast(d):
+        if isinstance(d, str) and "t1" in d.lower() and "flair" not in d.lower():
+            return lesson03._substring_description(d)
+        return right_names(d)
+
+    assert not lesson03.check_sequence_mismatches(_rules(substring_contrast, right_times), table)
+    assert "whole words" in capsys.readouterr().out
+
+    def ti_only(tr, te, ti):  # any TI >= 1000 ms called FLAIR
+        if ti == ti and ti is not None and ti >= 1000:
+            return {"FLAIR"}
+        return right_times(tr, te, ti)
+
+    assert not lesson03.check_sequence_mismatches(_rules(right_names, ti_only), table)
+    assert "TI 300-1200 ms" in capsys.readouterr().out
+
+    def t1w_only(tr, te, ti):
+        says = right_times(tr, te, ti)
+        return {"T1w"} if says == {"T1w", "T1wCE"} else says
+
+    assert not lesson03.check_sequence_mismatches(_rules(right_names, t1w_only), table)
+    assert "cannot tell T1w from T1wCE" in capsys.readouterr().out
+
+    def missing_is_mismatch(d):
+        return "none" if d is None or (isinstance(d, str) and not d.strip()) else right_names(d)
+
+    assert not lesson03.check_sequence_mismatches(_rules(missing_is_mismatch, right_times), table)
+    assert "not contradicted by it" in capsys.readouterr().out
+
+    def case_sensitive(d):
+        return right_names(d) if isinstance(d, str) and d == d.upper() else None
+
+    assert not lesson03.check_sequence_mismatches(_rules(case_sensitive, right_times), table)
+    assert "lower case" in capsys.readouterr().out
 
 
 def test_sequence_cross_check_right_and_wrong(capsys):
@@ -415,3 +590,42 @@ def test_sequence_cross_check_right_and_wrong(capsys):
     assert not lesson03.check_sequence_mismatches(_stub, table)
     with pytest.raises(ValueError, match="lacks column"):
         lesson03.check_sequence_mismatches(exact_names, table.drop(columns=["echo_time_ms"]))
+
+
+# --------------------------------------------------------------------------- voxel depth
+def test_slice_step_right_and_wrong(capsys):
+    import numpy as np
+
+    def normal_of(orientation):
+        return np.cross(orientation[:3], orientation[3:])
+
+    def right(positions, orientation):
+        return float(np.median(np.diff(np.sort(positions @ normal_of(orientation)))))
+
+    assert lesson03.check_slice_step(right)
+
+    def z_only(positions, orientation):
+        return float(np.median(np.diff(np.sort(positions[:, 2]))))
+
+    assert not lesson03.check_slice_step(z_only)
+    assert "only for axial series" in capsys.readouterr().out
+
+    def mean_step(positions, orientation):
+        return float(np.mean(np.diff(np.sort(positions @ normal_of(orientation)))))
+
+    assert not lesson03.check_slice_step(mean_step)
+    assert "median step, not the mean" in capsys.readouterr().out
+
+    def unsorted(positions, orientation):
+        return float(np.median(np.diff(positions @ normal_of(orientation))))
+
+    assert not lesson03.check_slice_step(unsorted)
+    assert "not in slice order" in capsys.readouterr().out
+
+    def thickness(positions, orientation):
+        return 1.0
+
+    assert not lesson03.check_slice_step(thickness)
+    assert "Project each ImagePositionPatient" in capsys.readouterr().out
+    assert not lesson03.check_slice_step(_stub)
+    assert "not implemented" in capsys.readouterr().out

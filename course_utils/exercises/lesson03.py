@@ -28,8 +28,11 @@ __all__ = [
     "check_header_reader",
     "check_incomplete_patients",
     "check_sequence_mismatches",
+    "held_out_scan",
+    "held_out_series",
     "reference_sequence_mismatches",
     "check_slice_counts",
+    "check_slice_step",
     "reference_incomplete_patients",
     "reference_slice_counts",
 ]
@@ -67,6 +70,46 @@ def reference_incomplete_patients(scan_table) -> set[str]:
     return {p for p in patients if len(have.get(p, set())) < len(_SEQUENCES)}
 
 
+def held_out_scan():
+    """A small scan table (not from the course's data) whose broken files change every answer.
+
+    Patient 20002's T1wCE folder holds only unreadable files; 20001's T2w series
+    lost three files of eight; 20003 has no T1w folder at all.
+    """
+    import pandas as pd
+
+    rows = []
+    layout = {
+        "20001": {"FLAIR": (30, 0), "T1w": (24, 0), "T1wCE": (24, 0), "T2w": (5, 3)},
+        "20002": {"FLAIR": (28, 0), "T1w": (26, 1), "T1wCE": (0, 4), "T2w": (30, 0)},
+        "20003": {"FLAIR": (32, 0), "T1wCE": (22, 0), "T2w": (34, 0)},
+        "20004": {"FLAIR": (36, 0), "T1w": (20, 0), "T1wCE": (26, 0), "T2w": (28, 0)},
+    }
+    for patient, series in layout.items():
+        for sequence, (good, broken) in series.items():
+            for index in range(good + broken):
+                readable = index < good
+                rows.append(
+                    {
+                        "path": f"{patient}/{sequence}/Image-{index + 1}.dcm",
+                        "patient": patient,
+                        "sequence": sequence,
+                        "readable": readable,
+                        "problem": "" if readable else "truncated",
+                    }
+                )
+    rows.append(
+        {
+            "path": "notes.txt",
+            "patient": "",
+            "sequence": "",
+            "readable": False,
+            "problem": "not DICOM",
+        }
+    )
+    return pd.DataFrame(rows)
+
+
 def check_incomplete_patients(answer, scan_table) -> bool:
     """Check the set of patients without a usable file in each of FLAIR, T1w, T1wCE and T2w.
 
@@ -97,11 +140,20 @@ def check_incomplete_patients(answer, scan_table) -> bool:
     True
     """
     name = "incomplete patients"
-    expected = reference_incomplete_patients(scan_table)
     if callable(answer):
-        ok, answer = checks.call_student(answer, scan_table.copy(), name=name)
-        if not ok:
-            return False
+        function = answer
+        # the held-out table first: it has a series of broken files only
+        for table, which in ((held_out_scan(), "a held-out"), (scan_table, "the lesson's")):
+            ok, result = checks.call_student(function, table.copy(), name=name)
+            if not ok:
+                return False
+            if not _incomplete_verdict(result, reference_incomplete_patients(table), name, which):
+                return False
+        return checks.feedback(True, name)
+    return _incomplete_verdict(answer, reference_incomplete_patients(scan_table), name, "the")
+
+
+def _incomplete_verdict(answer, expected, name, which) -> bool:
     if answer is None:
         return checks.feedback(False, name, "got None. Assign your set of patient ids.")
     if isinstance(answer, (str, bytes)):
@@ -120,12 +172,20 @@ def check_incomplete_patients(answer, scan_table) -> bool:
             "the ids lost their leading zeros.",
             "Patient folders are 5-character strings such as '00012', not integers.",
         )
+    if answer == expected:
+        return True if which != "the" else checks.feedback(True, name)
     hint = None
-    if expected - answer:
+    if "" in answer:
+        hint = "Rows with an empty patient are stray files at the top, not a patient."
+    elif expected - answer:
         hint = (
-            "A sequence counts only if it has at least one readable file: check empty and missing "
-            "folders and files with readable == False."
+            "A sequence counts only if it has at least one readable file: a folder whose files "
+            "are all broken (readable == False) is as good as missing."
         )
+    else:
+        hint = "A patient is incomplete only when one of the four sequences has no readable file."
+    if which != "the":
+        hint = f"(checked on {which} table) {hint}"
     return checks.check_set(answer, expected, name=name, hint=hint)
 
 
@@ -168,14 +228,25 @@ def check_slice_counts(answer, scan_table) -> bool:
     ✅ slice counts per sequence: correct.
     True
     """
+    name = "slice counts per sequence"
+    if callable(answer):
+        function = answer
+        # the held-out table first: there, counting broken files changes min, median and max
+        for table, which in ((held_out_scan(), "a held-out"), (scan_table, "the lesson's")):
+            ok, result = checks.call_student(function, table.copy(), name=name)
+            if not ok:
+                return False
+            if not _slice_count_verdict(result, table, name, which):
+                return False
+        return checks.feedback(True, name)
+    return _slice_count_verdict(answer, scan_table, name, "the")
+
+
+def _slice_count_verdict(answer, scan_table, name, which) -> bool:
     import pandas as pd
 
-    name = "slice counts per sequence"
     expected = reference_slice_counts(scan_table)
-    if callable(answer):
-        ok, answer = checks.call_student(answer, scan_table.copy(), name=name)
-        if not ok:
-            return False
+    table = _scan_table(scan_table)
     if answer is None:
         return checks.feedback(False, name, "got None. Assign the DataFrame you built.")
     if isinstance(answer, pd.Series):
@@ -201,15 +272,51 @@ def check_slice_counts(answer, scan_table) -> bool:
     answer = answer.copy()
     answer.index = answer.index.map(str)
     answer = answer.loc[list(expected.index)]
-    if np.all(answer.to_numpy() >= expected.to_numpy()) and not np.allclose(answer, expected):
+    if np.allclose(answer.to_numpy(), expected.to_numpy(), equal_nan=True):
+        return True if which != "the" else checks.feedback(True, name)
+    where = f" (on {which} table)"
+    in_folders = table[table["sequence"].isin(_SEQUENCES)]
+    readable = in_folders[in_folders["readable"].astype(bool)]
+    per_series = readable.groupby(["sequence", "patient"]).size()
+    means = per_series.groupby(level="sequence").mean().reindex(expected.index)
+    if (
+        np.allclose(answer["min"], expected["min"])
+        and np.allclose(answer["max"], expected["max"])
+        and np.allclose(answer["median"], means)
+    ):
         return checks.feedback(
             False,
             name,
-            "some counts are too high.",
+            "min and max are right, the middle column is not" + where + ".",
+            "The middle column is the median of the counts per series, not their mean.",
+        )
+    if (answer["min"] == 0).any() and not (expected["min"] == 0).any():
+        return checks.feedback(
+            False,
+            name,
+            "a minimum of 0 slices" + where + ".",
+            "A missing series is not a series with 0 slices: count the series that exist "
+            "(a pivot table filled with zeros adds series that are not there).",
+        )
+    counted = in_folders.groupby(["sequence", "patient"]).size()  # broken files included
+    all_files = counted.groupby(level="sequence").agg(["min", "median", "max"])
+    all_files = all_files.reindex(expected.index).astype(float)
+    if np.allclose(answer.to_numpy(), all_files.to_numpy(), equal_nan=True) or np.all(
+        answer.to_numpy() >= expected.to_numpy()
+    ):
+        return checks.feedback(
+            False,
+            name,
+            "some counts are too high" + where + ".",
             "Count only readable files: stray and broken files are not slices.",
         )
-    answer.index.name = expected.index.name
-    return checks.check_table(answer, expected, name=name)
+    wrong = [c for c in ("min", "median", "max") if not np.allclose(answer[c], expected[c])]
+    return checks.feedback(
+        False,
+        name,
+        f"the column(s) {wrong} differ" + where + ".",
+        "Count readable files per (sequence, patient), then take min, median and max per sequence.",
+    )
 
 
 # --------------------------------------------------------------------------- header reader
@@ -251,6 +358,11 @@ def _header_test_files(path, folder):
     truncated = os.path.join(folder, "truncated.dcm")
     with open(truncated, "wb") as handle:
         handle.write(raw[: len(raw) - pixel_bytes // 2])  # cut inside the pixel data
+    # cut by fewer bytes than the header is long: the whole file is still bigger than
+    # the pixels it promises, so only "bytes after the header" finds this cut
+    slightly = os.path.join(folder, "slightly_truncated.dcm")
+    with open(slightly, "wb") as handle:
+        handle.write(raw[: len(raw) - 2])
     not_dicom = os.path.join(folder, "notes.dcm")
     with open(not_dicom, "w", encoding="utf-8") as handle:
         handle.write("scanner export log: 4 series\n")
@@ -260,6 +372,7 @@ def _header_test_files(path, folder):
         "good": good,
         "stripped": stripped_path,
         "truncated": truncated,
+        "slightly truncated": slightly,
         "not DICOM": not_dicom,
         "empty": empty,
     }
@@ -302,7 +415,8 @@ def check_header_reader(function, path: str | os.PathLike) -> bool:
     ``series_description`` and ``repetition_time_ms``, ``echo_time_ms``,
     ``inversion_time_ms`` (None when the tag is absent). It is run on a copy of
     ``path``, on a copy without SeriesDescription/TR/TE/TI, on a copy truncated
-    inside the pixel data, on a text file and on a zero-byte file, and must
+    inside the pixel data, on a copy two bytes short, on a text file and on a
+    zero-byte file, and must
     read headers only (``stop_before_pixels=True``).
 
     Parameters
@@ -411,16 +525,22 @@ def check_header_reader(function, path: str | os.PathLike) -> bool:
             return checks.feedback(
                 False, name, f"wrong value(s) for {wrong} ({label} file).", detail
             )
-    for label in ("truncated", "not DICOM", "empty"):
+    for label in ("truncated", "slightly truncated", "not DICOM", "empty"):
         result = results[label]
         if result.get("readable") is not False or not str(result.get("problem") or "").strip():
-            hint = (
-                "A header-only read succeeds on a cut file: after it, the file position is where "
-                "the pixel data start; compare the bytes left with Rows x Columns x "
-                "BitsAllocated/8 (x frames x samples)."
-                if label == "truncated"
-                else "Catch pydicom's error and say what is wrong in 'problem'."
-            )
+            if label == "truncated":
+                hint = (
+                    "A header-only read succeeds on a cut file: after it, the file position is "
+                    "where the pixel data start; compare the bytes left with Rows x Columns x "
+                    "BitsAllocated/8 (x frames x samples)."
+                )
+            elif label == "slightly truncated":
+                hint = (
+                    "A file cut by a few bytes is still longer than its pixel data: compare the "
+                    "promised pixel bytes with the bytes *after the header*, not with the file size."
+                )
+            else:
+                hint = "Catch pydicom's error and say what is wrong in 'problem'."
             return checks.feedback(
                 False,
                 name,
@@ -450,26 +570,53 @@ def _missing(value) -> bool:
         return str(value).strip() == ""
 
 
+_CONTRAST_WORDS = ("ce", "post", "gad", "gd", "+c", "c+", "contrast")
+
+
+def description_words(description) -> list[str]:
+    """Lower-case words of a SeriesDescription, split at spaces, ``_``, ``-``, ``/`` and the like.
+
+    A ``+c`` stays one word, also when written onto the previous one (``"T1+C"``).
+
+    Example
+    -------
+    >>> description_words("t1_space_sag_p2_iso"), description_words("Ax T1+C")
+    (['t1', 'space', 'sag', 'p2', 'iso'], ['ax', 't1', '+c'])
+    """
+    import re
+
+    return re.findall(r"\+c\b|c\+|[a-z0-9]+", str(description).lower())
+
+
 def sequence_from_description(description) -> str | None:
     """The sequence a SeriesDescription names (``None`` when it names none).
 
-    Case-insensitive, in this order: "flair" -> FLAIR; "t2" -> T2w; "t1" with
-    one of "ce", "post", "gad", "+c", "contrast" -> T1wCE; "t1" -> T1w.
+    Case-insensitive, on whole words (:func:`description_words`), in this
+    order: "flair" without "t1" -> FLAIR (a "T1 FLAIR" is a T1-weighted
+    inversion recovery); "t2" -> T2w; "t1" with one of the words "ce", "post",
+    "gad", "gd", "+c", "contrast" (or one word such as "t1ce", "t1wce") ->
+    T1wCE; "t1" -> T1w.
 
     Example
     -------
     >>> sequence_from_description("AX T1 POST GAD"), sequence_from_description("localiser")
     ('T1wCE', None)
+    >>> sequence_from_description("t1_space_sag_p2_iso"), sequence_from_description("AX T1 FLAIR")
+    ('T1w', 'T1w')
     """
+    import re
+
     if _missing(description):
         return None
-    text = str(description).lower()
-    if "flair" in text:
+    words = description_words(description)
+    t1 = any(re.fullmatch(r"t1w?(ce|c|gd|post)?", word) for word in words)
+    if any("flair" in word for word in words) and not t1:
         return "FLAIR"
-    if "t2" in text:
+    if any(re.fullmatch(r"t2w?", word) for word in words):
         return "T2w"
-    if "t1" in text:
-        if any(word in text for word in ("ce", "post", "gad", "+c", "contrast")):
+    if t1:
+        joined = any(re.fullmatch(r"t1w?(ce|c|gd|post)", word) for word in words)
+        if joined or any(word in _CONTRAST_WORDS for word in words):
             return "T1wCE"
         return "T1w"
     return None
@@ -478,23 +625,41 @@ def sequence_from_description(description) -> str | None:
 def sequences_from_timing(tr_ms, te_ms, ti_ms) -> set[str] | None:
     """Sequences compatible with TR/TE/TI (``None`` when the timing is absent or ambiguous).
 
-    TI >= 1000 ms -> FLAIR; else TR >= 2000 ms and TE >= 60 ms -> T2w; TR < 1000 ms
-    and TE < 30 ms -> T1w or T1wCE (contrast does not change the timing).
+    TI >= 1500 ms and TR >= 4000 ms -> FLAIR; else TR >= 2000 ms and TE >= 60 ms
+    -> T2w; else TE < 30 ms and (TR < 1000 ms, or TI < 1500 ms: a T1
+    inversion recovery such as MPRAGE, TI 300-1200 ms) -> T1w or T1wCE
+    (contrast does not change the timing).
 
     Example
     -------
-    >>> sorted(sequences_from_timing(550, 12, None))
-    ['T1w', 'T1wCE']
+    >>> sorted(sequences_from_timing(550, 12, None)), sorted(sequences_from_timing(2400, 3.6, 1000))
+    (['T1w', 'T1wCE'], ['T1w', 'T1wCE'])
     """
-    if not _missing(ti_ms) and float(ti_ms) >= 1000:
+    tr = np.nan if _missing(tr_ms) else float(tr_ms)
+    te = np.nan if _missing(te_ms) else float(te_ms)
+    ti = np.nan if _missing(ti_ms) else float(ti_ms)
+    # every comparison with NaN is False: absent timing says nothing
+    if ti >= 1500 and tr >= 4000:
         return {"FLAIR"}
-    if _missing(tr_ms) or _missing(te_ms):
-        return None
-    tr, te = float(tr_ms), float(te_ms)
     if tr >= 2000 and te >= 60:
         return {"T2w"}
-    if tr < 1000 and te < 30:
+    if te < 30 and (tr < 1000 or ti < 1500):
         return {"T1w", "T1wCE"}
+    return None
+
+
+def _substring_description(description) -> str | None:
+    """The first version of the rules (substrings, "flair" first): a likely wrong answer."""
+    if _missing(description):
+        return None
+    text = str(description).lower()
+    if "flair" in text:
+        return "FLAIR"
+    if "t2" in text:
+        return "T2w"
+    if "t1" in text:
+        contrast = any(word in text for word in ("ce", "post", "gad", "+c", "contrast"))
+        return "T1wCE" if contrast else "T1w"
     return None
 
 
@@ -530,7 +695,7 @@ def _series_table(series_table):
 
 
 def held_out_series():
-    """Vendor-style series headers (not from the course's data) with two mislabelled series."""
+    """Vendor-style series headers (not from the course's data) with three mislabelled series."""
     import pandas as pd
 
     nan = float("nan")
@@ -540,13 +705,21 @@ def held_out_series():
         ("10001", "T1wCE", "AX T1 POST GAD", 600, 9.5, nan),
         ("10001", "T2w", "t2_tse_tra", 5000, 95, nan),
         ("10002", "FLAIR", None, 8500, 90, 2400),
-        ("10002", "T1w", "SAG T1 MPRAGE", 700, 3.2, nan),
+        ("10002", "T1w", "SAG T1 MPRAGE", 2300, 2.9, 900),  # T1 inversion recovery
         ("10002", "T1wCE", "", 650, 10, nan),
         ("10002", "T2w", None, nan, nan, nan),  # nothing to check: not a mismatch
         ("10003", "FLAIR", "Ax T2 TSE", 4800, 100, nan),  # a T2w series in the FLAIR folder
         ("10003", "T1w", None, 9000, 85, 2500),  # a FLAIR series, no description
         ("10003", "T1wCE", "Ax T1 +C", 550, 12, nan),
         ("10003", "T2w", "AX T2 PROPELLER", 4000, 102, nan),
+        ("10004", "FLAIR", "ax flair", nan, nan, nan),
+        ("10004", "T1w", "t1_space_sag_p2_iso", 700, 10, nan),  # "ce" inside "space"
+        ("10004", "T1wCE", "sag 3D T1 sequence post", 650, 9, nan),
+        ("10004", "T2w", "ax flair", nan, nan, nan),  # a FLAIR series, lower case, no timing
+        ("10005", "FLAIR", "Sag T2 FLAIR SPACE", 5000, 390, 1800),
+        ("10005", "T1w", "AX T1 FLAIR", 2000, 10, 800),  # T1-weighted inversion recovery
+        ("10005", "T1wCE", "T1 MPRAGE +C", 2400, 3.6, 1000),
+        ("10005", "T2w", "T2W_TSE", 6000, 110, nan),
     ]
     return pd.DataFrame(rows, columns=list(_SERIES_COLUMNS))
 
@@ -588,34 +761,74 @@ def check_sequence_mismatches(function, series_table) -> bool:
             continue
         rows = table.set_index(["patient", "sequence"])
         if extra:
-            flagged = rows.loc[sorted(extra)]
-            if all(
-                _missing(d) and _missing(t)
-                for d, t in zip(
-                    flagged["series_description"], flagged["repetition_time_ms"], strict=True
-                )
-            ):
-                message = "series without any description or timing are flagged."
-                hint = "A series you cannot check is 'unknown', not a mismatch."
-            elif all(
-                sequence_from_description(d) == s
-                for (_, s), d in zip(sorted(extra), flagged["series_description"], strict=True)
-            ):
-                message = f"{len(extra)} correctly labelled series of {which} table are flagged."
-                hint = "Vendors write 'AX T2 FLAIR' or 't2_tse_tra', not the folder name: look for the sequence's name inside the description, ignoring case."
-            else:
-                message = f"{len(extra)} correctly labelled series of {which} table are flagged."
-                hint = "TR/TE cannot tell T1w from T1wCE: contrast does not change the timing."
+            message, hint = _explain_extra(rows.loc[sorted(extra)], which)
             return checks.feedback(False, name, message, hint)
         flagged = rows.loc[sorted(missed)]
-        if all(_missing(d) for d in flagged["series_description"]):
+        descriptions = [d for d in flagged["series_description"] if not _missing(d)]
+        if not descriptions:
             hint = "A series without a description can still be checked by its TR, TE and TI."
+        elif any(str(d) != str(d).upper() for d in descriptions):
+            hint = "Descriptions come in any case ('ax flair', 'AX FLAIR'): compare them in lower case."
         else:
             hint = "Check the description and the timing; either one can contradict the folder."
         return checks.feedback(
             False, name, f"{len(missed)} mislabelled series of {which} table are not found.", hint
         )
     return checks.feedback(True, name)
+
+
+def _explain_extra(flagged, which):
+    """Message and hint for correctly labelled series that a student flagged."""
+    sequences = [s for _, s in flagged.index]
+    descriptions = list(flagged["series_description"])
+    timings = [
+        sequences_from_timing(tr, te, ti)
+        for tr, te, ti in flagged[
+            ["repetition_time_ms", "echo_time_ms", "inversion_time_ms"]
+        ].itertuples(index=False)
+    ]
+    message = f"{len(flagged)} correctly labelled series of {which} table are flagged."
+    if all(_missing(d) and t is None for d, t in zip(descriptions, timings, strict=True)):
+        return (
+            "series without any description or timing are flagged.",
+            "A series you cannot check is 'unknown', not a mismatch.",
+        )
+    if all(_missing(d) for d in descriptions):
+        return (
+            message,
+            "A series without a description is not contradicted by it: only a description that "
+            "names another sequence counts against the folder.",
+        )
+    if all(not _missing(ti) and float(ti) < 1500 for ti in flagged["inversion_time_ms"]):
+        return (
+            message,
+            "An inversion time alone does not make a FLAIR: T1 inversion recovery (MPRAGE, "
+            "T1 FLAIR) uses TI 300-1200 ms with a short TE; FLAIR needs a long TI and a long TR.",
+        )
+    if all(s == "T1wCE" and t == {"T1w", "T1wCE"} for s, t in zip(sequences, timings, strict=True)):
+        return message, "TR/TE cannot tell T1w from T1wCE: contrast does not change the timing."
+    wrong_words = [
+        d
+        for d, s in zip(descriptions, sequences, strict=True)
+        if not _missing(d) and _substring_description(d) != sequence_from_description(d)
+    ]
+    if len(wrong_words) == len(flagged) and any("flair" in str(d).lower() for d in wrong_words):
+        return (
+            message,
+            "'T1 FLAIR' is a T1-weighted inversion recovery: 'flair' says FLAIR only without 't1'.",
+        )
+    if len(wrong_words) == len(flagged):
+        return (
+            message,
+            "Match 'ce', 'post', 'gad' as whole words: 'ce' is inside 'space' and 'sequence'.",
+        )
+    if all(sequence_from_description(d) == s for d, s in zip(descriptions, sequences, strict=True)):
+        return (
+            message,
+            "Vendors write 'AX T2 FLAIR' or 't2_tse_tra', not the folder name: look for the "
+            "sequence's name inside the description, ignoring case.",
+        )
+    return message, "Apply the protocol table row by row; a piece of evidence may say nothing."
 
 
 # --------------------------------------------------------------------------- exercise 3
@@ -660,14 +873,17 @@ def check_deidentified(function, paths) -> bool:
     the files: Study, Series, SOP Instance and Frame of Reference UIDs valid,
     non-empty and new; the Study/Series/Frame of Reference UIDs the same in every
     file where they were the same before (a series must stay one series); SOP
-    Instance UIDs distinct and equal to the file meta's; one PatientID for all.
+    Instance UIDs distinct and equal to the file meta's; UIDs not derived from the
+    old UID alone (a secret mixed in); one non-empty PatientID per patient, a
+    different one for each patient.
 
     Parameters
     ----------
     function : callable
         ``function(dataset) -> pydicom.Dataset``.
     paths : path or list of paths
-        DICOM files with identifying values, best several of one series.
+        DICOM files with identifying values, best several of one series plus
+        files of a second patient.
 
     Returns
     -------
@@ -796,12 +1012,46 @@ def check_deidentified(function, paths) -> bool:
             return checks.feedback(
                 False, name, f"{keyword} is unchanged; UIDs link back to the hospital's archive."
             )
-    if len({str(r.get("PatientID", "")) for r in results}) > 1:
+    from pydicom.uid import generate_uid
+
+    for keyword in ("SOPInstanceUID", *_SHARED_UIDS):
+        for original, result in zip(originals, results, strict=True):
+            if keyword in original and str(result.get(keyword)) == generate_uid(
+                entropy_srcs=[str(original.get(keyword))]
+            ):
+                return checks.feedback(
+                    False,
+                    name,
+                    f"the new {keyword} is derived from the old UID alone.",
+                    "Anyone holding the original can recompute it and re-link the files: mix in a "
+                    "secret that stays with the project.",
+                )
+    pseudonyms = {}
+    for original, result in zip(originals, results, strict=True):
+        new_id = str(result.get("PatientID", "") or "").strip()
+        if not new_id:
+            return checks.feedback(
+                False,
+                name,
+                "PatientID is empty.",
+                "Without a pseudonym the files can no longer be grouped by patient: write one "
+                "derived from the original ID (with a secret).",
+            )
+        pseudonyms.setdefault(str(original.get("PatientID", "")), set()).add(new_id)
+    if any(len(ids) > 1 for ids in pseudonyms.values()):
         return checks.feedback(
             False,
             name,
             "the files of one patient got different PatientIDs.",
             "The pseudonym must be the same in all files of a patient.",
+        )
+    if len({next(iter(ids)) for ids in pseudonyms.values()}) < len(pseudonyms):
+        return checks.feedback(
+            False,
+            name,
+            f"{len(pseudonyms)} patients share one PatientID.",
+            "A constant pseudonym merges patients (and their labels): derive it from each "
+            "original PatientID.",
         )
     for result in results:
         if str(result.get("PatientIdentityRemoved", "")) != "YES":
@@ -821,4 +1071,86 @@ def check_deidentified(function, paths) -> bool:
                 "PS3.15 requires DeidentificationMethod or DeidentificationMethodCodeSequence "
                 "when PatientIdentityRemoved is YES.",
             )
+    return checks.feedback(True, name)
+
+
+# --------------------------------------------------------------------------- voxel depth
+def _held_out_geometry():
+    """Two series not from the course's data: (positions in file order, orientation, true step)."""
+    rng = np.random.default_rng(3)
+    series = []
+    # an oblique sagittal series: normal mostly along x (patient left), tilted 20 degrees
+    angle = np.deg2rad(20)
+    row_dir = np.array([0.0, np.cos(angle), -np.sin(angle)])
+    col_dir = np.array([0.0, np.sin(angle), np.cos(angle)])
+    normal = np.cross(row_dir, col_dir)
+    index = np.delete(np.arange(40), 17)  # one slice missing: a gap of two steps
+    positions = np.array([-30.0, -110.0, 60.0]) + np.outer(index * 1.2, normal)
+    series.append((positions[rng.permutation(len(positions))], [*row_dir, *col_dir], 1.2))
+    # a coronal series written feet to head in reverse file order
+    row_dir, col_dir = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, -1.0])
+    normal = np.cross(row_dir, col_dir)
+    positions = np.array([-120.0, 40.0, 90.0]) + np.outer(np.arange(30)[::-1] * 3.3, normal)
+    series.append((positions, [*row_dir, *col_dir], 3.3))
+    return series
+
+
+def check_slice_step(function) -> bool:
+    """Check a voxel-depth estimate from ImagePositionPatient and ImageOrientationPatient.
+
+    ``function(positions, orientation)`` receives an (n, 3) array of
+    ImagePositionPatient values (mm, in file order, not sorted) and the six
+    direction cosines of ImageOrientationPatient, and returns the typical step
+    between neighbouring slices along the slice normal, in mm (a positive
+    float). It is run on two held-out series: an oblique sagittal one with a
+    missing slice, in shuffled order, and a coronal one in reverse order.
+
+    Example
+    -------
+    >>> def step(positions, orientation):
+    ...     normal = np.cross(orientation[:3], orientation[3:])
+    ...     return float(np.median(np.diff(np.sort(np.asarray(positions) @ normal))))
+    >>> check_slice_step(step)
+    ✅ slice step: correct.
+    True
+    """
+    name = "slice step"
+    if not callable(function):
+        return checks.feedback(False, name, f"expected a function, got {type(function).__name__}.")
+    for positions, orientation, step in _held_out_geometry():
+        ok, answer = checks.call_student(function, positions.copy(), list(orientation), name=name)
+        if not ok:
+            return False
+        try:
+            answer = float(answer)
+        except (TypeError, ValueError):
+            return checks.feedback(
+                False, name, f"expected a number in mm, got {type(answer).__name__}."
+            )
+        if np.isclose(answer, step, atol=1e-3):
+            continue
+        normal = np.cross(orientation[:3], orientation[3:])
+        along = positions @ normal
+        z_steps = np.diff(np.sort(positions[:, 2]))
+        if np.isclose(abs(answer), step, atol=1e-3):
+            hint = "Sort the positions along the normal before taking differences: the step is positive."
+        elif np.isclose(answer, float(np.median(z_steps)), atol=1e-3):
+            hint = (
+                "The z coordinate is the slice axis only for axial series: project each position "
+                "on the slice normal (the cross product of the two IOP directions)."
+            )
+        elif np.isclose(answer, float(np.mean(np.diff(np.sort(along)))), atol=1e-3):
+            hint = (
+                "A missing slice makes one step twice as long: take the median step, not the mean."
+            )
+        elif np.isclose(abs(answer), float(np.median(np.abs(np.diff(along)))), atol=1e-3) or (
+            np.isclose(answer, float(np.median(np.diff(along))), atol=1e-3)
+        ):
+            hint = "The files are not in slice order: sort the projected positions first."
+        else:
+            hint = (
+                "Project each ImagePositionPatient on the slice normal, sort, and take the "
+                "typical difference between neighbours."
+            )
+        return checks.feedback(False, name, "wrong step on a held-out series.", hint)
     return checks.feedback(True, name)
