@@ -544,6 +544,7 @@ def tissue_mask(
     min_threshold: float | None = None,
     closing_px: int = 2,
     min_object_px: int = 16,
+    blur_px: float = 1.0,
 ) -> np.ndarray:
     """Tissue vs background by Otsu's threshold, cleaned by morphology.
 
@@ -574,6 +575,9 @@ def tissue_mask(
         opening (removes specks).
     min_object_px : int
         Smaller connected components and holes are removed/filled.
+    blur_px : float
+        Sigma of the Gaussian blur, in pixels of ``rgb`` (0 for none). Lesson 04
+        converts all three sizes from micrometres with the thumbnail's mpp.
 
     Returns
     -------
@@ -607,9 +611,12 @@ def tissue_mask(
     if array.ndim == 3 and array.shape[-1] == 4:
         transparent = array[..., 3] == 0
         array = array[..., :3]
-    image = ndimage.gaussian_filter(
-        _as_rgb_uint8(array).astype(np.float32), sigma=(1, 1, 0) if array.ndim == 3 else 1
-    )
+    if blur_px < 0:
+        raise ValueError(f"blur_px must be >= 0, got {blur_px}")
+    image = _as_rgb_uint8(array).astype(np.float32)
+    if blur_px > 0:
+        sigma = (blur_px, blur_px, 0) if array.ndim == 3 else blur_px
+        image = ndimage.gaussian_filter(image, sigma=sigma)
     if image.ndim == 2 or method == "od":
         od = -np.log10(np.clip(image, 1, 255) / 255.0)
         feature = od if od.ndim == 2 else od.sum(axis=-1)

@@ -233,3 +233,184 @@ def test_patient_split_prints_validation_class_counts(capsys):
     assert ex.check_patient_split(good_split, labelled, 0.25, seed=3)
     out = capsys.readouterr().out
     assert "validation slides per label" in out and "✅" in out
+
+
+# --------------------------------------------------------------------------- tissue area (mm²)
+def test_tissue_area_named_mistakes(capsys):
+    mask = np.zeros((100, 100), bool)
+    mask[:50, :40] = True  # 2000 pixels of 8 µm
+    assert not ex.check_tissue_area(2000 * 64e-3, mask, 8.0)  # µm² / 1000
+    out = capsys.readouterr().out
+    assert "1000 x 1000" in out and "%" not in out
+    assert not ex.check_tissue_area(10_000 * 64e-6, mask, 8.0)  # every pixel of the mask
+    out = capsys.readouterr().out
+    assert "glass included" in out and "%" not in out
+    assert not ex.check_tissue_area(0.137, mask, 8.0)  # something else: direction only
+    out = capsys.readouterr().out
+    assert "too high" in out and "%" not in out and "0.128" not in out
+
+
+def test_tissue_area_function_right(capsys):
+    assert ex.check_tissue_area_function(ex.reference_tissue_area_mm2)
+    assert "✅" in capsys.readouterr().out
+    mask = np.zeros((30, 40), bool)
+    mask[5:20, 5:30] = True
+    assert ex.check_tissue_area_function(ex.reference_tissue_area_mm2, [(mask, 0.25, 4000)])
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda m, mpp, w: m.sum() * (mpp / 1000) ** 2, "level 0's microns per pixel"),
+        (lambda m, mpp, w: m.size * (mpp * w / m.shape[1] / 1000) ** 2, "glass included"),
+        (lambda m, mpp, w: m.sum() * (mpp * w / m.shape[1]) ** 2 / 1000, "1000 x 1000"),
+        (lambda m, mpp, w: m.sum() * (mpp * w / m.shape[0] / 1000) ** 2, "mask's height"),
+        (lambda m, mpp, w: m.sum() * mpp * w / m.shape[1] / 1000, "square"),
+        (lambda m, mpp, w: m.sum() * (mpp * w / m.shape[1]) ** 2, "µm²"),
+        (lambda m, mpp, w: m.mean(), "fraction"),
+    ],
+)
+def test_tissue_area_function_wrong(wrong, message, capsys):
+    assert not ex.check_tissue_area_function(wrong)
+    out = capsys.readouterr().out
+    assert message in out and "%" not in out
+
+
+def test_tissue_area_function_other_and_stub(capsys):
+    assert not ex.check_tissue_area_function(
+        lambda m, mpp, w: 1.07 * ex.reference_tissue_area_mm2(m, mpp, w)
+    )
+    out = capsys.readouterr().out
+    assert "too high" in out and "%" not in out
+    assert not ex.check_tissue_area_function(lambda m, mpp, w: None)
+    assert "expected an area" in capsys.readouterr().out
+
+    def stub(mask, mpp, width):
+        raise NotImplementedError
+
+    assert not ex.check_tissue_area_function(stub)
+    assert "not implemented" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- level table
+@pytest.fixture(scope="module")
+def slide_paths(tmp_path_factory):
+    import tifffile
+
+    folder = tmp_path_factory.mktemp("levels")
+    rng = np.random.default_rng(0)
+    pyramid = folder / "pyramid.tif"
+    level0 = rng.integers(0, 255, (600, 800, 3), dtype=np.uint8)
+    with tifffile.TiffWriter(pyramid) as tif:
+        tif.write(level0, tile=(256, 256), resolution=(40_000, 40_000), resolutionunit=3)
+        tif.write(level0[::4, ::4], tile=(256, 256), subfiletype=1)
+    flat = folder / "no-unit.tif"
+    tifffile.imwrite(
+        flat, level0[:300, :500], tile=(256, 256), resolution=(72, 72), resolutionunit=1
+    )
+    return [pyramid, flat]
+
+
+def test_level_table_right(slide_paths, capsys):
+    assert ex.check_level_table(ex.reference_level_table, slide_paths)
+    assert "✅" in capsys.readouterr().out
+    table = ex.reference_level_table(slide_paths[0])
+    assert [(r["width"], r["height"]) for r in table] == [(800, 600), (200, 150)]
+    assert (
+        table[1]["mpp"] == pytest.approx(1.0)
+        and ex.reference_level_table(slide_paths[1])[0]["mpp"] is None
+    )
+
+
+def _edited(change):
+    def level_table(path):
+        return change(ex.reference_level_table(path))
+
+    return level_table
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda t: t[:1], "tif.series[0].levels"),
+        (lambda t: [{**r, "width": r["height"], "height": r["width"]} for r in t], "swapped"),
+        (lambda t: [{**r, "mpp": t[0]["mpp"]} for r in t], "level 0's"),
+        (lambda t: [{**r, "downsample": 1 / r["downsample"]} for r in t], "inverted"),
+        (
+            lambda t: [
+                {**r, "mpp": None if r["mpp"] is None else t[0]["mpp"] / r["downsample"]} for r in t
+            ],
+            "divides by the downsample",
+        ),
+        (lambda t: [{**r, "mpp": r["mpp"] or 352.8} for r in t], "no physical unit"),
+        (lambda t: [{k: v for k, v in r.items() if k != "mpp"} for r in t], "has no ['mpp']"),
+    ],
+)
+def test_level_table_wrong(slide_paths, wrong, message, capsys):
+    assert not ex.check_level_table(_edited(wrong), slide_paths)
+    assert message in capsys.readouterr().out
+
+
+def test_level_table_stub_and_type(slide_paths, capsys):
+    def stub(path):
+        raise NotImplementedError
+
+    assert not ex.check_level_table(stub, slide_paths)
+    assert "not implemented" in capsys.readouterr().out
+    assert not ex.check_level_table(lambda path: "levels", slide_paths)
+    assert "list of dicts" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="at least one"):
+        ex.check_level_table(ex.reference_level_table, [])
+
+
+# --------------------------------------------------------------------------- region tissue fraction
+def _region_log_sat(rgb):
+    values = rgb.astype(np.float32)
+    return np.log10((values.max(-1) - values.min(-1)) / np.maximum(values.max(-1), 1) + 0.01)
+
+
+def test_region_tissue_fraction_right(capsys):
+    assert ex.check_region_tissue_fraction(ex.reference_region_tissue_fraction)
+    assert "✅" in capsys.readouterr().out
+    region = ex._three_population_image(205)
+    assert ex.check_region_tissue_fraction(ex.reference_region_tissue_fraction, [(region, -1.2)])
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (
+            lambda rgb, t: float(np.mean(_region_log_sat(rgb) > threshold_otsu_of(rgb))),
+            "recomputes Otsu on the region",
+        ),
+        (
+            lambda rgb, t: float(np.mean(10 ** _region_log_sat(rgb) - 0.01 > t)),
+            "saturation itself",
+        ),
+        (lambda rgb, t: 1 - ex.reference_region_tissue_fraction(rgb, t), "counts the glass"),
+        (lambda rgb, t: 100 * ex.reference_region_tissue_fraction(rgb, t), "percentage"),
+    ],
+)
+def test_region_tissue_fraction_wrong(wrong, message, capsys):
+    assert not ex.check_region_tissue_fraction(wrong)
+    assert message in capsys.readouterr().out
+
+
+def threshold_otsu_of(rgb):
+    from skimage.filters import threshold_otsu
+
+    return threshold_otsu(_region_log_sat(rgb))
+
+
+def test_region_tissue_fraction_stub_and_shape(capsys):
+    def stub(rgb, t):
+        raise NotImplementedError
+
+    assert not ex.check_region_tissue_fraction(stub)
+    assert "not implemented" in capsys.readouterr().out
+    assert not ex.check_region_tissue_fraction(lambda rgb, t: None)
+    assert "expected a fraction" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="RGB"):
+        ex.check_region_tissue_fraction(
+            ex.reference_region_tissue_fraction, [(np.zeros((4, 4)), 0.0)]
+        )

@@ -25,6 +25,9 @@ __all__ = [
     "check_tissue_fraction",
     "check_size_mm",
     "check_tissue_area",
+    "check_tissue_area_function",
+    "check_level_table",
+    "check_region_tissue_fraction",
     "check_patient_split",
     "reference_pick_level",
 ]
@@ -201,7 +204,20 @@ def check_tissue_area(answer, mask, mpp: float) -> bool:
             )
         if np.isclose(value, expected * 1e6, rtol=1e-3):
             return checks.feedback(False, name, "looks like µm², not mm².", "1 mm² = 10⁶ µm².")
-    return checks.check_scalar(value, expected, name=name, unit="mm²", rtol=1e-3, atol=1e-9)
+        if np.isclose(value, expected * 1e3, rtol=1e-3):
+            return checks.feedback(
+                False,
+                name,
+                "divides the µm² by 1000; a millimetre is 1000 µm, so a mm² is 1000 x 1000 µm².",
+            )
+        if np.isclose(value, mask.size * (mpp / 1000.0) ** 2, rtol=1e-3) and not mask.all():
+            return checks.feedback(
+                False,
+                name,
+                "counts every pixel of the mask, glass included (the mask's size, not its tissue).",
+                "Count only the pixels where the mask is True.",
+            )
+    return _direction_only(value, expected, name)
 
 
 def check_patient_split(split_by_patient, table, val_fraction: float = 0.25, seed: int = 0) -> bool:
@@ -438,5 +454,307 @@ def check_tissue_fraction(tissue_fraction, images=()) -> bool:
             name,
             f"on {what} the fraction {detail}.",
             "Find Otsu's threshold on the log-saturation, and compare the log-saturation with it.",
+        )
+    return checks.feedback(True, name)
+
+
+def _direction_only(value: float, expected: float, name: str, hint: str | None = None) -> bool:
+    """Pass within 0.1 %, else say only whether the value is too high or too low."""
+    if np.isfinite(value) and np.isclose(value, expected, rtol=1e-3, atol=1e-12):
+        return checks.feedback(True, name)
+    if not np.isfinite(value):
+        return checks.feedback(False, name, f"is {value}.", hint)
+    direction = "too high" if value > expected else "too low"
+    return checks.feedback(False, name, f"the value is {direction}.", hint)
+
+
+# ---------------------------------------------------------------- tissue area from a thumbnail mask
+def reference_tissue_area_mm2(mask, level0_mpp: float, level0_width: int) -> float:
+    """Tissue area in mm² of a thumbnail-scale mask of a slide ``level0_width`` px wide at level 0."""
+    mask = np.asarray(mask, dtype=bool)
+    mask_mpp = level0_mpp * level0_width / mask.shape[1]
+    return float(mask.sum() * (mask_mpp / 1000.0) ** 2)
+
+
+def _synthetic_masks():
+    rng = np.random.default_rng(7)
+    masks = []
+    for shape, level0_width, mpp in (((60, 80), 3200, 0.5), ((90, 50), 2000, 0.25)):
+        mask = _blobs(rng, shape)
+        masks.append((mask, mpp, level0_width))
+    return masks
+
+
+def _blobs(rng, shape) -> np.ndarray:
+    """A blobby boolean mask, about a third True (fixed by ``rng``)."""
+    from scipy import ndimage
+
+    noise = ndimage.gaussian_filter(rng.normal(size=shape), 3)
+    return noise > np.quantile(noise, 0.65)
+
+
+def check_tissue_area_function(tissue_area_mm2, cases=()) -> bool:
+    """Check ``tissue_area_mm2(mask, level0_mpp, level0_width) -> float`` (mm²).
+
+    ``cases`` are extra ``(mask, level0_mpp, level0_width)`` triples (e.g. the
+    lesson's thumbnail masks); two synthetic masks are always checked first.
+
+    Example
+    -------
+    >>> check_tissue_area_function(reference_tissue_area_mm2)
+    ✅ tissue_area_mm2: correct.
+    True
+    """
+    name = "tissue_area_mm2"
+    for mask, mpp, level0_width in [*_synthetic_masks(), *cases]:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.ndim != 2 or not mpp or mpp <= 0 or level0_width < mask.shape[1]:
+            raise ValueError("cases must be (2-D mask, positive mpp, level-0 width >= mask width)")
+        ok, answer = checks.call_student(
+            tissue_area_mm2, mask.copy(), float(mpp), int(level0_width), name=name
+        )
+        if not ok:
+            return False
+        if answer is None or isinstance(answer, (bool, np.bool_, str)):
+            return checks.feedback(False, name, f"returned {answer!r}; expected an area (a float).")
+        try:
+            value = float(answer)
+        except (TypeError, ValueError):
+            return checks.feedback(False, name, f"returned {answer!r}; expected an area (a float).")
+        expected = reference_tissue_area_mm2(mask, mpp, level0_width)
+        if np.isclose(value, expected, rtol=1e-3):
+            continue
+        factor = level0_width / mask.shape[1]
+        mask_mpp = mpp * factor
+        height_factor = level0_width / mask.shape[0]
+        wrong = [
+            (
+                mask.sum() * (mpp / 1000) ** 2,
+                "uses level 0's microns per pixel for the mask; a mask pixel is "
+                "(level-0 width / mask width) level-0 pixels wide, so the area is off by that "
+                "factor squared",
+            ),
+            (
+                mask.sum() * (mpp * height_factor / 1000) ** 2,
+                "scales by the mask's height; the level-0 width goes with the mask's width",
+            ),
+            (
+                mask.size * (mask_mpp / 1000) ** 2,
+                "counts every pixel of the mask, glass included (the mask's size, not its tissue)",
+            ),
+            (
+                mask.sum() * mask_mpp**2 / 1000,
+                "divides the µm² by 1000; a mm² is 1000 x 1000 µm²",
+            ),
+            (mask.sum() * mask_mpp**2, "is in µm², not mm²"),
+            (mask.sum() * mask_mpp / 1000, "does not square the pixel size (a pixel is an area)"),
+            (mask.mean(), "is the tissue fraction, not an area"),
+            (mask.sum(), "is a pixel count, not an area"),
+        ]
+        for candidate, detail in wrong:
+            if np.isclose(value, candidate, rtol=1e-3):
+                return checks.feedback(False, name, f"the area {detail}.")
+        return _direction_only(
+            value,
+            expected,
+            name,
+            "Find the size of one mask pixel in µm, then the area of the True pixels.",
+        )
+    return checks.feedback(True, name)
+
+
+# ---------------------------------------------------------------- levels read with tifffile
+def reference_level_table(path) -> list[dict]:
+    """Levels of a TIFF slide read with tifffile: width, height, downsample, mpp (None without a unit)."""
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        tags = tif.pages[0].tags
+        mpp0 = None
+        if "XResolution" in tags and "ResolutionUnit" in tags:
+            mpp0 = reference_microns_per_pixel(
+                tags["XResolution"].value, int(tags["ResolutionUnit"].value)
+            )
+        sizes = [(int(lv.shape[1]), int(lv.shape[0])) for lv in tif.series[0].levels]
+    table = []
+    for width, height in sizes:
+        downsample = sizes[0][0] / width
+        table.append(
+            {
+                "width": width,
+                "height": height,
+                "downsample": downsample,
+                "mpp": None if mpp0 is None else mpp0 * downsample,
+            }
+        )
+    return table
+
+
+def check_level_table(level_table, paths) -> bool:
+    """Check ``level_table(path) -> list of dicts`` (width, height, downsample, mpp) on slides.
+
+    Example
+    -------
+    >>> check_level_table(reference_level_table, [])  # doctest: +SKIP
+    """
+    name = "level_table"
+    paths = list(paths)
+    if not paths:
+        raise ValueError("give at least one slide path to check level_table on")
+    keys = ("width", "height", "downsample", "mpp")
+    for path in paths:
+        expected = reference_level_table(path)
+        ok, answer = checks.call_student(level_table, path, name=name)
+        if not ok:
+            return False
+        where = f"for {getattr(path, 'name', path)}"
+        if not isinstance(answer, (list, tuple)) or not all(isinstance(r, dict) for r in answer):
+            return checks.feedback(
+                False, name, f"{where} returned {type(answer).__name__}; expected a list of dicts."
+            )
+        if len(answer) != len(expected):
+            detail = (
+                "finds fewer levels than the file holds: tif.pages[0] is one IFD; "
+                "tif.series[0].levels gathers every level"
+                if len(answer) < len(expected)
+                else "finds more levels than the slide's pyramid has"
+            )
+            return checks.feedback(False, name, f"{where} {detail}.")
+        for index, (row, ref) in enumerate(zip(answer, expected, strict=True)):
+            missing = [k for k in keys if k not in row]
+            if missing:
+                return checks.feedback(False, name, f"{where} level {index} has no {missing}.")
+            if (row["width"], row["height"]) == (ref["height"], ref["width"]) and ref[
+                "width"
+            ] != ref["height"]:
+                return checks.feedback(
+                    False,
+                    name,
+                    f"{where} width and height are swapped at level {index}.",
+                    "A level's shape is (height, width, samples): rows first.",
+                )
+            if (row["width"], row["height"]) != (ref["width"], ref["height"]):
+                return checks.feedback(False, name, f"{where} level {index} has the wrong size.")
+            try:
+                downsample = float(row["downsample"])
+            except (TypeError, ValueError):
+                return checks.feedback(False, name, f"{where} downsample is not a number.")
+            if not np.isclose(downsample, ref["downsample"], rtol=1e-6):
+                inverted = np.isclose(downsample, 1 / ref["downsample"], rtol=1e-6)
+                detail = (
+                    "is inverted: it should be how many level-0 pixels one pixel of this level spans"
+                    if inverted
+                    else "is not level 0's width over this level's width"
+                )
+                return checks.feedback(
+                    False, name, f"{where} the downsample of level {index} {detail}."
+                )
+            if ref["mpp"] is None:
+                if row["mpp"] is not None:
+                    return checks.feedback(
+                        False,
+                        name,
+                        f"{where} the file has no physical unit, but level {index} has an mpp.",
+                        "Return None rather than inventing a size.",
+                    )
+                continue
+            if row["mpp"] is None:
+                return checks.feedback(
+                    False, name, f"{where} level {index} has no mpp, but the tags give one."
+                )
+            mpp = float(row["mpp"])
+            if np.isclose(mpp, ref["mpp"], rtol=1e-6):
+                continue
+            if index and np.isclose(mpp, expected[0]["mpp"], rtol=1e-6):
+                detail = "is level 0's: a pixel of a smaller level covers more micrometres"
+            elif index and np.isclose(mpp, expected[0]["mpp"] / ref["downsample"], rtol=1e-6):
+                detail = "divides by the downsample; a coarser level has larger pixels"
+            else:
+                detail = "is " + ("too large" if mpp > ref["mpp"] else "too small")
+            return checks.feedback(False, name, f"{where} the mpp of level {index} {detail}.")
+    return checks.feedback(True, name)
+
+
+# ---------------------------------------------------------------- a slide's threshold on a region
+def _log_saturation(rgb) -> np.ndarray:
+    values = np.asarray(rgb, dtype=np.float32)[..., :3]
+    high, low = values.max(axis=-1), values.min(axis=-1)
+    return np.log10((high - low) / np.maximum(high, 1) + 0.01)
+
+
+def reference_region_tissue_fraction(region_rgb, log_threshold: float) -> float:
+    """Fraction of a region's pixels whose log10(saturation + 0.01) exceeds ``log_threshold``."""
+    return float(np.mean(_log_saturation(region_rgb) > log_threshold))
+
+
+def _mostly_tissue_region() -> tuple[np.ndarray, float]:
+    """A region that is 97 % tissue (pale fibrin and red cells) and the threshold of its slide."""
+    rng = np.random.default_rng(5)
+    image = np.empty((64, 100, 3), np.float32)
+    image[:] = (238, 238, 240)  # glass: 3 %
+    image[:, 3:50] = (225, 175, 200)  # pale fibrin
+    image[:, 50:] = (190, 50, 70)  # red cells
+    image += rng.normal(0, 3, image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8), float(np.log10(0.06 + 0.01))
+
+
+def check_region_tissue_fraction(region_tissue_fraction, cases=()) -> bool:
+    """Check ``region_tissue_fraction(region_rgb, log_threshold) -> float``.
+
+    ``cases`` are extra ``(region_rgb, log_threshold)`` pairs; a synthetic region
+    that is mostly tissue is always checked first.
+
+    Example
+    -------
+    >>> check_region_tissue_fraction(reference_region_tissue_fraction)
+    ✅ region_tissue_fraction: correct.
+    True
+    """
+    from skimage.filters import threshold_otsu
+
+    name = "region_tissue_fraction"
+    for region, log_threshold in [_mostly_tissue_region(), *cases]:
+        region = np.asarray(region)
+        if region.ndim != 3 or region.shape[-1] < 3:
+            raise ValueError(f"regions must be (h, w, 3) RGB, got shape {region.shape}")
+        ok, answer = checks.call_student(
+            region_tissue_fraction, region[..., :3].copy(), float(log_threshold), name=name
+        )
+        if not ok:
+            return False
+        if answer is None or isinstance(answer, (bool, np.bool_, str)):
+            return checks.feedback(False, name, f"returned {answer!r}; expected a fraction.")
+        try:
+            value = float(answer)
+        except (TypeError, ValueError):
+            return checks.feedback(False, name, f"returned {answer!r}; expected a fraction.")
+        expected = reference_region_tissue_fraction(region, log_threshold)
+        if abs(value - expected) <= 0.005:
+            continue
+        log_sat = _log_saturation(region)
+        sat = 10**log_sat - 0.01
+        own_otsu = float(np.mean(log_sat > threshold_otsu(log_sat)))
+        if abs(value - own_otsu) <= 0.005:
+            detail = (
+                "recomputes Otsu on the region itself: a region that is mostly tissue has little "
+                "glass, so Otsu splits the tissue in two; use the slide's threshold"
+            )
+        elif abs(value - float(np.mean(sat > log_threshold))) <= 0.005:
+            detail = (
+                "compares the saturation itself with a threshold found on log10(saturation + 0.01)"
+            )
+        elif abs(value - float(np.mean(sat > 10**log_threshold))) <= 0.005:
+            detail = "forgets the + 0.01 when going back from the log threshold to saturation"
+        elif abs(value - (1 - expected)) <= 0.005:
+            detail = "counts the glass: tissue is the side above the threshold"
+        elif 1 < value <= 100 and abs(value / 100 - expected) <= 0.005:
+            detail = "is a percentage; return a fraction between 0 and 1"
+        else:
+            detail = "is " + ("too high" if value > expected else "too low")
+        return checks.feedback(
+            False,
+            name,
+            f"the fraction {detail}.",
+            "Compute the region's feature on the same scale as the threshold, then compare.",
         )
     return checks.feedback(True, name)
