@@ -177,7 +177,12 @@ def read_dicom_image(
         ``bits_allocated``, ``bits_stored``, ``signed``, ``frames``,
         ``stored_dtype``, ``stored_range`` (min, max possible stored values),
         ``pixel_spacing_mm`` ((row, column) in mm, or None when missing or
-        zero), ``spacing_source``, ``window_centres``, ``window_widths``
+        zero), ``spacing_source`` (``"PixelSpacing"``: in the patient;
+        ``"ImagerPixelSpacing"``: at the detector, so sizes in the patient are
+        smaller by the magnification), ``magnification`` (for ImagerPixelSpacing:
+        EstimatedRadiographicMagnificationFactor, else DistanceSourceToDetector /
+        DistanceSourceToPatient when both are given; None otherwise),
+        ``window_centres``, ``window_widths``
         (lists, possibly empty), ``rescale_slope``, ``rescale_intercept``,
         ``rescale_applied`` (False when the file has no rescale tags: its
         stored values are already the modality values), ``units``, ``pixel_padding_value``,
@@ -301,6 +306,16 @@ def read_dicom_image(
             spacing, spacing_source = (candidate[0], candidate[1]), keyword
             break
 
+    magnification = None
+    if spacing_source == "ImagerPixelSpacing":
+        factor = _multi_valued(dataset.get("EstimatedRadiographicMagnificationFactor", None))
+        sid = _multi_valued(dataset.get("DistanceSourceToDetector", None))
+        sod = _multi_valued(dataset.get("DistanceSourceToPatient", None))
+        if factor and factor[0] > 0:
+            magnification = factor[0]
+        elif sid and sod and sid[0] > 0 and sod[0] > 0:
+            magnification = sid[0] / sod[0]
+
     padding = dataset.get("PixelPaddingValue", None)
     metadata = {
         "file": path.name,
@@ -315,6 +330,7 @@ def read_dicom_image(
         "stored_range": stored_range,
         "pixel_spacing_mm": spacing,
         "spacing_source": spacing_source,
+        "magnification": magnification,
         "window_centres": _multi_valued(dataset.get("WindowCenter", None)),
         "window_widths": _multi_valued(dataset.get("WindowWidth", None)),
         "rescale_slope": slope,
@@ -423,6 +439,7 @@ def read_image(path, *, apply_rescale: bool = True, as_grey: bool = True):
         "stored_range": stored_range,
         "pixel_spacing_mm": None,
         "spacing_source": None,
+        "magnification": None,
         "window_centres": [],
         "window_widths": [],
         "rescale_slope": 1.0,

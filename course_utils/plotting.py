@@ -130,6 +130,7 @@ def image_grid(
     cbar_label: str | None = None,
     panel_size: float = 3.0,
     suptitle: str | None = None,
+    shared_cbar: bool = False,
 ):
     """Show several images side by side, each with its title.
 
@@ -145,6 +146,9 @@ def image_grid(
     panel_size : float
         Inches per panel.
     suptitle : str, optional
+    shared_cbar : bool, default False
+        With ``cbar_label``: one colour bar for the whole grid (every panel uses the
+        same ``vmin``/``vmax``) instead of one per panel.
 
     Returns
     -------
@@ -171,22 +175,27 @@ def image_grid(
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(panel_size * ncols, panel_size * nrows), squeeze=False
     )
+    handle = None
     for index, ax in enumerate(axes.flat):
         if index < len(images):
-            show_image(
+            handle = show_image(
                 ax,
                 images[index],
                 title=titles[index] if titles is not None else "",
                 cmap=cmap,
                 vmin=vmin,
                 vmax=vmax,
-                cbar_label=cbar_label,
+                cbar_label=None if shared_cbar else cbar_label,
             )
         else:
             ax.set_axis_off()
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
+    if shared_cbar and cbar_label is not None and handle is not None:
+        fig.subplots_adjust(right=0.9)
+        colorbar = fig.colorbar(handle, ax=list(axes.flat), fraction=0.02, pad=0.02)
+        colorbar.set_label(cbar_label)
     return fig
 
 
@@ -436,7 +445,7 @@ def orientation_letters(direction_lps) -> str:
 
 
 def add_orientation_markers(
-    ax, right_lps, up_lps, *, color: str = "tab:orange", fontsize: float = 10
+    ax, right_lps, up_lps, *, color: str = "tab:orange", fontsize: float = 10, box: bool = False
 ):
     """Write the anatomical direction (R/L, A/P, S/I) at the four edges of an image axes.
 
@@ -448,6 +457,9 @@ def add_orientation_markers(
         screen in this axes (e.g. for an axial DICOM image drawn with row 0 at the
         top: the row direction and minus the column direction).
     color, fontsize : text style.
+    box : bool, default False
+        Draw each letter on a small dark box, so it stays readable over bright
+        anatomy (bone, a white spine).
 
     Returns
     -------
@@ -462,6 +474,13 @@ def add_orientation_markers(
     right = np.asarray(right_lps, dtype=float)
     up = np.asarray(up_lps, dtype=float)
     style = {"color": color, "fontsize": fontsize, "fontweight": "bold", "transform": ax.transAxes}
+    if box:
+        style["bbox"] = {
+            "boxstyle": "round,pad=0.15",
+            "facecolor": "black",
+            "alpha": 0.6,
+            "linewidth": 0,
+        }
     ax.text(0.98, 0.5, orientation_letters(right), ha="right", va="center", **style)
     ax.text(0.02, 0.5, orientation_letters(-right), ha="left", va="center", **style)
     ax.text(0.5, 0.98, orientation_letters(up), ha="center", va="top", **style)
@@ -494,6 +513,7 @@ def orthogonal_views(
     crosshair: bool = True,
     height: float = 3.2,
     affine=None,
+    marker_box: bool = False,
 ):
     """Axial, coronal and sagittal sections of a volume drawn with the right proportions.
 
@@ -527,6 +547,8 @@ def orthogonal_views(
         which side is the patient's left, and is titled by the anatomical plane
         it really shows (an axial series: axial, coronal, sagittal; a sagittal
         series: sagittal, coronal, axial).
+    marker_box : bool, default False
+        Draw the orientation letters on dark boxes (see :func:`add_orientation_markers`).
 
     Returns
     -------
@@ -581,7 +603,7 @@ def orthogonal_views(
         shown = plane
         if affine is not None:
             right, up = _screen_directions(affine, plane)
-            add_orientation_markers(ax, right, up)
+            add_orientation_markers(ax, right, up, box=marker_box)
             # Name the panel after the anatomical plane it really shows (a sagittal series'
             # images are sagittal, whatever their array axis is called).
             shown = ("sagittal", "coronal", "axial")[int(np.argmax(np.abs(np.cross(right, up))))]

@@ -148,3 +148,12 @@ def build_unusable_folder(folder: Path) -> Path:
         package, source = COPIES[name]
         shutil.copy2(_source(package, source), folder / name)
     return folder
+
+
+def build_no_ct_cr_folder(folder: Path) -> Path:
+    """No CT: a MONOCHROME1 CR chest (body stored low) and an ultrasound clip carry the lesson."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(_source("pydicom-data", "RG1_UNCI.dcm"), folder / "CR_chest_MONOCHROME1.dcm")
+    package, source = COPIES["US_multiframe_ybr_full_422_jpeg.dcm"]
+    shutil.copy2(_source(package, source), folder / "US_multiframe_ybr_full_422_jpeg.dcm")
+    return folder

@@ -214,44 +214,105 @@ def test_equalise_rejects_float_test_image():
 
 
 # --------------------------------------------------------------------------- exercise 4
+def _largest(mask):
+    labels, _ = ndi.label(mask)
+    return labels == np.argmax(np.bincount(labels.ravel())[1:]) + 1
+
+
+def _disk_mm(spacing, radius_mm=1.0):
+    from skimage import morphology
+
+    return morphology.disk(round(radius_mm / spacing[0]))
+
+
+def _brain(hu, spacing, low=20, high=80, opening=True, fill=True, fill_first=False):
+    band = (hu >= low) & (hu <= high)
+    if opening:
+        band = ndi.binary_opening(band, structure=_disk_mm(spacing))
+    if fill_first:
+        return _largest(ndi.binary_fill_holes(band))
+    kept = _largest(band)
+    return ndi.binary_fill_holes(kept) if fill else kept
+
+
 def test_brain_mask_right(ct, capsys):
     hu, spacing = ct
-    candidate = ndi.binary_opening((hu >= 0) & (hu <= 80), iterations=2)
-    labels, _ = ndi.label(candidate)
-    mask = ndi.binary_fill_holes(labels == np.argmax(np.bincount(labels.ravel())[1:]) + 1)
+    mask = _brain(hu, spacing)
     area = mask.sum() * spacing[0] * spacing[1]
     assert 8000 < area < 16000  # an axial brain section: about 80-160 cm²
-    assert lesson01.check_region_mask(mask, area, hu, spacing, target="intracranial")
+    assert lesson01.check_region_mask(mask, area, hu, spacing, target="brain")
     assert capsys.readouterr().out.count("✅") == 2
 
 
-def test_brain_mask_slightly_different_threshold_still_passes(ct):
+@pytest.mark.parametrize(
+    "variant",
+    [{"low": 18, "high": 85}, {"low": 22, "high": 75}, {"fill_first": True}],
+    ids=["band 18-85", "band 22-75", "fill before label (same result)"],
+)
+def test_brain_mask_equivalent_answers_pass(ct, variant):
     hu, spacing = ct
-    candidate = ndi.binary_opening((hu >= 10) & (hu <= 70), iterations=2)
-    labels, _ = ndi.label(candidate)
-    mask = ndi.binary_fill_holes(labels == np.argmax(np.bincount(labels.ravel())[1:]) + 1)
+    mask = _brain(hu, spacing, **variant)
     assert lesson01.check_region_mask(mask, mask.sum() * spacing[0] * spacing[1], hu, spacing)
+
+
+@pytest.mark.parametrize(
+    ("variant", "message"),
+    [
+        ({"opening": False}, "too much"),
+        ({"fill": False}, "too little"),
+        ({"low": 0}, "too much"),
+    ],
+    ids=["no opening", "no fill", "band from 0 HU (CSF included)"],
+)
+def test_brain_mask_missing_step_fails(ct, variant, message, capsys):
+    hu, spacing = ct
+    mask = _brain(hu, spacing, **variant)
+    assert not lesson01.check_region_mask(mask, mask.sum() * spacing[0] * spacing[1], hu, spacing)
+    out = capsys.readouterr().out
+    assert message in out, out
 
 
 def test_brain_mask_wrong(ct, capsys):
     hu, spacing = ct
-    reference = lesson01.reference_region_mask(hu)
+    reference = lesson01.reference_region_mask(hu, spacing_mm=spacing)
     pixel_area = spacing[0] * spacing[1]
-    # area in pixels instead of mm²
-    assert not lesson01.check_region_mask(reference, float(reference.sum()), hu, spacing)
-    assert "area" in capsys.readouterr().out
-    # whole head instead of brain
     head = ndi.binary_fill_holes(hu > -300)
     assert not lesson01.check_region_mask(head, head.sum() * pixel_area, hu, spacing)
     assert "too much" in capsys.readouterr().out
-    # raw threshold with holes
-    eroded = ndi.binary_erosion(reference, iterations=12)
-    assert not lesson01.check_region_mask(eroded, eroded.sum() * pixel_area, hu, spacing)
-    assert "too little" in capsys.readouterr().out
+    band_only = (hu >= 20) & (hu <= 80)
+    assert not lesson01.check_region_mask(band_only, band_only.sum() * pixel_area, hu, spacing)
+    assert "❌ region mask" in capsys.readouterr().out
     assert not lesson01.check_region_mask(None, 1.0, hu, spacing)
     assert "got None" in capsys.readouterr().out
     assert not lesson01.check_region_mask(reference[1:], 1.0, hu, spacing)
     assert "shape" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("factor", "message"),
+    [
+        ("pixels", "number of pixels"),
+        ("one spacing", "only one spacing"),
+        ("cm2", "cm²"),
+        ("double", "too high"),
+        ("half", "too low"),
+    ],
+)
+def test_area_mistakes_are_named_without_the_value(ct, factor, message, capsys):
+    hu, spacing = ct
+    reference = lesson01.reference_region_mask(hu, spacing_mm=spacing)
+    right = reference.sum() * spacing[0] * spacing[1]
+    wrong = {
+        "pixels": float(reference.sum()),
+        "one spacing": reference.sum() * spacing[0],
+        "cm2": right / 100,
+        "double": 2 * right,
+        "half": right / 2,
+    }[factor]
+    assert not lesson01.check_area(wrong, reference, spacing)
+    out = capsys.readouterr().out
+    assert message in out, out
+    assert "%" not in out and f"{right:.0f}" not in out and f"{right:.4g}" not in out
 
 
 def test_foreground_mask_in_pixels():
@@ -262,23 +323,61 @@ def test_foreground_mask_in_pixels():
     assert lesson01.check_region_mask(mask, 400, image, None, target="foreground")
 
 
+def test_foreground_mask_monochrome1_is_the_low_side(capsys):
+    image = np.full((40, 40), 3000.0)  # open field: high exposure, stored high in MONOCHROME1
+    image[10:30, 10:30] = 800.0  # the body: low exposure
+    body = image < 2000
+    assert (
+        lesson01.reference_region_mask(image, "foreground", photometric="MONOCHROME1").sum() == 400
+    )
+    assert lesson01.check_region_mask(
+        body, 400, image, None, target="foreground", photometric="MONOCHROME1"
+    )
+    capsys.readouterr()
+    assert not lesson01.check_region_mask(
+        ~body, 1200, image, None, target="foreground", photometric="MONOCHROME1"
+    )
+    assert "stored *low*" in capsys.readouterr().out
+
+
+def test_opening_footprint_is_a_disk_in_mm():
+    assert lesson01.opening_footprint((0.478516, 0.478516)).shape == (5, 5)
+    assert lesson01.opening_footprint((0.9, 0.9)).shape == (3, 3)
+    assert lesson01.opening_footprint((1.0, 0.5)).shape == (3, 5)
+
+
 def test_reference_mask_bad_input():
     with pytest.raises(ValueError, match="2-D"):
         lesson01.reference_region_mask(np.zeros((2, 2, 2)))
     with pytest.raises(ValueError, match="target"):
         lesson01.reference_region_mask(np.zeros((2, 2)), "lung")
+    with pytest.raises(ValueError, match="spacing"):
+        lesson01.reference_region_mask(np.zeros((2, 2)), "brain")
 
 
 def test_show_region_masks_draws_yours_beside_the_reference(ct):
     import matplotlib.pyplot as plt
 
-    hu, _ = ct
-    reference = lesson01.reference_region_mask(hu)
-    fig = lesson01.show_region_masks(reference, hu, display_range=(0, 80))
+    hu, spacing = ct
+    reference = lesson01.reference_region_mask(hu, spacing_mm=spacing)
+    fig = lesson01.show_region_masks(reference, hu, display_range=(0, 80), spacing_mm=spacing)
     assert len(fig.axes) == 3 and "reference" in fig.axes[1].get_title()
     plt.close(fig)
-    fig = lesson01.show_region_masks(None, hu)  # the student build: not done yet
+    fig = lesson01.show_region_masks(
+        None, hu, spacing_mm=spacing
+    )  # the student build: not done yet
     assert any("not done yet" in t.get_text() for t in fig.axes[0].texts)
     plt.close(fig)
     with pytest.raises(ValueError, match="shape"):
-        lesson01.show_region_masks(reference[1:], hu)
+        lesson01.show_region_masks(reference[1:], hu, spacing_mm=spacing)
+
+
+def test_foreground_on_a_monochrome1_chest_is_the_body():
+    """RG1 (MONOCHROME1 CR): the reference is the low side of Otsu, not the exposed lung field."""
+    stored = (
+        pydicom.dcmread(data.sample_path("RG1_UNCI.dcm")).pixel_array[::4, ::4].astype(np.float64)
+    )
+    body = lesson01.reference_region_mask(stored, "foreground", photometric="MONOCHROME1")
+    exposed = lesson01.reference_region_mask(stored, "foreground")
+    assert np.median(stored[body]) < np.median(stored[exposed])
+    assert (body & exposed).sum() < 0.2 * (body | exposed).sum()  # IoU: different regions

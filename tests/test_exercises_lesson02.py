@@ -240,3 +240,125 @@ def test_resample_names_grid_mode_mistake(capsys):
 
     assert not ex.check_resample_to_spacing(corner_aligned)
     assert "grid_mode" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- section in mm
+def _section_with(**changes):
+    from course_utils import plotting
+
+    def draw(ax, volume, spacing, affine, axis):
+        down, across = (a for a in range(3) if a != axis)
+        image = np.take(volume, volume.shape[axis] // 2, axis=axis)
+        step_down, step_across = spacing[down], spacing[across]
+        if "voxels" in changes:
+            step_down = step_across = 1.0
+        if "swapped" in changes:
+            step_down, step_across = step_across, step_down
+        if "cut_axis" in changes:
+            step_down = spacing[axis]
+        extent = (0, image.shape[1] * step_across, image.shape[0] * step_down, 0)
+        if "transposed" in changes:
+            image = image.T
+        ax.imshow(image, origin="upper", extent=extent)
+        if "no_markers" not in changes:
+            up = affine[:3, down] if "upside_down" in changes else -affine[:3, down]
+            plotting.add_orientation_markers(ax, affine[:3, across], up)
+
+    return draw
+
+
+def test_show_section_accepts_right_answers(capsys):
+    assert ex.check_show_section(ex.reference_show_section)
+    assert ex.check_show_section(_section_with())
+
+    def with_aspect(ax, volume, spacing, affine, axis):  # aspect= instead of extent, origin lower
+        from course_utils import plotting
+
+        down, across = (a for a in range(3) if a != axis)
+        image = np.take(volume, volume.shape[axis] // 2, axis=axis)
+        ax.imshow(image, origin="lower", aspect=spacing[down] / spacing[across])
+        plotting.add_orientation_markers(ax, affine[:3, across], affine[:3, down])
+
+    assert ex.check_show_section(with_aspect)
+    assert capsys.readouterr().out.count("✅") == 3
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("voxels", "voxel units"),
+        ("swapped", "inverted"),
+        ("cut_axis", "axis you cut through"),
+        ("transposed", "transposed"),
+        ("no_markers", "orientation letters"),
+        ("upside_down", "upside down"),
+    ],
+)
+def test_show_section_names_mistakes(change, message, capsys):
+    assert not ex.check_show_section(_section_with(**{change: True}))
+    out = capsys.readouterr().out
+    assert "❌" in out and message in out
+
+
+def test_show_section_stub_and_auto_aspect(capsys):
+    def stub(ax, volume, spacing, affine, axis):
+        raise NotImplementedError
+
+    assert not ex.check_show_section(stub)
+    assert "not implemented yet" in capsys.readouterr().out
+
+    def auto(ax, volume, spacing, affine, axis):
+        ax.imshow(np.take(volume, volume.shape[axis] // 2, axis=axis), aspect="auto")
+
+    assert not ex.check_show_section(auto)
+    assert "aspect='auto'" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- resample: zero padding, sort by x
+@pytest.mark.filterwarnings("ignore:It is recommended")
+@pytest.mark.parametrize("mode", ["constant", "grid-constant"])
+def test_resample_names_zero_padding(mode, capsys):
+    def padded(volume, spacing, target, order=1):
+        _, new_spacing = ex.reference_resample(volume, spacing, target, order)
+        shape = np.maximum(
+            np.rint(np.array(volume.shape) * np.array(spacing) / target).astype(int), 1
+        )
+        out = ndimage.zoom(
+            volume, shape / np.array(volume.shape), order=order, mode=mode, grid_mode=True
+        )
+        return out, new_spacing
+
+    assert not ex.check_resample_to_spacing(padded)
+    assert "pads the volume with zeros" in capsys.readouterr().out
+
+
+def test_slice_order_names_sort_by_one_coordinate(capsys):
+    assert not ex.check_slice_order(lambda ipps, iop: np.argsort(np.asarray(ipps)[:, 0]))
+    out = capsys.readouterr().out
+    assert "sorted by the x of IPP" in out and "-x" in out
+
+
+# --------------------------------------------------------------------------- CT5N true pixel spacing
+def test_true_pixel_spacing_accepts_right_answer(capsys):
+    assert ex.check_true_pixel_spacing(
+        250.0 / 16, (250.0 / 16 / 0.488281) ** 2, 250.0, 16, 0.488281
+    )
+    assert "✅" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("pixel", "factor", "message"),
+    [
+        (0.488281, 1.0, "header's PixelSpacing"),
+        (250.0 / 15, 1.0, "n - 1"),
+        (250.0 / 16, 250.0 / 16 / 0.488281, "length error"),
+        (250.0 / 16, (0.488281 * 16 / 250.0) ** 2, "inverted"),
+        (250.0 / 16, 7.0, "area factor is not"),
+        (None, None, "got None"),
+    ],
+)
+def test_true_pixel_spacing_names_mistakes(pixel, factor, message, capsys):
+    assert not ex.check_true_pixel_spacing(pixel, factor, 250.0, 16, 0.488281)
+    out = capsys.readouterr().out
+    assert "❌" in out and message in out
+    assert "15.6" not in out and "1024" not in out

@@ -92,3 +92,19 @@ def test_lesson01_on_a_folder_without_ct_or_monochrome1(tmp_path):
     missing = [line for line in expected if line not in text]
     assert not missing, f"not in the lesson's output: {missing}"
     assert "file window 2048/4096, inverted" not in text
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_lesson01_on_a_folder_of_monochrome1_cr_without_ct(tmp_path):
+    """Exercise 4's fallback: on MONOCHROME1 the body is stored low; a correct body mask passes."""
+    folder = real_kinds.build_no_ct_cr_folder(tmp_path / "no_ct_cr")
+    text = _run(folder, tmp_path, "data_dir: MONOCHROME1 CR, no CT")
+    expected = [
+        "CR_chest_MONOCHROME1.dcm (CR, MONOCHROME1",
+        "No CT in HU in data_dir: the Hounsfield-unit parts of the lesson are skipped.",
+        "✅ region mask: correct.",
+        "✅ area: correct.",
+    ]
+    missing = [line for line in expected if line not in text]
+    assert not missing, f"not in the lesson's output: {missing}"

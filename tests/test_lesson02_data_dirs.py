@@ -67,6 +67,18 @@ def test_sagittal_series_without_instance_number_and_with_a_dicomdir(tmp_path):
     assert "-> sagittal images" in text
     assert "DICOMDIR (no slice geometry" in text
     assert "the rows do not move along y" in text
+    # plane names come from the affine: a sagittal series' rows run down the head
+    assert "volume[k] sagittal, volume[:, i, :] axial, volume[:, :, j] coronal" in text
+    assert "z does not order a sagittal series" in text
+
+
+def test_coronal_series(tmp_path):
+    source = _study_series(lambda n: abs(n[1]) > 0.99)
+    run, output = _run(tmp_path, source, "coronal")
+    assert run.status == "ok", run.error
+    text = text_outputs(output)
+    assert "-> coronal images" in text
+    assert "volume[k] coronal" in text
 
 
 def test_oblique_series(tmp_path):
@@ -83,7 +95,7 @@ def test_nifti_file(tmp_path):
     assert run.status == "ok", run.error
     text = text_outputs(output)
     assert "NIfTI file given: template.nii.gz" in text
-    assert "axis codes (where +i, +j, +k point): ('R', 'A', 'S')" in text
+    assert "axis codes (where +i', +j', +k' point): ('R', 'A', 'S')" in text
 
 
 def test_degenerate_series_stops_with_a_clear_message(tmp_path):

@@ -67,3 +67,12 @@ def test_affine_validation():
     bad[3, 0] = 1
     with pytest.raises(ValueError, match="last row"):
         nifti.nifti_to_dicom_affine(bad)
+
+
+def test_mni152_files_agree_with_the_data_manifest():
+    from course_utils import data
+
+    manifest = data.load_manifest("mni152-template")
+    assert manifest["package"] == "nilearn"
+    listed = {entry["file"]: entry["sha256"] for entry in manifest["files"]}
+    assert listed == dict(nifti.MNI152_FILES.values())

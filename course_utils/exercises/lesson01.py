@@ -388,6 +388,10 @@ def _describe_image(image) -> str:
 
 
 # --------------------------------------------------------------------------- exercise 4
+BRAIN_BAND_HU = (20.0, 80.0)  # grey and white matter (and fresh blood); CSF is about 0-15 HU
+OPENING_MM = 1.0
+
+
 def _largest_component(mask: np.ndarray) -> np.ndarray:
     labels, n = ndi.label(mask)
     if n == 0:
@@ -397,42 +401,144 @@ def _largest_component(mask: np.ndarray) -> np.ndarray:
     return labels == sizes.argmax()
 
 
-def reference_region_mask(image, target: str = "intracranial") -> np.ndarray:
+def opening_footprint(spacing_mm, radius_mm: float = OPENING_MM) -> np.ndarray:
+    """Elliptical footprint of ``radius_mm`` on a grid of ``(row, column)`` spacing in mm.
+
+    Each semi-axis is ``round(radius_mm / spacing)`` pixels (at least 1), so the
+    footprint is a disk in millimetres also when the pixels are not square.
+
+    Example
+    -------
+    >>> opening_footprint((0.5, 0.5)).shape
+    (5, 5)
+    >>> opening_footprint((1.0, 0.5)).shape
+    (3, 5)
+    """
+    rows, cols = (max(1, round(radius_mm / float(s))) for s in spacing_mm)
+    y, x = np.ogrid[-rows : rows + 1, -cols : cols + 1]
+    return (y / rows) ** 2 + (x / cols) ** 2 <= 1.0
+
+
+def reference_region_mask(
+    image, target: str = "brain", *, spacing_mm=None, photometric: str | None = None
+) -> np.ndarray:
     """The reference mask used by :func:`check_region_mask`.
 
-    ``target="intracranial"``: CT values in 0-80 HU (brain, CSF and any collection
-    over the brain, kept apart from the scalp by the skull), opened (two iterations of
-    the 3 x 3 cross, about 1 mm on a 0.5 mm grid), largest component, holes filled.
-    ``target="foreground"``: values above Otsu's threshold, holes filled, largest
-    component.
+    ``target="brain"``: CT values in 20-80 HU (brain tissue; CSF and a low-density
+    collection are below it), opened with a 1 mm disk (:func:`opening_footprint`,
+    needs ``spacing_mm``) to cut the thin rim of partial-volume pixels along the
+    skull, largest component, holes filled (the ventricles count as brain).
+    ``target="foreground"``: the body on a radiograph: pixels on the body's side of
+    Otsu's threshold (below it for ``photometric="MONOCHROME1"``, where the body is
+    bright and stored low; above it otherwise), holes filled, largest component.
 
     Raises
     ------
     ValueError
-        If ``image`` is not 2-D or ``target`` is unknown.
+        If ``image`` is not 2-D, ``target`` is unknown, or ``spacing_mm`` is missing
+        for ``target="brain"``.
     """
     from skimage.filters import threshold_otsu
 
     image = np.asarray(image, dtype=np.float64)
     if image.ndim != 2:
         raise ValueError(f"image must be 2-D, got shape {image.shape}")
-    if target == "intracranial":
-        mask = (image >= 0) & (image <= 80)
-        mask = ndi.binary_opening(mask, iterations=2)
+    if target == "brain":
+        if spacing_mm is None:
+            raise ValueError("target='brain' needs spacing_mm (the opening is 1 mm)")
+        low, high = BRAIN_BAND_HU
+        mask = ndi.binary_opening((image >= low) & (image <= high), opening_footprint(spacing_mm))
         return ndi.binary_fill_holes(_largest_component(mask))
     if target == "foreground":
-        mask = image > threshold_otsu(image)
+        threshold = threshold_otsu(image)
+        mask = image < threshold if photometric == "MONOCHROME1" else image > threshold
         return _largest_component(ndi.binary_fill_holes(mask))
-    raise ValueError(f"target must be 'intracranial' or 'foreground', got {target!r}")
+    raise ValueError(f"target must be 'brain' or 'foreground', got {target!r}")
 
 
-def check_region_mask(mask, area_mm2, image, spacing_mm, *, target: str = "intracranial") -> bool:
-    """Check a boolean mask of a region and its area in mm² (pixels² when no spacing).
+def _area_mistake(answer: float, expected: float, spacing_mm) -> str | None:
+    """Name the usual unit slip when ``answer/expected`` matches it (within 1 %)."""
+    if expected == 0 or spacing_mm is None:
+        return None
+    row_mm, col_mm = (float(v) for v in spacing_mm)
+    ratio = answer / expected
+    slips = [
+        (
+            1 / (row_mm * col_mm),
+            "it looks like the number of pixels: multiply by the area of one pixel",
+        ),
+        (
+            1 / row_mm,
+            "it looks like only one spacing was used: a pixel's area is row x column spacing",
+        ),
+        (
+            1 / col_mm,
+            "it looks like only one spacing was used: a pixel's area is row x column spacing",
+        ),
+        (1 / 100, "it looks like cm²: the spacing is in mm, so the area is in mm²"),
+        (row_mm * col_mm, "it looks like the pixel area was divided by, not multiplied"),
+    ]
+    for factor, message in slips:
+        if abs(factor - 1) > 0.02 and abs(ratio / factor - 1) < 0.01:
+            return message
+    return None
+
+
+def check_area(area, mask, spacing_mm) -> bool:
+    """Check the area of ``mask``: pixels x row spacing x column spacing (pixels if no spacing).
+
+    Names the usual slip (a pixel count, one spacing only, cm²) and says only
+    "too high"/"too low" otherwise, never by how much.
+
+    Example
+    -------
+    >>> check_area(25.0, np.ones((10, 10), bool), (0.5, 0.5))
+    ✅ area: correct.
+    True
+    >>> check_area(100.0, np.ones((10, 10), bool), (0.5, 0.5))
+    ❌ area: it looks like the number of pixels: multiply by the area of one pixel.
+    False
+    """
+    mask = np.asarray(mask, dtype=bool)
+    unit = "pixels" if spacing_mm is None else "mm²"
+    if spacing_mm is None:
+        expected = float(mask.sum())
+    else:
+        row_mm, col_mm = (float(v) for v in spacing_mm)
+        expected = float(mask.sum()) * row_mm * col_mm
+    if area is None:
+        return checks.feedback(False, "area", "got None; compute the area from your mask.")
+    try:
+        value = float(area)
+    except (TypeError, ValueError):
+        return checks.feedback(
+            False, "area", f"expected a single number, got {type(area).__name__}."
+        )
+    if not np.isfinite(value):
+        return checks.feedback(False, "area", f"got {value}.")
+    if abs(value - expected) <= 0.01 * max(abs(expected), 1e-12):
+        return checks.feedback(True, "area")
+    mistake = _area_mistake(value, expected, spacing_mm)
+    if mistake is not None:
+        return checks.feedback(False, "area", mistake + ".")
+    direction = "too high" if value > expected else "too low"
+    return checks.feedback(
+        False,
+        "area",
+        f"{value:.4g} {unit} is {direction} for your mask.",
+        "area = number of mask pixels x row spacing x column spacing (mm per pixel).",
+    )
+
+
+def check_region_mask(
+    mask, area_mm2, image, spacing_mm, *, target: str = "brain", photometric: str | None = None
+) -> bool:
+    """Check a boolean mask of a region and its area in mm² (pixels when no spacing).
 
     The mask must overlap the reference (:func:`reference_region_mask`) with an
-    intersection-over-union of at least 0.85, and the area must equal the
-    number of mask pixels times the pixel area (row spacing x column spacing)
-    within 1 %.
+    intersection-over-union of at least 0.9, and the area must equal the number of
+    mask pixels times the pixel area (row spacing x column spacing) within 1 %
+    (:func:`check_area`).
 
     Example
     -------
@@ -456,43 +562,47 @@ def check_region_mask(mask, area_mm2, image, spacing_mm, *, target: str = "intra
                 False, "region mask", "expected a boolean mask (True/False values only)."
             )
         mask = mask.astype(bool)
-    reference = reference_region_mask(image, target)
+    reference = reference_region_mask(image, target, spacing_mm=spacing_mm, photometric=photometric)
+    overlap = np.logical_and(mask, reference).sum()
     union = np.logical_or(mask, reference).sum()
-    iou = np.logical_and(mask, reference).sum() / union if union else 1.0
-    if iou < 0.85:
-        overlap = np.logical_and(mask, reference).sum()
+    iou = overlap / union if union else 1.0
+    if iou < 0.9:
         inside = overlap / mask.sum() if mask.sum() else 0.0  # share of the mask that is right
         covered = overlap / reference.sum() if reference.sum() else 0.0  # share of the region found
-        if inside >= 0.9 and covered < 0.9:
-            detail = "it covers too little (eroded, holes not filled, or a smaller component kept?)"
+        if target == "foreground" and inside < 0.5:
+            detail = (
+                "it is mostly outside the body: on MONOCHROME1 the body is stored *low* "
+                "(less exposure), so keep the pixels below the threshold"
+                if photometric == "MONOCHROME1"
+                else "it is mostly outside the body: which side of the threshold is the body?"
+            )
+        elif inside >= 0.9 and covered < 0.9:
+            detail = (
+                "it covers too little (band too narrow, opening too large, holes not filled, "
+                "or a smaller component kept?)"
+            )
         elif covered >= 0.9 and inside < 0.9:
-            detail = "it covers too much (other structures still attached?)"
+            detail = (
+                "it covers too much (no opening, so the rim along the skull still closes a ring "
+                "that filling then swallows? or the band too wide?)"
+                if target == "brain"
+                else "it covers too much (other structures still attached, or not the largest "
+                "component?)"
+            )
         else:
             detail = "its shape or position differs from the expected region"
         mask_ok = checks.feedback(
-            False,
-            "region mask",
-            f"overlap with the expected region is {iou:.2f} (need >= 0.85): {detail}.",
+            False, "region mask", f"overlap with the expected region is too small: {detail}."
         )
     else:
         mask_ok = checks.feedback(True, "region mask")
-    if spacing_mm is None:
-        pixel_area, unit = 1.0, "pixels"
-    else:
-        row_mm, col_mm = (float(v) for v in spacing_mm)
-        pixel_area, unit = row_mm * col_mm, "mm²"
-    area_ok = checks.check_scalar(
-        area_mm2,
-        float(mask.sum()) * pixel_area,
-        name="area",
-        rtol=0.01,
-        unit=unit,
-        hint="area = number of mask pixels x row spacing x column spacing (mm per pixel).",
-    )
+    area_ok = check_area(area_mm2, mask, spacing_mm)
     return bool(mask_ok and area_ok)
 
 
-def show_region_masks(mask, image, *, target: str = "intracranial", display_range=None):
+def show_region_masks(
+    mask, image, *, target: str = "brain", display_range=None, spacing_mm=None, photometric=None
+):
     """Figure: the student's mask beside the reference, and where they differ.
 
     Parameters
@@ -500,8 +610,8 @@ def show_region_masks(mask, image, *, target: str = "intracranial", display_rang
     mask : array_like of bool or None
         The student's mask (None: only the reference is shown, with a note).
     image : array_like
-        The 2-D image the masks belong to (HU for ``target="intracranial"``).
-    target : str
+        The 2-D image the masks belong to (HU for ``target="brain"``).
+    target, spacing_mm, photometric
         As in :func:`reference_region_mask`.
     display_range : (low, high), optional
         Grey range of the image underneath (default: 1st-99th percentile).
@@ -519,7 +629,7 @@ def show_region_masks(mask, image, *, target: str = "intracranial", display_rang
     from matplotlib.colors import ListedColormap
 
     image = np.asarray(image, dtype=np.float64)
-    reference = reference_region_mask(image, target)
+    reference = reference_region_mask(image, target, spacing_mm=spacing_mm, photometric=photometric)
     if mask is not None:
         mask = np.asarray(mask).astype(bool)
         if mask.shape != image.shape:

@@ -12,19 +12,25 @@ True
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from course_utils import checks
 
 __all__ = [
     "check_field_of_view",
+    "check_true_pixel_spacing",
     "check_slice_order",
+    "reference_slice_order",
     "check_build_affine",
     "check_slab_mip",
     "check_nifti_affine",
     "reference_slab_mip",
     "check_resample_to_spacing",
     "reference_resample",
+    "check_show_section",
+    "reference_show_section",
 ]
 
 
@@ -174,6 +180,8 @@ def check_resample_to_spacing(function, order: int = 1) -> bool:
     cases = [
         (ndimage.gaussian_filter(rng.normal(0, 100, (6, 20, 18)), 1.5), (2.5, 0.7, 0.7), 1.0),
         (ndimage.gaussian_filter(rng.normal(0, 100, (5, 16, 16)), 1.0), (3.0, 1.5, 1.5), 2.0),
+        # CT-like: air (-1000 HU) fills the edges, so padding with 0 shows at the border
+        (ndimage.gaussian_filter(rng.normal(-1000, 100, (6, 18, 18)), 1.0), (2.5, 1.0, 1.0), 1.0),
     ]
     for volume, spacing, target in cases:
         ok, result = checks.call_student(
@@ -210,7 +218,7 @@ def check_resample_to_spacing(function, order: int = 1) -> bool:
                 "The field of view (voxels x spacing) must not change: new spacing = old FOV / new voxel count.",
             )
         difference = np.abs(resampled.astype(float) - expected)
-        if not np.isfinite(difference).all() or difference.mean() > 0.05 * expected.std():
+        if not np.isfinite(difference).all() or difference.max() > 0.02 * expected.std():
             corner_aligned = ndimage.zoom(
                 np.asarray(volume, dtype=np.float32),
                 np.array(expected.shape) / np.array(volume.shape),
@@ -218,6 +226,26 @@ def check_resample_to_spacing(function, order: int = 1) -> bool:
                 mode="nearest",
                 grid_mode=False,
             )
+            for padding in ("constant", "grid-constant"):
+                with warnings.catch_warnings():  # scipy warns about "constant" with grid_mode
+                    warnings.simplefilter("ignore", UserWarning)
+                    padded = ndimage.zoom(
+                        np.asarray(volume, dtype=np.float32),
+                        np.array(expected.shape) / np.array(volume.shape),
+                        order=order,
+                        mode=padding,
+                        grid_mode=True,
+                    )
+                if np.abs(resampled.astype(float) - padded).max() < 1e-3 * (
+                    1 + np.abs(padded).max()
+                ):
+                    return checks.feedback(
+                        False,
+                        name,
+                        f"the values near the border are pulled towards 0: mode={padding!r} pads the "
+                        "volume with zeros, which in CT is water, not the air around the patient.",
+                        "Choose a mode that extends the volume with its own edge values.",
+                    )
             if np.abs(resampled.astype(float) - corner_aligned).mean() < 0.05 * expected.std():
                 return checks.feedback(
                     False,
@@ -269,6 +297,21 @@ def _sort_cases():
     return cases
 
 
+def reference_slice_order(ipps, iop):
+    """Reference for exercise 1: indices that sort slices along the slice normal.
+
+    Example
+    -------
+    >>> reference_slice_order([[0, 0, 5.0], [0, 0, 2.5]], [1, 0, 0, 0, 1, 0]).tolist()
+    [1, 0]
+    """
+    positions = np.asarray(ipps, dtype=float).reshape(-1, 3)
+    orientation = np.asarray(iop, dtype=float).ravel()
+    if orientation.size != 6:
+        raise ValueError(f"iop must be 6 numbers, got {orientation.size}")
+    return np.argsort(positions @ np.cross(orientation[:3], orientation[3:]), kind="stable")
+
+
 def check_slice_order(function) -> bool:
     """Check ``function(ipps, iop) -> order``: indices that sort slices along the slice normal.
 
@@ -288,7 +331,20 @@ def check_slice_order(function) -> bool:
     True
     """
     name = "slice order"
-    for label, ipps, iop, expected in _sort_cases():
+    cases = _sort_cases()
+
+    def reversed_everywhere():
+        for _, ipps, iop, expected in cases:
+            try:
+                if not np.array_equal(
+                    np.asarray(function(ipps.copy(), iop.copy())), expected[::-1]
+                ):
+                    return False
+            except Exception:  # noqa: BLE001 - a failing call is reported by the main loop
+                return False
+        return True
+
+    for label, ipps, iop, expected in cases:
         ok, result = checks.call_student(function, ipps.copy(), iop.copy(), name=name)
         if not ok:
             return False
@@ -313,6 +369,22 @@ def check_slice_order(function) -> bool:
             )
         if np.array_equal(order, expected):
             continue
+        normal = np.cross(iop[:3], iop[3:])
+        for axis, letter in ((0, "x"), (1, "y")):
+            if (
+                abs(normal[axis]) > 0.99
+                and np.array_equal(order, np.argsort(ipps[:, axis]))
+                and not reversed_everywhere()
+            ):
+                direction = "-" if normal[axis] < 0 else "+"
+                return checks.feedback(
+                    False,
+                    name,
+                    f"the {label} series looks sorted by the {letter} of IPP; the normal here points "
+                    f"to {direction}{letter}, so sorting by one coordinate gets its sign (and any "
+                    "obliquity) wrong.",
+                    "Project each IPP on the slice normal (row direction x column direction).",
+                )
         if np.array_equal(order, expected[::-1]):
             return checks.feedback(
                 False,
@@ -643,5 +715,257 @@ def check_nifti_affine(function) -> bool:
             name,
             "a voxel would land on a different anatomical point.",
             "Two changes: the order of the index axes and the sign of two patient axes.",
+        )
+    return checks.feedback(True, name)
+
+
+# --------------------------------------------------------------------------- a section in mm with markers
+def reference_show_section(ax, volume, spacing_mm, affine, axis):
+    """Reference for the section exercise: draw the middle section across ``axis`` in mm.
+
+    The section keeps the other two axes in order: the first runs down the
+    screen (``origin="upper"``), the second across it. Its ``extent`` is in mm
+    from the spacing of those two axes, and the orientation letters come from
+    the matching affine columns.
+
+    Example
+    -------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = reference_show_section(ax, np.zeros((4, 5, 6)), (2.0, 1.0, 1.0), np.eye(4), 0)
+    """
+    from course_utils import plotting
+
+    array = np.asarray(volume)
+    shape, spacing = _geometry(array.shape, spacing_mm, "reference_show_section")
+    down, across = (a for a in range(3) if a != axis)
+    image = np.take(array, shape[axis] // 2, axis=axis)
+    extent = (0, shape[across] * spacing[across], shape[down] * spacing[down], 0)
+    handle = ax.imshow(image, cmap="gray", origin="upper", extent=extent)
+    matrix = np.asarray(affine, dtype=float)
+    plotting.add_orientation_markers(ax, matrix[:3, across], -matrix[:3, down], box=True)
+    return handle
+
+
+def _section_case():
+    rng = np.random.default_rng(11)
+    volume = rng.normal(0.0, 1.0, (9, 14, 12)).astype(np.float32)
+    spacing = (4.0, 1.0, 1.5)  # thick slices, non-square pixels
+    affine = np.eye(4)
+    affine[:3, 0] = [-4.0, 0.0, 0.0]  # slices towards the right (a sagittal series)
+    affine[:3, 1] = [0.0, 0.0, -1.0]  # rows down the head
+    affine[:3, 2] = [0.0, 1.5, 0.0]  # columns towards the back
+    return volume, spacing, affine
+
+
+def check_show_section(function) -> bool:
+    """Check ``function(ax, volume, spacing_mm, affine, axis)`` that draws a section in mm.
+
+    The function must draw ``volume``'s middle section across ``axis`` with one
+    ``imshow`` (other two axes in order: the first down the screen, the second
+    across), with the true proportions (an ``extent`` in mm, or ``aspect=``)
+    and the orientation letters of the affine at the edges. The check draws a
+    test volume with thick slices and non-square pixels across each axis and
+    reads back the image, its proportions and the letters.
+
+    Example
+    -------
+    >>> check_show_section(reference_show_section)
+    ✅ section in mm: correct.
+    True
+    """
+    import matplotlib.pyplot as plt
+
+    from course_utils import plotting
+
+    name = "section in mm"
+    volume, spacing, affine = _section_case()
+    for axis in (2, 0, 1):
+        down, across = (a for a in range(3) if a != axis)
+        fig, ax = plt.subplots()
+        try:
+            ok, _ = checks.call_student(
+                function, ax, volume.copy(), spacing, affine.copy(), axis, name=name
+            )
+            if not ok:
+                return False
+            if not ax.images:
+                return checks.feedback(
+                    False, name, "nothing was drawn on `ax`.", "Draw the section with ax.imshow."
+                )
+            shown = np.asarray(ax.images[-1].get_array())
+            section = np.take(volume, volume.shape[axis] // 2, axis=axis)
+            if shown.shape == section.T.shape and shown.shape != section.shape:
+                return checks.feedback(
+                    False,
+                    name,
+                    f"the section across axis {axis} is transposed.",
+                    "Keep the two remaining axes in order: the first runs down the screen.",
+                )
+            if shown.shape != section.shape or not np.allclose(shown, section):
+                return checks.feedback(
+                    False,
+                    name,
+                    f"the image drawn for axis {axis} is not the middle section across that axis.",
+                    "Fix the index of `axis` at half its length and keep the other two.",
+                )
+            left, right, bottom, top = ax.images[-1].get_extent()
+            aspect = ax.get_aspect()
+            if aspect == "auto":
+                return checks.feedback(
+                    False,
+                    name,
+                    "aspect='auto' stretches the image to the shape of the axes box.",
+                    "Let the extent (in mm) set the proportions, or give aspect as a number.",
+                )
+            aspect = 1.0 if aspect == "equal" else float(aspect)
+            ratio = abs(top - bottom) * aspect / abs(right - left)
+            n_down, n_across = volume.shape[down], volume.shape[across]
+
+            def ratio_of(step_down, step_across, n_down=n_down, n_across=n_across):
+                return n_down * step_down / (n_across * step_across)
+
+            if np.isclose(ratio, ratio_of(spacing[down], spacing[across]), rtol=1e-3):
+                pass
+            elif np.isclose(ratio, ratio_of(1.0, 1.0), rtol=1e-3):
+                return checks.feedback(
+                    False,
+                    name,
+                    f"across axis {axis} every voxel is drawn as a square (voxel units).",
+                    "Give imshow an extent in mm (voxels x spacing per axis), or the matching aspect.",
+                )
+            elif np.isclose(ratio, ratio_of(spacing[across], spacing[down]), rtol=1e-3):
+                return checks.feedback(
+                    False,
+                    name,
+                    f"across axis {axis} the proportions are inverted: the two spacings are swapped "
+                    "(or the aspect is width over height).",
+                    "The vertical size uses the spacing of the axis that runs down the screen.",
+                )
+            elif np.isclose(
+                ratio, ratio_of(spacing[axis], spacing[across]), rtol=1e-3
+            ) or np.isclose(ratio, ratio_of(spacing[down], spacing[axis]), rtol=1e-3):
+                return checks.feedback(
+                    False,
+                    name,
+                    f"across axis {axis} you used the spacing of the axis you cut through.",
+                    "Only the two axes left in the section set its size.",
+                )
+            else:
+                return checks.feedback(
+                    False,
+                    name,
+                    f"across axis {axis} the drawn proportions do not match the spacing.",
+                    "Height / width on screen must equal (rows x their spacing) / (columns x theirs).",
+                )
+            letters = {text.get_text() for text in ax.texts}
+            wanted = {
+                plotting.orientation_letters(affine[:3, across]),
+                plotting.orientation_letters(-affine[:3, across]),
+                plotting.orientation_letters(affine[:3, down]),
+                plotting.orientation_letters(-affine[:3, down]),
+            }
+            if not wanted <= letters:
+                return checks.feedback(
+                    False,
+                    name,
+                    f"across axis {axis} the orientation letters are missing or belong to other axes.",
+                    "Which affine columns move across and down the screen? Row index grows downwards.",
+                )
+            positions = {
+                text.get_text(): text.get_position()
+                for text in ax.texts
+                if text.get_text() in wanted
+            }
+            row0_y = top if ax.images[-1].origin == "upper" else bottom
+            y_low, y_high = ax.get_ylim()  # y_high is at the top of the screen
+            grows_down = abs(row0_y - y_high) < abs(row0_y - y_low)
+            up_letter = plotting.orientation_letters(
+                -affine[:3, down] if grows_down else affine[:3, down]
+            )
+            if up_letter in positions and positions[up_letter][1] < 0.5:
+                return checks.feedback(
+                    False,
+                    name,
+                    f"across axis {axis} the top and bottom letters are upside down.",
+                    "Which way does the row index grow on the screen (origin='upper' or 'lower')?",
+                )
+        finally:
+            plt.close(fig)
+    return checks.feedback(True, name)
+
+
+# --------------------------------------------------------------------------- a header that contradicts itself
+def check_true_pixel_spacing(
+    pixel_mm, area_factor, reconstruction_mm, columns, header_spacing_mm
+) -> bool:
+    """Check the pixel spacing implied by ReconstructionDiameter, and the area error factor.
+
+    ``pixel_mm`` is the in-plane spacing consistent with the reconstructed field of
+    view (ReconstructionDiameter over the number of columns); ``area_factor`` how
+    many times too small an area measured with the header's PixelSpacing is.
+
+    Example
+    -------
+    >>> check_true_pixel_spacing(15.625, 1024.0, 250.0, 16, 0.488281)
+    ✅ true pixel spacing: correct.
+    True
+    """
+    name = "true pixel spacing"
+    if reconstruction_mm <= 0 or columns < 1 or header_spacing_mm <= 0:
+        raise ValueError("reconstruction_mm, columns and header_spacing_mm must be positive")
+    expected = reconstruction_mm / columns
+    linear = expected / header_spacing_mm
+    if pixel_mm is None or area_factor is None:
+        return checks.feedback(False, name, "got None. Assign both variables.")
+    try:
+        pixel, factor = float(pixel_mm), float(area_factor)
+    except (TypeError, ValueError):
+        return checks.feedback(False, name, "expected two numbers (mm, and a ratio).")
+    if np.isclose(pixel, header_spacing_mm, rtol=1e-3):
+        return checks.feedback(
+            False,
+            name,
+            "that is the header's PixelSpacing, the value we suspect.",
+            "Which other tag says how wide the reconstructed image is, and over how many pixels?",
+        )
+    if np.isclose(pixel, reconstruction_mm / (columns - 1), rtol=1e-3):
+        return checks.feedback(
+            False, name, "you divided by n - 1 gaps.", "The diameter spans whole pixels."
+        )
+    if np.isclose(pixel, reconstruction_mm / 512, rtol=1e-3) and columns != 512:
+        return checks.feedback(
+            False,
+            name,
+            "that is the spacing of the original 512-pixel image, not of this file.",
+            "How many columns does this file really have?",
+        )
+    if not np.isclose(pixel, expected, rtol=1e-3):
+        return checks.feedback(
+            False,
+            name,
+            "the pixel spacing does not fit the reconstructed diameter.",
+            "Spread ReconstructionDiameter over the columns of this file.",
+        )
+    if np.isclose(factor, linear, rtol=1e-3):
+        return checks.feedback(
+            False,
+            name,
+            "the spacing is right; the factor is the length error, not the area error.",
+            "An area is a length times a length.",
+        )
+    if np.isclose(factor, 1 / linear**2, rtol=1e-3) or np.isclose(factor, 1 / linear, rtol=1e-3):
+        return checks.feedback(
+            False,
+            name,
+            "the spacing is right; the factor is inverted.",
+            "Areas from PixelSpacing are too small: the factor is larger than 1.",
+        )
+    if not np.isclose(factor, linear**2, rtol=1e-3):
+        return checks.feedback(
+            False,
+            name,
+            "the spacing is right, the area factor is not.",
+            "Compare the area of one pixel with each spacing.",
         )
     return checks.feedback(True, name)
