@@ -42,6 +42,7 @@ def _run(folder: Path, tmp_path: Path, kind: str) -> str:
 
 @pytest.mark.slow
 @pytest.mark.notebook
+@pytest.mark.extended
 def test_lesson01_on_a_folder_of_every_kind(tmp_path):
     folder = real_kinds.build_mixed_folder(tmp_path / "mixed")
     text = _run(folder, tmp_path, "data_dir: mixed kinds")
@@ -72,6 +73,7 @@ def test_lesson01_on_a_folder_of_every_kind(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.notebook
+@pytest.mark.extended
 def test_lesson01_on_a_folder_without_ct_or_monochrome1(tmp_path):
     folder = real_kinds.build_no_ct_folder(tmp_path / "no_ct")
     text = _run(folder, tmp_path, "data_dir: no CT")
@@ -96,6 +98,7 @@ def test_lesson01_on_a_folder_without_ct_or_monochrome1(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.notebook
+@pytest.mark.extended
 def test_lesson01_on_a_folder_of_monochrome1_cr_without_ct(tmp_path):
     """Exercise 4's fallback: on MONOCHROME1 the body is stored low; a correct body mask passes."""
     folder = real_kinds.build_no_ct_cr_folder(tmp_path / "no_ct_cr")

@@ -19,6 +19,7 @@ from tests.notebook_runs import text_outputs, tree_hashes
 
 @pytest.mark.slow
 @pytest.mark.notebook
+@pytest.mark.extended
 def test_lesson03_reports_the_problems_of_a_messy_folder(tmp_path):
     root = build_messy_rsna(tmp_path / "rsna-messy")
     before = tree_hashes(root)

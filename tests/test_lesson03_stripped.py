@@ -32,6 +32,7 @@ def test_stripped_files_lack_the_optional_tags(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.notebook
+@pytest.mark.extended
 def test_lesson03_runs_on_files_without_optional_tags(tmp_path):
     root = build_stripped_rsna(tmp_path / "rsna-stripped")
     before = tree_hashes(root)

@@ -109,6 +109,7 @@ def test_mixed_folder_headers(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.notebook
+@pytest.mark.extended
 def test_lesson04_runs_on_a_mixed_strip_ai_folder(tmp_path):
     root = build_mixed_strip_ai(tmp_path / "strip-ai", tmp_path / "scratch")
     before = tree_hashes(root)

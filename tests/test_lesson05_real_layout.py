@@ -89,6 +89,7 @@ def _run(folder: Path, tmp_path: Path) -> str:
 
 @pytest.mark.slow
 @pytest.mark.notebook
+@pytest.mark.extended
 def test_lesson05_on_a_one_case_folder(tmp_path):
     """Fast variant (small films): a folder with a single usable case runs to the end."""
     folder = tmp_path / "one-case"
