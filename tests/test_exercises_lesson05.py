@@ -76,60 +76,6 @@ def test_bounding_box_rejects_wrong_answers(answer, message, capsys):
     assert message in capsys.readouterr().out
 
 
-# --------------------------------------------------------------------------- inter-slice normalisation
-@pytest.fixture()
-def volume_and_head():
-    rng = np.random.default_rng(0)
-    volume = rng.normal(20, 3, (5, 16, 16))
-    head = np.zeros(volume.shape, bool)
-    head[:, 3:13, 3:13] = True
-    volume[head] += 400 + 50 * np.repeat(np.arange(5), 100)
-    return volume, head
-
-
-def test_interslice_accepts_correct_answer(volume_and_head, capsys):
-    volume, head = volume_and_head
-    inside = volume[head]
-    assert ex.check_interslice_normalisation((volume - inside.mean()) / inside.std(), volume, head)
-    assert "✅" in capsys.readouterr().out
-
-
-def test_interslice_accepts_a_function_and_handles_stubs(volume_and_head, capsys):
-    volume, head = volume_and_head
-
-    def normalise(values, mask):
-        return (values - values[mask].mean()) / values[mask].std()
-
-    assert ex.check_interslice_normalisation(normalise, volume, head)
-    assert not ex.check_interslice_normalisation(_stub, volume, head)
-    assert "not implemented yet" in capsys.readouterr().out
-
-
-def test_interslice_rejects_per_slice(volume_and_head, capsys):
-    volume, head = volume_and_head
-    answer = (volume - volume.mean(axis=(1, 2), keepdims=True)) / volume.std(
-        axis=(1, 2), keepdims=True
-    )
-    assert not ex.check_interslice_normalisation(answer, volume, head)
-    assert "brightness differences between slices are gone" in capsys.readouterr().out
-
-
-def test_interslice_rejects_unmasked_none_nan_and_shape(volume_and_head, capsys):
-    volume, head = volume_and_head
-    assert not ex.check_interslice_normalisation(
-        (volume - volume.mean()) / volume.std(), volume, head
-    )
-    assert "air around the head" in capsys.readouterr().out
-    assert not ex.check_interslice_normalisation(None, volume, head)
-    assert "got None" in capsys.readouterr().out
-    assert not ex.check_interslice_normalisation(np.full(volume.shape, np.nan), volume, head)
-    assert "NaN" in capsys.readouterr().out
-    assert not ex.check_interslice_normalisation(volume[1:], volume, head)
-    assert "shape is" in capsys.readouterr().out
-    assert not ex.check_interslice_normalisation(volume / 1000, volume, head)
-    assert "expected mean 0 and std 1" in capsys.readouterr().out
-
-
 # --------------------------------------------------------------------------- square box
 def good_square(shape, roi_mask, size=None):
     return preprocess.square_box_around(shape, roi_mask, size=size)
@@ -180,31 +126,6 @@ def test_square_rejects_non_square(capsys):
 
     assert not ex.check_square_box(rectangle)
     assert "expected a" in capsys.readouterr().out
-
-
-# --------------------------------------------------------------------------- resize mask
-def test_resize_mask_accepts_opencv_and_helper(capsys):
-    assert ex.check_resize_mask(
-        lambda m, s: cv2.resize(m, (s[1], s[0]), interpolation=cv2.INTER_NEAREST)
-    )
-    assert ex.check_resize_mask(lambda m, s: preprocess.resize_image(m, s, kind="mask"))
-    assert capsys.readouterr().out.count("✅") == 2
-
-
-@pytest.mark.parametrize(
-    ("answer", "message"),
-    [
-        (lambda m, s: cv2.resize(m, s, interpolation=cv2.INTER_NEAREST), "(cols, rows)"),
-        (lambda m, s: cv2.resize(m, (s[1], s[0])), "new label values appeared"),
-        (lambda m, s: cv2.resize(m, (s[1], s[0]), interpolation=cv2.INTER_NEAREST)[::-1], "agree"),
-        (lambda m, s: m, "expected (30, 50)"),
-        (lambda m, s: None, "got None"),
-        (_stub, "not implemented yet"),
-    ],
-)
-def test_resize_mask_rejects_wrong_answers(answer, message, capsys):
-    assert not ex.check_resize_mask(answer)
-    assert message in capsys.readouterr().out
 
 
 def unclipped_stop_box(mask, margin=0):
@@ -346,4 +267,157 @@ def test_percentile_clip_accepts_right_answers(capsys):
 )
 def test_percentile_clip_rejects_wrong_answers(answer, message, capsys):
     assert not ex.check_percentile_clip(answer)
+    assert message in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- round 3 findings
+def swapped_axes_box(mask, margin=0):
+    """Rows from the columns' test and vice versa."""
+    rows = np.flatnonzero(mask.any(axis=0))
+    cols = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
+def test_bounding_box_names_swapped_axes_and_compares_boxes(capsys):
+    assert not ex.check_bounding_box(swapped_axes_box)
+    out = capsys.readouterr().out
+    assert "rows and columns swapped" in out
+    assert "expected (1, 1)" not in out  # boxes are compared, not crop shapes
+    assert not ex.check_bounding_box(off_by_one_box)
+    out = capsys.readouterr().out
+    assert "misses the last row and the last column" in out and "3:3, 4:4" in out
+
+
+def truncating_padding(image, shape_rc, kind="image"):
+    """int() instead of round() for the inner size: a legitimate convention."""
+    rows, cols = image.shape
+    scale = min(shape_rc[0] / rows, shape_rc[1] / cols)
+    inner = (max(1, int(rows * scale)), max(1, int(cols * scale)))
+    flag = cv2.INTER_NEAREST if kind == "mask" else cv2.INTER_AREA
+    out = np.zeros(shape_rc, image.dtype)
+    top = (shape_rc[0] - inner[0]) // 2
+    out[top : top + inner[0], : inner[1]] = cv2.resize(image, inner[::-1], interpolation=flag)
+    return out
+
+
+def bilinear_image_padding(image, shape_rc, kind="image"):
+    rows, cols = image.shape
+    scale = min(shape_rc[0] / rows, shape_rc[1] / cols)
+    inner = (max(1, round(rows * scale)), max(1, round(cols * scale)))
+    flag = cv2.INTER_NEAREST if kind == "mask" else cv2.INTER_LINEAR
+    out = np.zeros(shape_rc, image.dtype)
+    top = (shape_rc[0] - inner[0]) // 2
+    out[top : top + inner[0], : inner[1]] = cv2.resize(image, inner[::-1], interpolation=flag)
+    return out
+
+
+def test_padding_accepts_a_truncated_inner_size(capsys):
+    assert ex.check_resize_with_padding(truncating_padding)
+    assert "✅" in capsys.readouterr().out
+
+
+def test_padding_names_the_interpolation_actually_used(capsys):
+    assert not ex.check_resize_with_padding(bilinear_image_padding)
+    out = capsys.readouterr().out
+    assert "shrunk with bilinear interpolation" in out and "INTER_AREA" in out
+
+
+def test_padding_rejects_flipped_content(capsys):
+    def flipped(image, shape_rc, kind="image"):
+        out = good_padding(image, shape_rc, kind)
+        inner = out[:, : np.flatnonzero(out.any(axis=0))[-1] + 1]
+        inner[:] = inner[::-1].copy()
+        return out
+
+    assert not ex.check_resize_with_padding(flipped)
+    assert "not a resize of the input" in capsys.readouterr().out
+
+
+def inside_only_clip(image, mask, low=1, high=99):
+    a, b = np.percentile(image[mask], [low, high])
+    out = image.astype(np.float64).copy()
+    out[mask] = (np.clip(image[mask], a, b) - a) / (b - a)
+    return out
+
+
+def fixed_percentiles_clip(image, mask, low=1, high=99):
+    return good_clip(image, mask, 1, 99)
+
+
+def test_percentile_clip_names_inside_only_and_ignored_arguments(capsys):
+    assert not ex.check_percentile_clip(inside_only_clip)
+    out = capsys.readouterr().out
+    assert "outside it were not clipped" in out and "outside [0, 1]" not in out
+    assert not ex.check_percentile_clip(fixed_percentiles_clip)
+    out = capsys.readouterr().out
+    assert "arguments are ignored" in out
+
+
+def test_percentile_clip_generic_hint_is_not_the_recipe(capsys):
+    def shifted(image, mask, low=1, high=99):
+        return np.clip(good_clip(image, mask, low, high) + 0.01, 0, 1)
+
+    assert not ex.check_percentile_clip(shifted)
+    out = capsys.readouterr().out
+    assert "(x - low) / (high - low)" not in out
+
+
+# --------------------------------------------------------------------------- dataset statistics
+def pooled_stats(volumes, masks):
+    return preprocess.zscore_stats(volumes, masks=masks)
+
+
+def pooled_by_hand(volumes, masks):
+    values = np.concatenate([v[m] for v, m in zip(volumes, masks, strict=True)])
+    return values.mean(), values.std()
+
+
+def mean_of_means(volumes, masks):
+    return (
+        float(np.mean([v[m].mean() for v, m in zip(volumes, masks, strict=True)])),
+        float(np.mean([v[m].std() for v, m in zip(volumes, masks, strict=True)])),
+    )
+
+
+def pooled_mean_averaged_std(volumes, masks):
+    mean, _ = pooled_by_hand(volumes, masks)
+    return mean, float(np.mean([v[m].std() for v, m in zip(volumes, masks, strict=True)]))
+
+
+def unmasked_stats(volumes, masks):
+    values = np.concatenate([v.ravel() for v in volumes])
+    return values.mean(), values.std()
+
+
+def first_volume_only(volumes, masks):
+    return volumes[0][masks[0]].mean(), volumes[0][masks[0]].std()
+
+
+def normalised_volumes(volumes, masks):
+    mean, std = pooled_by_hand(volumes, masks)
+    return [(v - mean) / std for v in volumes]
+
+
+def test_dataset_stats_accepts_right_answers(capsys):
+    assert ex.check_dataset_stats(pooled_stats)
+    assert ex.check_dataset_stats(pooled_by_hand)
+    assert capsys.readouterr().out.count("✅") == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (mean_of_means, "average of the per-volume means"),
+        (pooled_mean_averaged_std, "spread *between* volumes"),
+        (unmasked_stats, "include the air"),
+        (first_volume_only, "a single volume"),
+        (normalised_volumes, "expected a pair (mean, std)"),
+        (lambda volumes, masks: None, "got None"),
+        (_stub, "not implemented yet"),
+    ],
+)
+def test_dataset_stats_rejects_wrong_answers(answer, message, capsys):
+    assert not ex.check_dataset_stats(answer)
     assert message in capsys.readouterr().out

@@ -23,10 +23,9 @@ from course_utils import checks, preprocess
 
 __all__ = [
     "check_bounding_box",
-    "check_interslice_normalisation",
     "check_square_box",
-    "check_resize_mask",
     "check_resize_with_padding",
+    "check_dataset_stats",
     "check_percentile_clip",
 ]
 
@@ -61,7 +60,7 @@ def check_bounding_box(function) -> bool:
     ...     rows, cols = np.nonzero(mask)
     ...     return slice(rows.min(), rows.max()), slice(cols.min(), cols.max())
     >>> check_bounding_box(off_by_one)
-    ❌ bounding box: on a mask with one foreground pixel the crop has shape (0, 0), expected (1, 1). Hint: A slice's stop is excluded: stop = last index + 1.
+    ❌ bounding box: on a mask with one foreground pixel the box (3:3, 4:4) misses the last row and the last column of the foreground. Hint: A slice's stop is excluded: stop = last index + 1.
     False
     """
     name = "bounding box"
@@ -91,8 +90,6 @@ def check_bounding_box(function) -> bool:
                 f"on {description} a start is negative; negative indices count from the end.",
                 "Clip the box to the image: max(0, start - margin) and min(size, stop + margin).",
             )
-        crop_shape = mask[box].shape
-        expected_shape = mask[expected].shape
         if any(s.stop is not None and s.stop > n for s, n in zip(box, mask.shape, strict=True)):
             return checks.feedback(
                 False,
@@ -103,16 +100,54 @@ def check_bounding_box(function) -> bool:
                 "Clip the stop as well as the start: never more than the length of that axis.",
             )
         if box != expected:
-            hint = "A slice's stop is excluded: stop = last index + 1."
-            if mask[box].sum() == mask.sum() and crop_shape != expected_shape:
-                if all(a <= b for a, b in zip(crop_shape, expected_shape, strict=True)):
-                    hint = "Add the margin on each side (clipped to the image)."
-                else:
-                    hint = "The box is not the smallest one, or the margin is not clipped to the image."
+            got = [
+                (s.start or 0, mask.shape[i] if s.stop is None else s.stop)
+                for i, s in enumerate(box)
+            ]
+            want = [(s.start, s.stop) for s in expected]
+            shown = ", ".join(f"{a}:{b}" for a, b in got)
+            if got == want[::-1] and want[0] != want[1]:
+                return checks.feedback(
+                    False,
+                    name,
+                    f"on {description} the box ({shown}) has rows and columns swapped.",
+                    "The first slice is for axis 0 (rows, `mask.any(axis=1)`), the second for "
+                    "axis 1 (columns).",
+                )
+            if mask[box].sum() < mask.sum():
+                short = [
+                    axis
+                    for axis in range(2)
+                    if got[axis][0] == want[axis][0] and got[axis][1] == want[axis][1] - 1
+                ]
+                if short:
+                    return checks.feedback(
+                        False,
+                        name,
+                        f"on {description} the box ({shown}) misses the last "
+                        f"{' and the last '.join(('row', 'column')[a] for a in short)} of the "
+                        "foreground.",
+                        "A slice's stop is excluded: stop = last index + 1.",
+                    )
+                return checks.feedback(
+                    False,
+                    name,
+                    f"on {description} the box ({shown}) leaves out "
+                    f"{int(mask.sum() - mask[box].sum())} foreground pixel(s).",
+                    "Find the first and last row (and column) that hold any True pixel.",
+                )
+            inner = all(g[0] >= w[0] and g[1] <= w[1] for g, w in zip(got, want, strict=True))
+            hint = (
+                "Add the margin on each side (clipped to the image)."
+                if inner
+                else "The box is not the smallest one, or the margin is not clipped to the image."
+            )
             return checks.feedback(
                 False,
                 name,
-                f"on {description} the crop has shape {crop_shape}, expected {expected_shape}.",
+                f"on {description} the box ({shown}) holds every foreground pixel but is "
+                f"{'too small' if inner else 'not the expected size'}: its crop has shape "
+                f"{mask[box].shape}.",
                 hint,
             )
     ok, result = checks.call_student(function, np.zeros((5, 5), bool), 0, name=name)
@@ -124,70 +159,6 @@ def check_bounding_box(function) -> bool:
 
 
 # --------------------------------------------------------------------------- exercise 2
-def check_interslice_normalisation(answer, volume, head_mask) -> bool:
-    """Check a volume z-scored with one mean/std taken inside the head.
-
-    ``answer`` is the normalised volume, or a function ``f(volume, head_mask)``
-    returning it (called here on a copy of ``volume``).
-
-    The expected result keeps the relative brightness of the slices (one set
-    of statistics for the whole volume) and ignores the air around the head.
-
-    Example
-    -------
-    >>> volume = np.random.default_rng(0).normal(100, 10, (4, 8, 8)) * np.arange(1, 5)[:, None, None]
-    >>> head = np.ones(volume.shape, bool)
-    >>> check_interslice_normalisation(preprocess.zscore(volume, per="slice"), volume, head)
-    ❌ normalised volume: every slice has mean 0 and std 1: the brightness differences between slices are gone. Hint: Use one mean and one standard deviation for the whole volume.
-    False
-    """
-    name = "normalised volume"
-    volume = np.asarray(volume, dtype=np.float64)
-    head_mask = np.asarray(head_mask, dtype=bool)
-    expected = preprocess.zscore(volume, per="volume", mask=head_mask)
-    if callable(answer):  # a function normalise(volume, head_mask)
-        ok, answer = checks.call_student(answer, volume.copy(), head_mask.copy(), name=name)
-        if not ok:
-            return False
-    if answer is None:
-        return checks.feedback(False, name, "got None. Assign the normalised volume.")
-    answer = np.asarray(answer, dtype=np.float64)
-    if answer.shape != volume.shape:
-        return checks.feedback(
-            False, name, f"shape is {answer.shape}, expected the volume's {volume.shape}."
-        )
-    if not np.isfinite(answer).all():
-        return checks.feedback(
-            False, name, "contains NaN or infinite values.", "A constant region has std 0."
-        )
-    if np.allclose(answer, expected, atol=1e-3):
-        return checks.feedback(True, name)
-    per_slice = preprocess.zscore(volume, per="slice", on_constant="zero")
-    if np.allclose(answer, per_slice, atol=1e-3):
-        return checks.feedback(
-            False,
-            name,
-            "every slice has mean 0 and std 1: the brightness differences between slices are gone.",
-            "Use one mean and one standard deviation for the whole volume.",
-        )
-    unmasked = preprocess.zscore(volume)
-    if np.allclose(answer, unmasked, atol=1e-3):
-        return checks.feedback(
-            False,
-            name,
-            "the statistics include the air around the head.",
-            "Take the mean and std of volume[head_mask] only, then apply them to the whole volume.",
-        )
-    inside = answer[head_mask]
-    return checks.feedback(
-        False,
-        name,
-        f"inside the head your values have mean {inside.mean():.2f} and std {inside.std():.2f}; "
-        "expected mean 0 and std 1 there.",
-    )
-
-
-# --------------------------------------------------------------------------- exercise 3
 def _square_cases():
     cases = []
     for shape, roi_rows, roi_cols, size, description in (
@@ -241,7 +212,7 @@ def check_square_box(function) -> bool:
                 False,
                 name,
                 f"on {description} the box leaves the image.",
-                "Shift the square back inside: start = min(max(start, 0), size_of_axis - side).",
+                "Keep the side, and move the start so the square fits: it cannot begin before 0 or end after the image.",
             )
         lengths = [stop - start for start, stop in zip(starts, stops, strict=True)]
         if lengths != [side, side]:
@@ -262,69 +233,7 @@ def check_square_box(function) -> bool:
     return checks.feedback(True, name)
 
 
-# --------------------------------------------------------------------------- exercise 4
-def check_resize_mask(function) -> bool:
-    """Check ``function(mask, shape_rc)`` that resizes a label mask to ``(rows, cols)``.
-
-    The output must have the requested (rows, cols) shape and hold only the
-    input's label values, placed where nearest-neighbour resizing puts them.
-
-    Example
-    -------
-    >>> import cv2
-    >>> check_resize_mask(lambda m, s: cv2.resize(m, s[::-1], interpolation=cv2.INTER_LINEAR))
-    ❌ resized mask: new label values appeared (e.g. 1, 2, 5); only [0, 4, 7] are allowed. Hint: Interpolate masks with nearest neighbour (cv2.INTER_NEAREST), never bilinear.
-    False
-    """
-    name = "resized mask"
-    mask = np.zeros((40, 64), np.uint8)
-    mask[8:30, 10:30] = 4
-    mask[15:35, 40:60] = 7
-    target = (30, 50)  # (rows, cols): not square, not in the input's ratio
-    ok, result = checks.call_student(function, mask.copy(), target, name=name)
-    if not ok:
-        return False
-    if result is None:
-        return checks.feedback(False, name, "got None. `return` the resized mask.")
-    result = np.asarray(result)
-    if result.shape == target[::-1]:
-        return checks.feedback(
-            False,
-            name,
-            f"shape is {result.shape}, i.e. (cols, rows).",
-            "cv2.resize takes dsize=(width, height) = (cols, rows).",
-        )
-    if result.shape != target:
-        return checks.feedback(
-            False, name, f"shape is {result.shape}, expected {target} (rows, cols)."
-        )
-    allowed = set(np.unique(mask).tolist())
-    new_values = sorted(set(np.unique(result).tolist()) - allowed)
-    if new_values:
-        shown = ", ".join(f"{v:g}" for v in new_values[:3])
-        return checks.feedback(
-            False,
-            name,
-            f"new label values appeared (e.g. {shown}); only {sorted(allowed)} are allowed.",
-            "Interpolate masks with nearest neighbour (cv2.INTER_NEAREST), never bilinear.",
-        )
-    # nearest neighbour has two common conventions (pixel centres, or OpenCV's top-left corners)
-    centred = preprocess.resize_image(mask, target, kind="mask")
-    row_index = (np.arange(target[0]) * mask.shape[0] // target[0]).astype(int)
-    col_index = (np.arange(target[1]) * mask.shape[1] // target[1]).astype(int)
-    cornered = mask[np.ix_(row_index, col_index)]
-    agreement = max(float((result == centred).mean()), float((result == cornered).mean()))
-    if agreement < 0.97:
-        return checks.feedback(
-            False,
-            name,
-            f"only {100 * agreement:.0f}% of pixels agree with a nearest-neighbour resize; "
-            "are the labels flipped or shifted?",
-        )
-    return checks.feedback(True, name)
-
-
-# --------------------------------------------------------------------------- exercise 3 (padding)
+# --------------------------------------------------------------------------- exercise 3
 def _padding_cases():
     rng = np.random.default_rng(5)
     tall = rng.uniform(100, 200, (90, 40)).astype(np.float32)
@@ -387,15 +296,21 @@ def check_resize_with_padding(function) -> bool:
                     f"on {description} new label values appeared ({', '.join(map(str, new_values[:3]))}).",
                     "A mask holds labels: resize it with nearest neighbour.",
                 )
-            # nearest neighbour has two conventions (pixel centres, or OpenCV's corners)
+            # nearest neighbour has two conventions (pixel centres, or OpenCV's corners),
+            # and the inner size may be rounded or truncated
             scale = min(target[0] / image.shape[0], target[1] / image.shape[1])
-            size_rc = (max(1, round(image.shape[0] * scale)), max(1, round(image.shape[1] * scale)))
-            corner = np.zeros(target, image.dtype)
-            top = (target[0] - size_rc[0]) // 2
-            corner[top : top + size_rc[0], : size_rc[1]] = cv2.resize(
-                image, size_rc[::-1], interpolation=cv2.INTER_NEAREST
-            )
-            agreement = max(float((result == expected).mean()), float((result == corner).mean()))
+            agreement = float((result == expected).mean())
+            for rounding in (round, int, np.ceil):
+                size_rc = tuple(
+                    min(t, max(1, int(rounding(n * scale))))
+                    for n, t in zip(image.shape, target, strict=True)
+                )
+                corner = np.zeros(target, image.dtype)
+                top = (target[0] - size_rc[0]) // 2
+                corner[top : top + size_rc[0], : size_rc[1]] = cv2.resize(
+                    image, size_rc[::-1], interpolation=cv2.INTER_NEAREST
+                )
+                agreement = max(agreement, float((result == corner).mean()))
             if agreement < 0.97:
                 return checks.feedback(
                     False,
@@ -443,18 +358,155 @@ def check_resize_with_padding(function) -> bool:
                 f"on {description} the image is not centred vertically.",
                 "Split the vertical padding between top and bottom.",
             )
-        inside = (~padding) & (~zero)
-        if not np.allclose(result[inside], expected[inside], rtol=0.02, atol=2.0):
+        # compare with OpenCV at the student's own inner size: int() and round() of
+        # rows * scale may differ by one pixel, and both are fine
+        content = result[
+            content_rows[0] : content_rows[-1] + 1, content_cols[0] : content_cols[-1] + 1
+        ]
+        own_size = (content.shape[1], content.shape[0])  # (width, height) for cv2
+        by_flag = {
+            flag: cv2.resize(image, own_size, interpolation=flag)
+            for flag in (cv2.INTER_AREA, cv2.INTER_LINEAR, cv2.INTER_NEAREST)
+        }
+        if np.allclose(content, by_flag[cv2.INTER_AREA], rtol=0.02, atol=2.0):
+            continue
+        used = next(
+            (
+                label
+                for flag, label in ((cv2.INTER_NEAREST, "nearest"), (cv2.INTER_LINEAR, "bilinear"))
+                if np.allclose(content, by_flag[flag], rtol=0.02, atol=2.0)
+            ),
+            None,
+        )
+        if used is not None:
             return checks.feedback(
                 False,
                 name,
-                f"on {description} the pixel values differ from an area-interpolated resize.",
+                f"on {description} the image was shrunk with {used} interpolation.",
                 "Shrink images with cv2.INTER_AREA; only masks use nearest neighbour.",
             )
+        return checks.feedback(
+            False,
+            name,
+            f"on {description} the pixel values inside the image are not a resize of the input "
+            "(flipped, shifted or rescaled?).",
+            "Resize the whole image with cv2.resize, then copy it into the zero array unchanged.",
+        )
     return checks.feedback(True, name)
 
 
-# --------------------------------------------------------------------------- exercise 5 (clipping)
+# --------------------------------------------------------------------------- exercise 4
+def _dataset_cases():
+    """Training volumes of different sizes and gains, with head masks of different sizes."""
+    rng = np.random.default_rng(4)
+    volumes, masks = [], []
+    for shape, radius, gain in (
+        ((6, 20, 20), 8, 1.0),
+        ((4, 30, 24), 5, 2.5),
+        ((8, 16, 16), 7, 0.6),
+    ):
+        rows, cols = np.ogrid[: shape[1], : shape[2]]
+        disc = (rows - shape[1] / 2) ** 2 + (cols - shape[2] / 2) ** 2 < radius**2
+        mask = np.broadcast_to(disc, shape).copy()
+        mask[0] = False  # a slice without head, as at the ends of a series
+        volume = rng.normal(5.0, 2.0, shape)  # air: noise, not zero
+        volume[mask] = gain * rng.normal(300.0, 40.0, int(mask.sum()))
+        volumes.append(volume)
+        masks.append(mask)
+    return volumes, masks
+
+
+def check_dataset_stats(function) -> bool:
+    """Check ``function(volumes, masks)`` returning the (mean, std) of a training split.
+
+    Expected: one mean and one standard deviation over the masked voxels of
+    **all** volumes together (every voxel counts once), as
+    :func:`course_utils.preprocess.zscore_stats` computes them. The volumes
+    differ in size, head size and gain, so averaging per-volume statistics
+    gives other numbers.
+
+    Example
+    -------
+    >>> def mean_of_means(volumes, masks):
+    ...     means = [v[m].mean() for v, m in zip(volumes, masks)]
+    ...     stds = [v[m].std() for v, m in zip(volumes, masks)]
+    ...     return float(np.mean(means)), float(np.mean(stds))
+    >>> check_dataset_stats(mean_of_means)
+    ❌ dataset statistics: the mean is the average of the per-volume means: a volume with a small head counts as much as one with a large head. Hint: Pool the masked voxels of all volumes first, then take one mean and one std.
+    False
+    """
+    name = "dataset statistics"
+    volumes, masks = _dataset_cases()
+    ok, result = checks.call_student(
+        function, [v.copy() for v in volumes], [m.copy() for m in masks], name=name
+    )
+    if not ok:
+        return False
+    if result is None:
+        return checks.feedback(False, name, "got None. `return mean, std`.")
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        return checks.feedback(
+            False,
+            name,
+            f"expected a pair (mean, std), got {type(result).__name__}.",
+            "Return the statistics, not normalised volumes: they are applied later, also to "
+            "test data.",
+        )
+    try:
+        mean, std = (float(np.asarray(value)) for value in result)
+    except (TypeError, ValueError):
+        return checks.feedback(False, name, "mean and std must be single numbers.")
+    pooled = np.concatenate([v[m] for v, m in zip(volumes, masks, strict=True)])
+    want_mean, want_std = float(pooled.mean()), float(pooled.std())
+
+    def close(a, b):
+        return abs(a - b) <= 1e-6 * max(1.0, abs(b))
+
+    if close(mean, want_mean) and (close(std, want_std) or close(std, float(pooled.std(ddof=1)))):
+        return checks.feedback(True, name)
+    everything = np.concatenate([v.ravel() for v in volumes])
+    if close(mean, float(everything.mean())):
+        return checks.feedback(
+            False,
+            name,
+            "the statistics include the air around the heads.",
+            "Use only the voxels where each volume's mask is True.",
+        )
+    per_volume_means = [float(v[m].mean()) for v, m in zip(volumes, masks, strict=True)]
+    if close(mean, float(np.mean(per_volume_means))):
+        return checks.feedback(
+            False,
+            name,
+            "the mean is the average of the per-volume means: a volume with a small head "
+            "counts as much as one with a large head.",
+            "Pool the masked voxels of all volumes first, then take one mean and one std.",
+        )
+    if any(close(mean, value) for value in per_volume_means):
+        return checks.feedback(
+            False,
+            name,
+            "the mean is that of a single volume; the statistics must cover the whole training split.",
+        )
+    if close(mean, want_mean):
+        per_volume_stds = [float(v[m].std()) for v, m in zip(volumes, masks, strict=True)]
+        if close(std, float(np.mean(per_volume_stds))):
+            return checks.feedback(
+                False,
+                name,
+                "the mean is right, but the std is the average of the per-volume stds: it "
+                "misses the spread *between* volumes (their gains differ).",
+                "Take the std of the pooled voxels.",
+            )
+        return checks.feedback(False, name, f"the mean is right, but the std {std:.4g} is not.")
+    return checks.feedback(
+        False,
+        name,
+        f"got mean {mean:.4g}, std {std:.4g}; these are not the statistics of the pooled "
+        "masked voxels.",
+    )
+
+
+# --------------------------------------------------------------------------- exercise 5
 def check_percentile_clip(function) -> bool:
     """Check ``function(image, mask, low=1, high=99)``: clip to percentiles of the masked pixels.
 
@@ -497,6 +549,27 @@ def check_percentile_clip(function) -> bool:
             "where the tissue is clipped.",
             "Take the percentiles of image[mask] only, then apply them to every pixel.",
         )
+    for low, high in ((1, 99), (5, 95), (0.5, 99.5)):
+        if np.allclose(result, preprocess.percentile_clip(image, low, high, mask=mask), atol=1e-4):
+            return checks.feedback(
+                False,
+                name,
+                f"the result matches percentiles ({low}, {high}), but the check called your "
+                "function with low=2, high=98: the `low` and `high` arguments are ignored.",
+                "Use the function's parameters, not fixed numbers.",
+            )
+    outside = ~mask
+    if np.allclose(result[mask], expected[mask], atol=1e-4) and not np.allclose(
+        result[outside], expected[outside], atol=1e-4
+    ):
+        return checks.feedback(
+            False,
+            name,
+            "inside the mask the values are right, but the pixels outside it were not clipped "
+            "and rescaled the same way.",
+            "The mask only chooses where the percentiles come from; apply the clip and the "
+            "rescale to every pixel.",
+        )
     if result.max() > 1 + 1e-6 or result.min() < -1e-6:
         if np.allclose(result[mask].max(), np.percentile(image[mask], 98)):
             return checks.feedback(
@@ -531,5 +604,6 @@ def check_percentile_clip(function) -> bool:
         False,
         name,
         "the result differs from clipping to the masked percentiles and rescaling to [0, 1].",
-        "Percentiles of image[mask]; np.clip; then (x - low) / (high - low).",
+        "Compare your output with the image on a few pixels: which step (percentiles, clip, "
+        "rescale) changes them differently?",
     )
