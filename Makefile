@@ -13,7 +13,7 @@ BM3D ?= 1
 help:
 	@echo "make course   build the sample data, execute every notebook into build/, print a report"
 	@echo "make test     run the whole test suite (what CI runs)"
-	@echo "make test-extended  the tests outside make test's budget: full data builds on the oldest CPU path, gigapixel slides"
+	@echo "make test-extended  the tests outside make test's budget: full data builds on the oldest CPU path, gigapixel slides, lessons on real-shaped folders"
 	@echo "make test-browser  the lessons in JupyterLab and the course site, in headless Chromium (screenshots in build/screens/)"
 	@echo "make lab      open JupyterLab on notebooks/"
 	@echo "make refresh  re-execute the committed notebooks in place (updates their stored outputs)"

@@ -507,8 +507,9 @@ def _clean_dataset(dataset, context: _Context) -> None:
             element.value = _empty_value(element)
             context.changed += 1
         elif action == "P":
-            # a caret makes the pseudonym a well-formed family name (PS3.5 6.2.1)
-            element.value = context.pseudonym + ("^" if element.VR == "PN" else "")
+            # one component is a family name; trailing empty components and their
+            # carets are omitted (PS3.5 6.2.1), so no "^" is appended
+            element.value = context.pseudonym
             context.changed += 1
         elif element.VR == "UI":
             if keyword not in _KEEP_UID_KEYWORDS:

@@ -337,11 +337,13 @@ def use_course_style(dpi: int = 90) -> None:
             "figure.dpi": dpi,
             "savefig.dpi": dpi,
             "image.cmap": "gray",
+            # displayed fonts of 9 pt or more (spec §5b.8); keep figures <= ~10 in wide
+            # so the notebook does not scale them down below that
             "axes.titlesize": 10,
-            "axes.labelsize": 9,
-            "xtick.labelsize": 8,
-            "ytick.labelsize": 8,
-            "legend.fontsize": 8,
+            "axes.labelsize": 9.5,
+            "xtick.labelsize": 9,
+            "ytick.labelsize": 9,
+            "legend.fontsize": 9,
             "figure.autolayout": False,
         }
     )

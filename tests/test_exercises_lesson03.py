@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import warnings
 
 import pandas as pd
@@ -143,9 +144,9 @@ def test_checks_reject_a_table_that_is_not_a_scan():
 # --------------------------------------------------------------------------- exercise 3
 def test_deidentified_right_and_wrong(messy, capsys):
     path = messy / "train" / "00000" / "T1w" / "Image-3.dcm"
-    assert lesson03.check_deidentified(lambda ds: deid.anonymise_dataset(ds, key="k"), path)
+    assert lesson03.check_deidentified(lambda ds, key: deid.anonymise_dataset(ds, key=key), path)
 
-    def names_only(ds):
+    def names_only(ds, key):
         clean = copy.deepcopy(ds)
         clean.PatientName = "ANON"
         clean.PatientIdentityRemoved = "YES"
@@ -154,44 +155,44 @@ def test_deidentified_right_and_wrong(messy, capsys):
     assert not lesson03.check_deidentified(names_only, path)
     assert "survive" in capsys.readouterr().out
 
-    def in_place(ds):
+    def in_place(ds, key):
         ds.PatientName = "ANON"
-        return deid.anonymise_dataset(ds, key="k")
+        return deid.anonymise_dataset(ds, key=key)
 
     assert not lesson03.check_deidentified(in_place, path)
     assert "modified the dataset" in capsys.readouterr().out
 
-    def geometry_lost(ds):
-        clean = deid.anonymise_dataset(ds, key="k")
+    def geometry_lost(ds, key):
+        clean = deid.anonymise_dataset(ds, key=key)
         clean.PixelSpacing = [1, 1]
         return clean
 
     assert not lesson03.check_deidentified(geometry_lost, path)
     assert "PixelSpacing" in capsys.readouterr().out
 
-    def unflagged(ds):
-        clean = deid.anonymise_dataset(ds, key="k")
+    def unflagged(ds, key):
+        clean = deid.anonymise_dataset(ds, key=key)
         del clean.PatientIdentityRemoved
         return clean
 
     assert not lesson03.check_deidentified(unflagged, path)
     assert "PatientIdentityRemoved" in capsys.readouterr().out
-    assert not lesson03.check_deidentified(lambda ds: None, path)
-    assert not lesson03.check_deidentified(lambda ds: "text", path)
+    assert not lesson03.check_deidentified(lambda ds, key: None, path)
+    assert not lesson03.check_deidentified(lambda ds, key: "text", path)
     assert not lesson03.check_deidentified(_stub, path)
     assert "not implemented" in capsys.readouterr().out
 
 
 def test_deidentified_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        lesson03.check_deidentified(lambda ds: ds, tmp_path / "nothing.dcm")
+        lesson03.check_deidentified(lambda ds, key: ds, tmp_path / "nothing.dcm")
 
 
 def test_pixels_changed_is_caught(messy, capsys):
     path = messy / "train" / "00000" / "T1w" / "Image-3.dcm"
 
-    def blanked(ds):
-        clean = deid.anonymise_dataset(ds, key="k")
+    def blanked(ds, key):
+        clean = deid.anonymise_dataset(ds, key=key)
         clean.PixelData = bytes(len(clean.PixelData))
         return clean
 
@@ -210,10 +211,10 @@ def test_deidentified_requires_consistent_valid_uids_and_a_method(messy, capsys)
 
     files = _series_files(messy)
     assert len(files) >= 3
-    assert lesson03.check_deidentified(lambda ds: deid.anonymise_dataset(ds, key="k"), files)
+    assert lesson03.check_deidentified(lambda ds, key: deid.anonymise_dataset(ds, key=key), files)
 
-    def random_uids(ds):
-        clean = deid.anonymise_dataset(ds, key="k")
+    def random_uids(ds, key):
+        clean = deid.anonymise_dataset(ds, key=key)
         for keyword in ("StudyInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID"):
             if keyword in clean:
                 setattr(clean, keyword, generate_uid())
@@ -222,8 +223,8 @@ def test_deidentified_requires_consistent_valid_uids_and_a_method(messy, capsys)
     assert not lesson03.check_deidentified(random_uids, files)
     assert "splits the series" in capsys.readouterr().out
 
-    def blank_uids(ds):
-        clean = deid.anonymise_dataset(ds, key="k")
+    def blank_uids(ds, key):
+        clean = deid.anonymise_dataset(ds, key=key)
         clean.SeriesInstanceUID = ""
         return clean
 
@@ -231,8 +232,8 @@ def test_deidentified_requires_consistent_valid_uids_and_a_method(messy, capsys)
     out = capsys.readouterr().out
     assert "SeriesInstanceUID is empty" in out and "do not blank them" in out
 
-    def invalid_uids(ds):
-        clean = deid.anonymise_dataset(ds, key="k")
+    def invalid_uids(ds, key):
+        clean = deid.anonymise_dataset(ds, key=key)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pydicom warns about the invalid value, as it should
             clean.StudyInstanceUID = "ANON.01.2"
@@ -241,8 +242,8 @@ def test_deidentified_requires_consistent_valid_uids_and_a_method(messy, capsys)
     assert not lesson03.check_deidentified(invalid_uids, files)
     assert "not a valid UID" in capsys.readouterr().out
 
-    def no_method(ds):
-        clean = deid.anonymise_dataset(ds, key="k")
+    def no_method(ds, key):
+        clean = deid.anonymise_dataset(ds, key=key)
         del clean.DeidentificationMethod
         del clean.DeidentificationMethodCodeSequence
         return clean
@@ -250,8 +251,8 @@ def test_deidentified_requires_consistent_valid_uids_and_a_method(messy, capsys)
     assert not lesson03.check_deidentified(no_method, files)
     assert "does not say how" in capsys.readouterr().out
 
-    def one_sop_uid(ds):
-        clean = deid.anonymise_dataset(ds, key="k")
+    def one_sop_uid(ds, key):
+        clean = deid.anonymise_dataset(ds, key=key)
         clean.SOPInstanceUID = clean.file_meta.MediaStorageSOPInstanceUID = "2.25.1"
         return clean
 
@@ -260,16 +261,16 @@ def test_deidentified_requires_consistent_valid_uids_and_a_method(messy, capsys)
 
     counter = iter(range(100))
 
-    def new_patient_each_file(ds):
-        clean = deid.anonymise_dataset(ds, key="k")
+    def new_patient_each_file(ds, key):
+        clean = deid.anonymise_dataset(ds, key=key)
         clean.PatientID = f"ANON{next(counter)}"
         return clean
 
     assert not lesson03.check_deidentified(new_patient_each_file, files)
     assert "different PatientIDs" in capsys.readouterr().out
 
-    def no_secret(ds):
-        clean = deid.anonymise_dataset(ds, key="k")
+    def no_secret(ds, key):
+        clean = deid.anonymise_dataset(ds, key=key)
         for keyword in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
             setattr(clean, keyword, generate_uid(entropy_srcs=[str(ds.get(keyword))]))
         clean.file_meta.MediaStorageSOPInstanceUID = clean.SOPInstanceUID
@@ -278,8 +279,8 @@ def test_deidentified_requires_consistent_valid_uids_and_a_method(messy, capsys)
     assert not lesson03.check_deidentified(no_secret, files)
     assert "old UID alone" in capsys.readouterr().out
 
-    def empty_id(ds):
-        clean = deid.anonymise_dataset(ds, key="k")
+    def empty_id(ds, key):
+        clean = deid.anonymise_dataset(ds, key=key)
         clean.PatientID = ""
         return clean
 
@@ -287,12 +288,55 @@ def test_deidentified_requires_consistent_valid_uids_and_a_method(messy, capsys)
     assert "PatientID is empty" in capsys.readouterr().out
 
 
+def test_deidentified_must_use_the_key(messy, capsys):
+    import hashlib
+
+    from pydicom.uid import generate_uid
+
+    files = _series_files(messy)[:2] + sorted((messy / "train" / "00002" / "T1w").glob("*.dcm"))[:2]
+
+    def unkeyed_hash(ds, key):  # a hash of the old values alone: anyone can recompute it
+        clean = deid.anonymise_dataset(ds, key="a secret written into the function")
+        clean.PatientID = "ANON" + hashlib.sha256(str(ds.PatientID).encode()).hexdigest()[:10]
+        return clean
+
+    assert not lesson03.check_deidentified(unkeyed_hash, files)
+    out = capsys.readouterr().out
+    assert "two different keys" in out and "PatientID" in out
+
+    def unkeyed_uids(ds, key):  # keyed pseudonym, but UIDs from a fixed secret
+        clean = deid.anonymise_dataset(ds, key=key)
+        for keyword in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
+            setattr(clean, keyword, generate_uid(entropy_srcs=["fixed", str(ds.get(keyword))]))
+        clean.file_meta.MediaStorageSOPInstanceUID = clean.SOPInstanceUID
+        return clean
+
+    assert not lesson03.check_deidentified(unkeyed_uids, files)
+    out = capsys.readouterr().out
+    assert "two different keys" in out and "SOPInstanceUID" in out
+
+    calls = []
+
+    def random_each_run(ds, key):  # a fresh random salt per run over the files
+        if len(calls) % len(files) == 0:
+            calls.append(generate_uid())
+        else:
+            calls.append(calls[-1])
+        return deid.anonymise_dataset(ds, key=key + calls[-1])
+
+    assert not lesson03.check_deidentified(random_each_run, files)
+    assert "same key" in capsys.readouterr().out
+
+    assert not lesson03.check_deidentified(lambda ds: deid.anonymise_dataset(ds, key="k"), files)
+    assert "two arguments" in capsys.readouterr().out
+
+
 def test_deidentified_two_patients_need_two_pseudonyms(messy, capsys):
     files = _series_files(messy)[:2] + sorted((messy / "train" / "00002" / "T1w").glob("*.dcm"))[:2]
-    assert lesson03.check_deidentified(lambda ds: deid.anonymise_dataset(ds, key="k"), files)
+    assert lesson03.check_deidentified(lambda ds, key: deid.anonymise_dataset(ds, key=key), files)
 
-    def constant_pseudonym(ds):
-        clean = deid.anonymise_dataset(ds, key="k")
+    def constant_pseudonym(ds, key):
+        clean = deid.anonymise_dataset(ds, key=key)
         clean.PatientID = "ANON0001"
         return clean
 
@@ -306,7 +350,7 @@ def test_notebook_solution_style_answer_passes(messy):
 
     from pydicom.uid import generate_uid
 
-    def by_hand(dataset):
+    def by_hand(dataset, key):
         clean = copy.deepcopy(dataset)
         clean.remove_private_tags()
 
@@ -329,12 +373,12 @@ def test_notebook_solution_style_answer_passes(messy):
                 "SOPClassUID",
                 "ReferencedSOPClassUID",
             ):
-                element.value = generate_uid(entropy_srcs=["secret", str(element.value)])
+                element.value = generate_uid(entropy_srcs=[key, str(element.value)])
 
         clean.walk(scrub)
         clean.file_meta.MediaStorageSOPInstanceUID = clean.SOPInstanceUID
         clean.PatientID = clean.PatientName = (
-            "ANON" + hashlib.sha256(("secret" + str(dataset.PatientID)).encode()).hexdigest()[:10]
+            "ANON" + hashlib.sha256((key + str(dataset.PatientID)).encode()).hexdigest()[:10]
         )
         clean.PatientIdentityRemoved = "YES"
         clean.DeidentificationMethod = "by hand"
@@ -463,15 +507,20 @@ def test_sequence_cross_check_reference():
         ("10003", "FLAIR"),
         ("10003", "T1w"),
         ("10004", "T2w"),
+        ("10006", "T2w"),
     }
     words = lesson03.sequence_from_description
     assert words("t1_space_sag_p2_iso") == "T1w"  # "ce" inside "space" is not contrast
     assert words("sag 3D T1 sequence") == "T1w"
-    assert words("AX T1 FLAIR") == "T1w"
+    assert words("AX T1 FLAIR") == words("AX T1W FLAIR") == "T1w"
     assert words("Ax T1+C") == words("t1ce") == words("T1wCE") == "T1wCE"
     assert words("AX T2 FLAIR") == "FLAIR"
     assert lesson03.sequences_from_timing(2400, 3.6, 1000) == {"T1w", "T1wCE"}  # MPRAGE
     assert lesson03.sequences_from_timing(9000, 120, 2500) == {"FLAIR"}
+
+
+def None_timing(tr, te, ti):
+    return None
 
 
 def _rules(named, timed):
@@ -535,7 +584,34 @@ def test_sequence_cross_check_likely_wrong_rules(capsys):
         return right_names(d) if isinstance(d, str) and d == d.upper() else None
 
     assert not lesson03.check_sequence_mismatches(_rules(case_sensitive, right_times), table)
-    assert "lower case" in capsys.readouterr().out
+    assert "case-sensitive" in capsys.readouterr().out
+
+    def lower_words_as_written(d):  # "flair" looked for in the description as written
+        if not isinstance(d, str) or not d.strip():
+            return None
+        return lesson03._sequence_from_words(re.findall(r"[A-Za-z0-9+]+", d))
+
+    assert not lesson03.check_sequence_mismatches(
+        _rules(lower_words_as_written, right_times), table
+    )
+    out = capsys.readouterr().out
+    assert "case-sensitive" in out and "inversion time" not in out
+
+    def timing_only(d):
+        return None
+
+    assert not lesson03.check_sequence_mismatches(_rules(timing_only, right_times), table)
+    out = capsys.readouterr().out
+    assert "only the timing was used" in out and "TI 300-1200" not in out
+
+    def t1_flair_by_substring(d):  # "flair" anywhere wins: AX T1 FLAIR (TI 800 ms) called FLAIR
+        if isinstance(d, str) and "flair" in d.lower():
+            return "FLAIR"
+        return right_names(d)
+
+    assert not lesson03.check_sequence_mismatches(_rules(t1_flair_by_substring, None_timing), table)
+    out = capsys.readouterr().out
+    assert "'T1 FLAIR' is a T1-weighted inversion recovery" in out and "TI 300-1200" not in out
 
 
 def test_sequence_cross_check_right_and_wrong(capsys):
@@ -629,3 +705,141 @@ def test_slice_step_right_and_wrong(capsys):
     assert "Project each ImagePositionPatient" in capsys.readouterr().out
     assert not lesson03.check_slice_step(_stub)
     assert "not implemented" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- labels vs folders
+def test_id_differences_right_and_wrong(capsys):
+    right = lesson03.reference_id_differences
+    assert lesson03.check_id_differences(right)
+
+    def unconverted(labels, folders):
+        ids = set(labels["BraTS21ID"])
+        return ids - set(folders), set(folders) - ids
+
+    assert not lesson03.check_id_differences(unconverted)
+    assert "12 never equals '00012'" in capsys.readouterr().out
+
+    def no_padding(labels, folders):
+        ids = {str(int(x)) for x in labels["BraTS21ID"].dropna()}
+        names = {name.lstrip("0") for name in folders}
+        return ids - names, names - ids
+
+    assert not lesson03.check_id_differences(no_padding)
+    assert "leading zeros" in capsys.readouterr().out
+
+    def float_ids(labels, folders):
+        ids = {str(x).zfill(5) for x in labels["BraTS21ID"]}
+        return ids - set(folders), set(folders) - ids
+
+    assert not lesson03.check_id_differences(float_ids)
+    assert "read the ids as floats" in capsys.readouterr().out
+
+    assert not lesson03.check_id_differences(lambda labels, folders: right(labels, folders)[::-1])
+    assert "swapped" in capsys.readouterr().out
+    assert not lesson03.check_id_differences(lambda labels, folders: set())
+    assert not lesson03.check_id_differences(_stub)
+    assert "not implemented" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- blank end slices
+def test_blank_ends_right_and_wrong(capsys):
+    assert lesson03.check_blank_ends(lesson03.reference_blank_ends)
+
+    def zeros_only(read, n):
+        start = 0
+        while start < n and not read(start).any():
+            start += 1
+        end = 0
+        while end < n - start and not read(n - 1 - end).any():
+            end += 1
+        return start, end
+
+    assert not lesson03.check_blank_ends(zeros_only)
+    assert "not always zero" in capsys.readouterr().out
+
+    def reads_everything(read, n):
+        slices = [read(i) for i in range(n)]
+        return lesson03.reference_blank_ends(lambda i: slices[i], n)
+
+    assert not lesson03.check_blank_ends(reads_everything)
+    assert "stop at the first slice" in capsys.readouterr().out
+
+    def counts_inside(read, n):
+        slices = [read(i) for i in range(n)]
+        blank = [s.min() == s.max() for s in slices]
+        return sum(blank[: n // 2]), sum(blank[n // 2 :])
+
+    assert not lesson03.check_blank_ends(counts_inside)
+    assert "inside the series is not an end slice" in capsys.readouterr().out
+
+    def counted_twice(read, n):
+        def blank(i):
+            pixels = read(i)
+            return pixels.min() == pixels.max()
+
+        start = 0
+        while start < n and blank(start):
+            start += 1
+        end = 0
+        while end < n and blank(n - 1 - end):
+            end += 1
+        return start, end
+
+    assert not lesson03.check_blank_ends(counted_twice)
+    assert "more slices than the series has" in capsys.readouterr().out
+    assert not lesson03.check_blank_ends(lambda read, n: "none")
+    assert not lesson03.check_blank_ends(_stub)
+    assert "not implemented" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- compression history
+def test_compression_history_right_and_wrong(study_file, capsys):
+    right = lesson03.reference_compression_history
+    assert lesson03.check_compression_history(right, study_file)
+
+    def attribute_access(path):
+        header = pydicom.dcmread(path, stop_before_pixels=True)
+        return {**right(path), "lossy": header.LossyImageCompression == "01"}
+
+    assert not lesson03.check_compression_history(attribute_access, study_file)
+    assert "with a default" in capsys.readouterr().out
+
+    def truthy_code(path):
+        value = pydicom.dcmread(path, stop_before_pixels=True).get("LossyImageCompression")
+        return {**right(path), "lossy": None if value is None else bool(value)}
+
+    assert not lesson03.check_compression_history(truthy_code, study_file)
+    assert "'00' means never lossy" in capsys.readouterr().out
+
+    def single_ratio(path):
+        value = pydicom.dcmread(path, stop_before_pixels=True).get("LossyImageCompressionRatio")
+        return {**right(path), "ratios": [] if value is None else [float(value)]}
+
+    assert not lesson03.check_compression_history(single_ratio, study_file)
+    assert "several values" in capsys.readouterr().out
+
+    def first_ratio_only(path):
+        value = pydicom.dcmread(path, stop_before_pixels=True).get("LossyImageCompressionRatio")
+        ratios = [] if value is None else [float(lesson03.np.atleast_1d(value)[0])]
+        return {**right(path), "ratios": ratios}
+
+    assert not lesson03.check_compression_history(first_ratio_only, study_file)
+    assert "keep every value" in capsys.readouterr().out
+
+    def transfer_syntax_only(path):
+        header = pydicom.dcmread(path, stop_before_pixels=True)
+        return {**right(path), "lossy": header.file_meta.TransferSyntaxUID.is_compressed}
+
+    assert not lesson03.check_compression_history(transfer_syntax_only, study_file)
+    assert "how the file is stored now" in capsys.readouterr().out
+
+    def whole_file(path):
+        pydicom.dcmread(path)
+        return right(path)
+
+    assert not lesson03.check_compression_history(whole_file, study_file)
+    assert "read whole files" in capsys.readouterr().out
+    assert not lesson03.check_compression_history(_stub, study_file)
+    assert "not implemented" in capsys.readouterr().out
+    with pytest.raises(FileNotFoundError):
+        lesson03.check_compression_history(right, study_file.with_name("nothing.dcm"))

@@ -24,7 +24,10 @@ import numpy as np
 from course_utils import checks
 
 __all__ = [
+    "check_blank_ends",
+    "check_compression_history",
     "check_deidentified",
+    "check_id_differences",
     "check_header_reader",
     "check_incomplete_patients",
     "check_sequence_mismatches",
@@ -33,6 +36,9 @@ __all__ = [
     "reference_sequence_mismatches",
     "check_slice_counts",
     "check_slice_step",
+    "reference_blank_ends",
+    "reference_compression_history",
+    "reference_id_differences",
     "reference_incomplete_patients",
     "reference_slice_counts",
 ]
@@ -592,7 +598,8 @@ def sequence_from_description(description) -> str | None:
     """The sequence a SeriesDescription names (``None`` when it names none).
 
     Case-insensitive, on whole words (:func:`description_words`), in this
-    order: "flair" without "t1" -> FLAIR (a "T1 FLAIR" is a T1-weighted
+    order: "flair" without a T1 word ("t1", "t1w", "t1ce"...) -> FLAIR (a "T1 FLAIR" or
+    "T1W FLAIR" is a T1-weighted
     inversion recovery); "t2" -> T2w; "t1" with one of the words "ce", "post",
     "gad", "gd", "+c", "contrast" (or one word such as "t1ce", "t1wce") ->
     T1wCE; "t1" -> T1w.
@@ -604,11 +611,16 @@ def sequence_from_description(description) -> str | None:
     >>> sequence_from_description("t1_space_sag_p2_iso"), sequence_from_description("AX T1 FLAIR")
     ('T1w', 'T1w')
     """
-    import re
 
     if _missing(description):
         return None
-    words = description_words(description)
+    return _sequence_from_words(description_words(description))
+
+
+def _sequence_from_words(words) -> str | None:
+    """The protocol table's description rules, applied to a list of words."""
+    import re
+
     t1 = any(re.fullmatch(r"t1w?(ce|c|gd|post)?", word) for word in words)
     if any("flair" in word for word in words) and not t1:
         return "FLAIR"
@@ -663,20 +675,107 @@ def _substring_description(description) -> str | None:
     return None
 
 
-def reference_sequence_mismatches(series_table) -> set[tuple[str, str]]:
-    """(patient, sequence) of series whose description or timing contradicts the folder name."""
-    table = _series_table(series_table)
+def _case_sensitive_description(description, keywords_in="lower") -> str | None:
+    """The description rules compared case-sensitively: a likely wrong answer.
+
+    ``keywords_in="lower"`` matches the rules' lower-case words against the
+    description as written (so "AX T2 FLAIR" names nothing); ``"upper"``
+    matches them written in capitals (so "ax flair" names nothing).
+    """
+    import re
+
+    if _missing(description):
+        return None
+    words = re.findall(r"\+[cC]\b|[cC]\+|[A-Za-z0-9]+", str(description))
+    wanted = str.lower if keywords_in == "lower" else str.upper
+    # a word counts only when it is written in the case of the keywords
+    kept = [word.lower() if word == wanted(word) else "" for word in words]
+    return _sequence_from_words([word for word in kept if word])
+
+
+def _ti_alone_timing(tr_ms, te_ms, ti_ms) -> set[str] | None:
+    """Timing rules where any inversion time of 300 ms or more means FLAIR: a likely wrong answer."""
+    if not _missing(ti_ms) and float(ti_ms) >= 300:
+        return {"FLAIR"}
+    return sequences_from_timing(tr_ms, te_ms, ti_ms)
+
+
+def _mismatches_with(table, named=None, timed=None) -> set[tuple[str, str]]:
+    """Mismatches found with the given description and timing rules (``None``: not used)."""
     found = set()
     for row in table.itertuples(index=False):
-        named = sequence_from_description(row.series_description)
-        timed = sequences_from_timing(
-            row.repetition_time_ms, row.echo_time_ms, row.inversion_time_ms
+        says_name = named(row.series_description) if named else None
+        says_time = (
+            timed(row.repetition_time_ms, row.echo_time_ms, row.inversion_time_ms)
+            if timed
+            else None
         )
-        if (named is not None and named != row.sequence) or (
-            timed is not None and row.sequence not in timed
+        if (says_name is not None and says_name != row.sequence) or (
+            says_time is not None and row.sequence not in says_time
         ):
             found.add((str(row.patient), str(row.sequence)))
     return found
+
+
+def reference_sequence_mismatches(series_table) -> set[tuple[str, str]]:
+    """(patient, sequence) of series whose description or timing contradicts the folder name."""
+    table = _series_table(series_table)
+    return _mismatches_with(table, sequence_from_description, sequences_from_timing)
+
+
+def _diagnose_mismatches(answer, table, which):
+    """(message, hint) when ``answer`` is exactly what a likely wrong rule set gives, else None."""
+    expected = reference_sequence_mismatches(table)
+    case_message = (
+        f"your comparison of the descriptions is case-sensitive: on {which} table "
+        f"{len(expected - answer)} mislabelled series are missed and "
+        f"{len(answer - expected)} correct ones flagged."
+    )
+    case_hint = (
+        "Vendors write 'AX T2 FLAIR', 'Ax T2 TSE' and 'ax flair' for the same kind of series: "
+        "bring every description to one case before you compare words."
+    )
+    candidates = [
+        (
+            (lambda d: _case_sensitive_description(d, "lower"), sequences_from_timing),
+            (case_message, case_hint),
+        ),
+        (
+            (lambda d: _case_sensitive_description(d, "upper"), sequences_from_timing),
+            (case_message, case_hint),
+        ),
+        (
+            (None, sequences_from_timing),
+            (
+                f"only the timing was used: on {which} table {len(expected - answer)} series "
+                "whose description names another sequence are missed.",
+                "The description is evidence of its own: a series without TR/TE/TI (or with "
+                "timing that fits its folder) can still be contradicted by its SeriesDescription.",
+            ),
+        ),
+        (
+            (sequence_from_description, None),
+            (
+                f"only the descriptions were used: on {which} table {len(expected - answer)} "
+                "series whose timing contradicts the folder are missed.",
+                "A series without a description can still be checked by its TR, TE and TI.",
+            ),
+        ),
+        (
+            (sequence_from_description, _ti_alone_timing),
+            (
+                f"{len(answer - expected)} correctly labelled series of {which} table are "
+                "flagged because of their inversion time.",
+                "An inversion time alone does not make a FLAIR: T1 inversion recovery (MPRAGE, "
+                "T1 FLAIR) uses TI 300-1200 ms with a short TE; FLAIR needs a long TI and a long TR.",
+            ),
+        ),
+    ]
+    for (named, timed), verdict in candidates:
+        wrong = _mismatches_with(table, named, timed)
+        if wrong != expected and answer == wrong:
+            return verdict
+    return None
 
 
 def _series_table(series_table):
@@ -695,7 +794,7 @@ def _series_table(series_table):
 
 
 def held_out_series():
-    """Vendor-style series headers (not from the course's data) with three mislabelled series."""
+    """Vendor-style series headers (not from the course's data) with four mislabelled series."""
     import pandas as pd
 
     nan = float("nan")
@@ -720,6 +819,10 @@ def held_out_series():
         ("10005", "T1w", "AX T1 FLAIR", 2000, 10, 800),  # T1-weighted inversion recovery
         ("10005", "T1wCE", "T1 MPRAGE +C", 2400, 3.6, 1000),
         ("10005", "T2w", "T2W_TSE", 6000, 110, nan),
+        ("10006", "FLAIR", "AX T2 FLAIR FS", 9000, 88, 2500),
+        ("10006", "T1w", "AX T1 SE", 500, 10, nan),
+        ("10006", "T1wCE", "AX T1 POST", nan, nan, nan),
+        ("10006", "T2w", "AX FLAIR", nan, nan, nan),  # a FLAIR series, capitals, no timing
     ]
     return pd.DataFrame(rows, columns=list(_SERIES_COLUMNS))
 
@@ -759,6 +862,9 @@ def check_sequence_mismatches(function, series_table) -> bool:
         extra, missed = answer - expected, expected - answer
         if not extra and not missed:
             continue
+        diagnosis = _diagnose_mismatches(answer, table, which)
+        if diagnosis is not None:
+            return checks.feedback(False, name, *diagnosis)
         rows = table.set_index(["patient", "sequence"])
         if extra:
             message, hint = _explain_extra(rows.loc[sorted(extra)], which)
@@ -767,8 +873,21 @@ def check_sequence_mismatches(function, series_table) -> bool:
         descriptions = [d for d in flagged["series_description"] if not _missing(d)]
         if not descriptions:
             hint = "A series without a description can still be checked by its TR, TE and TI."
-        elif any(str(d) != str(d).upper() for d in descriptions):
-            hint = "Descriptions come in any case ('ax flair', 'AX FLAIR'): compare them in lower case."
+        elif any(
+            all(
+                sequence_from_description(d) != _case_sensitive_description(d, case)
+                for d in descriptions
+            )
+            for case in ("lower", "upper")
+        ):
+            return checks.feedback(
+                False,
+                name,
+                f"{len(missed)} mislabelled series of {which} table are not found, and every one "
+                "of them is missed by a case-sensitive comparison of its description.",
+                "Vendors write 'AX T2 FLAIR', 'Ax T2 TSE' and 'ax flair' for the same kind of "
+                "series: bring every description to one case before you compare words.",
+            )
         else:
             hint = "Check the description and the timing; either one can contradict the folder."
         return checks.feedback(
@@ -799,7 +918,24 @@ def _explain_extra(flagged, which):
             "A series without a description is not contradicted by it: only a description that "
             "names another sequence counts against the folder.",
         )
-    if all(not _missing(ti) and float(ti) < 1500 for ti in flagged["inversion_time_ms"]):
+
+    # the inversion-time hint only when the timing is what flagged them: no description of
+    # these series names another sequence, by the right rules or by a likely wrong reading
+    def description_explains(description, sequence):
+        readings = (
+            sequence_from_description(description),
+            _substring_description(description),
+            _case_sensitive_description(description, "lower"),
+            _case_sensitive_description(description, "upper"),
+        )
+        return any(said not in (None, sequence) for said in readings)
+
+    timing_only = not any(
+        description_explains(d, s) for d, s in zip(descriptions, sequences, strict=True)
+    )
+    if timing_only and all(
+        not _missing(ti) and float(ti) < 1500 for ti in flagged["inversion_time_ms"]
+    ):
         return (
             message,
             "An inversion time alone does not make a FLAIR: T1 inversion recovery (MPRAGE, "
@@ -862,8 +998,9 @@ def _uid_problem(value) -> str:
 def check_deidentified(function, paths) -> bool:
     """Run a student's de-identification function on several files of one series and prove the result.
 
-    The function receives each file's ``pydicom.Dataset`` and must return a
-    de-identified Dataset. Passing requires, for every file: no original
+    The function receives each file's ``pydicom.Dataset`` and a secret ``key``
+    (a string) and must return a de-identified Dataset. It is run on every file
+    under two different keys. Passing requires, for every file: no original
     identifying value anywhere (:func:`course_utils.deid.find_identifiers`
     with the identities of :func:`course_utils.deid.collect_identities`,
     private tags and nested sequences included); geometry and pixel data
@@ -874,13 +1011,15 @@ def check_deidentified(function, paths) -> bool:
     non-empty and new; the Study/Series/Frame of Reference UIDs the same in every
     file where they were the same before (a series must stay one series); SOP
     Instance UIDs distinct and equal to the file meta's; UIDs not derived from the
-    old UID alone (a secret mixed in); one non-empty PatientID per patient, a
-    different one for each patient.
+    old UID alone; one non-empty PatientID per patient, a different one for each
+    patient. Across the two keys: the same key gives the same pseudonym and UIDs
+    again, a different key gives different ones (an unkeyed hash, or a secret
+    written into the function, fails).
 
     Parameters
     ----------
     function : callable
-        ``function(dataset) -> pydicom.Dataset``.
+        ``function(dataset, key) -> pydicom.Dataset``.
     paths : path or list of paths
         DICOM files with identifying values, best several of one series plus
         files of a second patient.
@@ -897,43 +1036,99 @@ def check_deidentified(function, paths) -> bool:
     Example
     -------
     >>> from course_utils import deid
-    >>> check_deidentified(lambda ds: deid.anonymise_dataset(ds, key="k"), paths)  # doctest: +SKIP
+    >>> check_deidentified(lambda ds, key: deid.anonymise_dataset(ds, key=key), paths)  # doctest: +SKIP
     ✅ de-identified file: correct.
     True
     """
-    import pydicom
-    from pydicom.dataset import Dataset
 
-    from course_utils import deid
+    import inspect
 
     name = "de-identified file"
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if not paths:
         raise ValueError("paths is empty; expected one or more DICOM files of one series")
+    for path in paths:
+        if not os.path.isfile(os.fspath(path)):
+            raise FileNotFoundError(
+                f"path {os.fspath(path)} does not exist; expected a DICOM file to de-identify"
+            )
+    if not callable(function):
+        return checks.feedback(False, name, f"expected a function, got {type(function).__name__}.")
+    try:
+        inspect.signature(function).bind(None, "key")
+    except TypeError:
+        return checks.feedback(
+            False,
+            name,
+            "your function does not take two arguments.",
+            "Define it as deidentify(dataset, key): the key is the project's secret.",
+        )
+    except ValueError:  # no signature available (a builtin): just call it
+        pass
+    keys = ("course-check-key-1", "course-check-key-2")
+    runs = {}
+    for key in (keys[0], keys[1], keys[0]):
+        run = _deidentify_all(function, paths, key, name)
+        if run is None:
+            return False
+        runs.setdefault(key, []).append(run)
+    first, again = runs[keys[0]]
+    other = runs[keys[1]][0]
+    if [str(r.get("PatientID")) for r in first] != [str(r.get("PatientID")) for r in again] or [
+        str(r.get("SOPInstanceUID")) for r in first
+    ] != [str(r.get("SOPInstanceUID")) for r in again]:
+        return checks.feedback(
+            False,
+            name,
+            "run twice with the same key, the files got different pseudonyms or UIDs.",
+            "With the same key the output must be reproducible: nothing random, everything "
+            "derived from the old value and the key.",
+        )
+    same = [
+        keyword
+        for keyword in ("PatientID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
+        if any(
+            keyword in a and str(a.get(keyword)) == str(b.get(keyword))
+            for a, b in zip(first, other, strict=True)
+        )
+    ]
+    if same:
+        return checks.feedback(
+            False,
+            name,
+            f"with two different keys the files get the same {', '.join(same)}.",
+            "A hash of the old value alone (or with a secret written into your function) can "
+            "be recomputed by anyone who has the original file and your code: mix in the key "
+            "you are given.",
+        )
+    return checks.feedback(True, name)
+
+
+def _deidentify_all(function, paths, key, name):
+    """The student's outputs for every file under one key, or None after printing feedback."""
+    import pydicom
+    from pydicom.dataset import Dataset
+    from pydicom.uid import generate_uid
+
+    from course_utils import deid
+
+    def fail(message, hint=None):
+        checks.feedback(False, name, message, hint)
+        return None
+
     originals, results = [], []
     for path in paths:
-        path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(
-                f"path {path} does not exist; expected a DICOM file to de-identify"
-            )
-        original = pydicom.dcmread(path)
+        original = pydicom.dcmread(os.fspath(path))
         given = copy.deepcopy(original)
-        ok, result = checks.call_student(function, given, name=name)
+        ok, result = checks.call_student(function, given, key, name=name)
         if not ok:
-            return False
+            return None
         if result is None:
-            return checks.feedback(
-                False, name, "your function returned None; return the cleaned Dataset."
-            )
+            return fail("your function returned None; return the cleaned Dataset.")
         if not isinstance(result, Dataset):
-            return checks.feedback(
-                False, name, f"expected a pydicom Dataset, got {type(result).__name__}."
-            )
+            return fail(f"expected a pydicom Dataset, got {type(result).__name__}.")
         if given != original:
-            return checks.feedback(
-                False,
-                name,
+            return fail(
                 "your function modified the dataset it was given.",
                 "Work on a copy (copy.deepcopy) so the original stays available.",
             )
@@ -941,9 +1136,7 @@ def check_deidentified(function, paths) -> bool:
         if findings:
             places = sorted({finding.where for finding in findings})
             shown = "; ".join(places[:3])
-            return checks.feedback(
-                False,
-                name,
+            return fail(
                 f"{len(findings)} identifying value(s) survive, in {len(places)} element(s), e.g. {shown}.",
                 "Look inside sequences and private tags too; UIDs and dates identify as well.",
             )
@@ -951,14 +1144,12 @@ def check_deidentified(function, paths) -> bool:
             k for k in _GEOMETRY if k in original and str(result.get(k)) != str(original.get(k))
         ]
         if changed:
-            return checks.feedback(
-                False,
-                name,
+            return fail(
                 f"analysis needs these unchanged, but they differ: {changed}.",
                 "Only identifying attributes should change.",
             )
         if "PixelData" in original and result.get("PixelData") != original.PixelData:
-            return checks.feedback(False, name, "the pixel data changed or are missing.")
+            return fail("the pixel data changed or are missing.")
         originals.append(original)
         results.append(result)
     n = len(results)
@@ -968,17 +1159,13 @@ def check_deidentified(function, paths) -> bool:
                 continue
             problem = _uid_problem(result.get(keyword))
             if problem:
-                return checks.feedback(
-                    False,
-                    name,
+                return fail(
                     f"{keyword} is {problem}.",
                     "Type 1 UIDs must stay present and valid: replace them, do not blank them.",
                 )
     sop = [str(r.get("SOPInstanceUID", "")) for r in results]
     if len(set(sop)) < n:
-        return checks.feedback(
-            False,
-            name,
+        return fail(
             "two files got the same SOPInstanceUID.",
             "Each image keeps its own identity: derive each new UID from its old one.",
         )
@@ -986,9 +1173,7 @@ def check_deidentified(function, paths) -> bool:
         meta = getattr(result, "file_meta", None)
         if meta is not None and "MediaStorageSOPInstanceUID" in meta:
             if str(meta.MediaStorageSOPInstanceUID) != str(result.get("SOPInstanceUID")):
-                return checks.feedback(
-                    False,
-                    name,
+                return fail(
                     "the file meta's MediaStorageSOPInstanceUID differs from SOPInstanceUID.",
                     "The file meta header names the same instance: update it too.",
                 )
@@ -1001,27 +1186,19 @@ def check_deidentified(function, paths) -> bool:
         old = {a for a, _ in pairs}
         new = {b for _, b in pairs}
         if len(new) != len(old) or len(pairs) != len(old):
-            return checks.feedback(
-                False,
-                name,
+            return fail(
                 f"{keyword} was one value in the {n} original files and is {len(new)} after.",
                 "A random new UID per file splits the series: the same old UID must always give "
                 "the same new one (derive it from the old UID and a secret).",
             )
         if old & new:
-            return checks.feedback(
-                False, name, f"{keyword} is unchanged; UIDs link back to the hospital's archive."
-            )
-    from pydicom.uid import generate_uid
-
+            return fail(f"{keyword} is unchanged; UIDs link back to the hospital's archive.")
     for keyword in ("SOPInstanceUID", *_SHARED_UIDS):
         for original, result in zip(originals, results, strict=True):
             if keyword in original and str(result.get(keyword)) == generate_uid(
                 entropy_srcs=[str(original.get(keyword))]
             ):
-                return checks.feedback(
-                    False,
-                    name,
+                return fail(
                     f"the new {keyword} is derived from the old UID alone.",
                     "Anyone holding the original can recompute it and re-link the files: mix in a "
                     "secret that stays with the project.",
@@ -1030,48 +1207,38 @@ def check_deidentified(function, paths) -> bool:
     for original, result in zip(originals, results, strict=True):
         new_id = str(result.get("PatientID", "") or "").strip()
         if not new_id:
-            return checks.feedback(
-                False,
-                name,
+            return fail(
                 "PatientID is empty.",
                 "Without a pseudonym the files can no longer be grouped by patient: write one "
                 "derived from the original ID (with a secret).",
             )
         pseudonyms.setdefault(str(original.get("PatientID", "")), set()).add(new_id)
     if any(len(ids) > 1 for ids in pseudonyms.values()):
-        return checks.feedback(
-            False,
-            name,
+        return fail(
             "the files of one patient got different PatientIDs.",
             "The pseudonym must be the same in all files of a patient.",
         )
     if len({next(iter(ids)) for ids in pseudonyms.values()}) < len(pseudonyms):
-        return checks.feedback(
-            False,
-            name,
+        return fail(
             f"{len(pseudonyms)} patients share one PatientID.",
             "A constant pseudonym merges patients (and their labels): derive it from each "
             "original PatientID.",
         )
     for result in results:
         if str(result.get("PatientIdentityRemoved", "")) != "YES":
-            return checks.feedback(
-                False,
-                name,
+            return fail(
                 "no identities survive, but PatientIdentityRemoved is not 'YES'.",
                 "Record what you did (PS3.15 E.1.1).",
             )
         method = str(result.get("DeidentificationMethod", "") or "").strip()
         codes = result.get("DeidentificationMethodCodeSequence") or []
         if not method and not len(codes):
-            return checks.feedback(
-                False,
-                name,
+            return fail(
                 "PatientIdentityRemoved is 'YES' but the file does not say how.",
                 "PS3.15 requires DeidentificationMethod or DeidentificationMethodCodeSequence "
                 "when PatientIdentityRemoved is YES.",
             )
-    return checks.feedback(True, name)
+    return results
 
 
 # --------------------------------------------------------------------------- voxel depth
@@ -1154,3 +1321,441 @@ def check_slice_step(function) -> bool:
             )
         return checks.feedback(False, name, "wrong step on a held-out series.", hint)
     return checks.feedback(True, name)
+
+
+# --------------------------------------------------------------------------- labels vs folders
+def _held_out_id_pairs():
+    """Two (labels table, folder names, what is special) pairs not from the course's data."""
+    import io
+
+    import pandas as pd
+
+    first = pd.DataFrame(
+        {"BraTS21ID": [3, 12, 45, 45, 101, 250, 1003], "MGMT_value": [1, 0, 1, 1, 0, 0, 1]}
+    )
+    first_folders = ["00003", "00012", "00101", "00777", "01003"]
+    # a hand-edited export: one row lost its id, so pandas reads the id column as floats
+    second = pd.read_csv(io.StringIO("BraTS21ID,MGMT_value\n7,1\n19,0\n,1\n88,0\n300,1\n"))
+    second_folders = ["00007", "00088", "00300", "00512", "00620"]
+    return [
+        (first, first_folders, "a held-out pair (integer ids, one row twice)"),
+        (second, second_folders, "a held-out pair (a row without id: the ids read as floats)"),
+    ]
+
+
+def reference_id_differences(labels, folder_names) -> tuple[set[str], set[str]]:
+    """(ids with a label row but no folder, folders without a label row), as 5-digit strings."""
+    ids = {f"{int(float(value)):05d}" for value in labels["BraTS21ID"].dropna()}
+    folders = {str(name) for name in folder_names}
+    return ids - folders, folders - ids
+
+
+def check_id_differences(function) -> bool:
+    """Check ``function(labels, folder_names) -> (labels_without_folder, folders_without_label)``.
+
+    ``labels`` is a table as ``pandas.read_csv`` returns it (a ``BraTS21ID``
+    column of numbers), ``folder_names`` the names of the patient folders
+    (5-digit strings). Both answers are sets of 5-digit strings such as
+    ``"00012"``. The function runs on two held-out pairs: integer ids with a
+    duplicated row, and float ids with a row whose id is empty.
+
+    Example
+    -------
+    >>> check_id_differences(reference_id_differences)
+    ✅ labels against folders: correct.
+    True
+    """
+    name = "labels against folders"
+    if not callable(function):
+        return checks.feedback(False, name, f"expected a function, got {type(function).__name__}.")
+    for labels, folders, which in _held_out_id_pairs():
+        expected = reference_id_differences(labels, folders)
+        ok, answer = checks.call_student(function, labels.copy(), list(folders), name=name)
+        if not ok:
+            return False
+        if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+            return checks.feedback(
+                False,
+                name,
+                f"expected two sets (labels without a folder, folders without a label), got "
+                f"{type(answer).__name__}.",
+            )
+        try:
+            got = tuple({str(item) for item in part} for part in answer)
+        except TypeError:
+            return checks.feedback(False, name, "expected two sets of patient ids.")
+        if got == expected:
+            continue
+        raw_ids = {str(value) for value in labels["BraTS21ID"]}
+        every_label = {str(value) for value in labels["BraTS21ID"].dropna()}
+        if got == expected[::-1]:
+            hint = (
+                "The two answers are swapped: the first is the ids that have a label row "
+                "and no folder."
+            )
+        elif any(item.endswith(".0") or "nan" in item.lower() for part in got for item in part):
+            hint = (
+                "A row without an id made pandas read the ids as floats (12.0) and the empty "
+                "one as NaN: an empty id is not a patient, and no folder is named '12.0'."
+            )
+        elif {i.lstrip("0") for i in got[0]} == {i.lstrip("0") for i in expected[0]} and {
+            i.lstrip("0") for i in got[1]
+        } == {i.lstrip("0") for i in expected[1]}:
+            hint = "The ids lost their leading zeros: folders are 5-character strings ('00012')."
+        elif got[0] & raw_ids or got[0] == every_label:
+            hint = (
+                "Every id seems to be missing on the other side: the table holds numbers "
+                "and the folder names are text, and 12 never equals '00012'. Convert first."
+            )
+        else:
+            wrong = [
+                part
+                for part, g, e in zip(
+                    ("labels without a folder", "folders without a label"),
+                    got,
+                    expected,
+                    strict=True,
+                )
+                if g != e
+            ]
+            hint = (
+                f"{' and '.join(wrong)} differ. Bring both sides to the same form, then take the "
+                "set difference in each direction."
+            )
+        return checks.feedback(False, name, f"wrong sets on {which}.", hint)
+    return checks.feedback(True, name)
+
+
+# --------------------------------------------------------------------------- blank end slices
+def _held_out_volumes():
+    """Series not from the course's data: (volume in geometric order, (start, end), description)."""
+    rng = np.random.default_rng(11)
+    ct = rng.normal(40, 300, size=(24, 32, 32)).clip(-1000, 2000).astype(np.int16)
+    ct[[0, 1, 2, 11, 22, 23]] = -2000  # padding value; slice 11 is a blank inside the series
+    mr = rng.integers(20, 900, size=(16, 32, 32)).astype(np.uint16)
+    mr[0] = 0
+    mr[15] = 0
+    mr[15, 16, 16] = 5  # one non-zero pixel: not blank
+    blank = np.zeros((6, 16, 16), dtype=np.uint16)
+    full = rng.integers(1, 500, size=(10, 16, 16)).astype(np.uint16)
+    return [
+        (ct, (3, 2), "a CT series padded with -2000, with a blank slice inside it"),
+        (mr, (1, 0), "an MR series whose last slice holds a single non-zero pixel"),
+        (blank, (6, 0), "a series that is blank throughout"),
+        (full, (0, 0), "a series without blank slices"),
+    ]
+
+
+def reference_blank_ends(read, n_slices) -> tuple[int, int]:
+    """Blank slices (one value everywhere) at the start and at the end, reading inwards."""
+
+    def blank(index):
+        pixels = np.asarray(read(index))
+        return pixels.min() == pixels.max()
+
+    start = 0
+    while start < n_slices and blank(start):
+        start += 1
+    end = 0
+    while end < n_slices - start and blank(n_slices - 1 - end):
+        end += 1
+    return start, end
+
+
+def check_blank_ends(function) -> bool:
+    """Check ``function(read, n_slices) -> (blank_at_start, blank_at_end)``.
+
+    ``read(i)`` returns slice ``i`` (2-D array, slices in geometric order) and
+    counts as one file read. A slice is blank when every pixel holds the same
+    value (zero or a padding value); only the runs at the two ends count, and a
+    series blank throughout gives ``(n_slices, 0)``. The function must read
+    inwards from both ends and stop at the first slice with an image. Run on
+    four held-out series (:func:`_held_out_volumes`).
+
+    Example
+    -------
+    >>> check_blank_ends(reference_blank_ends)
+    ✅ blank end slices: correct.
+    True
+    """
+    name = "blank end slices"
+    if not callable(function):
+        return checks.feedback(False, name, f"expected a function, got {type(function).__name__}.")
+    for volume, expected, which in _held_out_volumes():
+        reads = []
+
+        def read(index, volume=volume, reads=reads):
+            reads.append(int(index))
+            return volume[index].copy()
+
+        ok, answer = checks.call_student(function, read, len(volume), name=name)
+        if not ok:
+            return False
+        try:
+            got = tuple(int(value) for value in answer)
+        except (TypeError, ValueError):
+            return checks.feedback(
+                False, name, f"expected two counts, got {type(answer).__name__}."
+            )
+        if len(got) != 2:
+            return checks.feedback(False, name, f"expected two counts, got {len(got)} values.")
+        zeros_only = reference_blank_ends(  # what "blank means all zero" finds
+            lambda i, v=volume: np.array([0, int(v[i].any())]), len(volume)
+        )
+        blank_slices = sum(int(s.min() == s.max()) for s in volume)
+        if got == expected:
+            if len(reads) > sum(expected) + 2:
+                return checks.feedback(
+                    False,
+                    name,
+                    f"right counts, but {len(reads)} of {len(volume)} slices read for {which}.",
+                    "Only the slices at the ends need to be looked at: read inwards from each "
+                    "end and stop at the first slice that is not blank.",
+                )
+            continue
+        if sum(got) > len(volume):
+            hint = (
+                "Your two counts add up to more slices than the series has: a slice counted "
+                "from the start must not be counted again from the end."
+            )
+        elif got == zeros_only and got != expected:
+            hint = (
+                "A blank slice is not always zero: CT exports pad with a constant such as "
+                "PixelPaddingValue. Test whether a slice holds one value only."
+            )
+        elif sum(got) == blank_slices:
+            hint = (
+                "A blank slice inside the series is not an end slice: stop counting at the "
+                "first slice with an image."
+            )
+        else:
+            hint = "Walk inwards from each end, one slice at a time, while the slice is blank."
+        return checks.feedback(False, name, f"wrong counts {got} for {which}.", hint)
+    return checks.feedback(True, name)
+
+
+# --------------------------------------------------------------------------- compression history
+_HISTORY_TAGS = (
+    "LossyImageCompression",
+    "LossyImageCompressionRatio",
+    "LossyImageCompressionMethod",
+    "DerivationDescription",
+)
+
+
+def _history_test_files(path, folder):
+    """Copies of ``path`` with four compression histories: {label: (file, expected dict)}."""
+    import pydicom
+
+    dataset = pydicom.dcmread(path)
+    for keyword in _HISTORY_TAGS:
+        if keyword in dataset:
+            delattr(dataset, keyword)
+    histories = {
+        "two lossy steps": (
+            {
+                "LossyImageCompression": "01",
+                "LossyImageCompressionRatio": ["10", "2.5"],
+                "LossyImageCompressionMethod": ["ISO_10918_1", "ISO_15444_1"],
+                "DerivationDescription": "JPEG 10:1, then JPEG 2000 2.5:1, stored uncompressed",
+            },
+            {
+                "lossy": True,
+                "ratios": [10.0, 2.5],
+                "methods": ["ISO_10918_1", "ISO_15444_1"],
+                "derivation": "JPEG 10:1, then JPEG 2000 2.5:1, stored uncompressed",
+            },
+        ),
+        "one lossy step": (
+            {
+                "LossyImageCompression": "01",
+                "LossyImageCompressionRatio": "15",
+                "LossyImageCompressionMethod": "ISO_14495_1",
+            },
+            {"lossy": True, "ratios": [15.0], "methods": ["ISO_14495_1"], "derivation": None},
+        ),
+        "never lossy": (
+            {"LossyImageCompression": "00"},
+            {"lossy": False, "ratios": [], "methods": [], "derivation": None},
+        ),
+        "no history tags": ({}, {"lossy": None, "ratios": [], "methods": [], "derivation": None}),
+    }
+    files = {}
+    for index, (label, (tags, expected)) in enumerate(histories.items()):
+        variant = copy.deepcopy(dataset)
+        for keyword, value in tags.items():
+            setattr(variant, keyword, value)
+        file = os.path.join(os.fspath(folder), f"history-{index}.dcm")
+        variant.save_as(file, enforce_file_format=True)
+        files[label] = (file, expected)
+    return files
+
+
+def reference_compression_history(path) -> dict:
+    """lossy (True/False/None), ratios, methods and derivation of one file, header only."""
+    import pydicom
+
+    header = pydicom.dcmread(path, stop_before_pixels=True)
+    flag = header.get("LossyImageCompression")
+    flag = None if flag in (None, "") else str(flag).strip() == "01"
+
+    def values(keyword):
+        value = header.get(keyword)
+        if value in (None, ""):
+            return []
+        return (
+            list(value) if isinstance(value, (list, tuple)) or hasattr(value, "append") else [value]
+        )
+
+    return {
+        "lossy": flag,
+        "ratios": [float(v) for v in values("LossyImageCompressionRatio")],
+        "methods": [str(v).strip() for v in values("LossyImageCompressionMethod")],
+        "derivation": header.get("DerivationDescription") or None,
+    }
+
+
+def check_compression_history(function, path) -> bool:
+    """Check ``function(path) -> dict`` that reads a file's lossy-compression history.
+
+    The dict holds ``lossy`` (True for LossyImageCompression "01", False for
+    "00", None when the tag is absent), ``ratios`` (list of floats, one per
+    lossy step, ``[]`` when absent), ``methods`` (list of str) and
+    ``derivation`` (DerivationDescription, None when absent). The function runs
+    on copies of ``path`` with two lossy steps, one step, "never lossy" and no
+    history tags, and must read headers only.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist (a bug in the notebook, not the answer).
+
+    Example
+    -------
+    >>> check_compression_history(reference_compression_history, "Image-1.dcm")  # doctest: +SKIP
+    ✅ compression history: correct.
+    True
+    """
+    import tempfile
+    from unittest import mock
+
+    import pydicom
+
+    name = "compression history"
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"path {path} does not exist; expected a DICOM file")
+    if not callable(function):
+        return checks.feedback(False, name, f"expected a function, got {type(function).__name__}.")
+    real_dcmread = pydicom.dcmread
+    full_reads = []
+
+    def watched(*args, **kwargs):
+        if not kwargs.get("stop_before_pixels", False):
+            full_reads.append(1)
+        return real_dcmread(*args, **kwargs)
+
+    with tempfile.TemporaryDirectory() as folder:
+        for label, (file, expected) in _history_test_files(path, folder).items():
+            try:
+                with mock.patch.object(pydicom, "dcmread", watched):
+                    answer = function(file)
+            except NotImplementedError:
+                return checks.feedback(
+                    False, name, "not implemented yet (it still raises NotImplementedError)."
+                )
+            except Exception as exc:
+                if label == "no history tags" or label == "never lossy":
+                    hint = (
+                        "Most files carry none of these tags: ask the header for a tag with a "
+                        "default instead of reading it as an attribute."
+                    )
+                elif label == "two lossy steps":
+                    hint = (
+                        "A file compressed twice lists one ratio and one method per step: the "
+                        "tag then holds several values, not one."
+                    )
+                else:
+                    hint = "Read each tag with a default and convert the ratio to numbers."
+                return checks.feedback(
+                    False, name, f"it raised {type(exc).__name__} on the file with {label}.", hint
+                )
+            if not isinstance(answer, dict):
+                return checks.feedback(
+                    False, name, f"expected a dict, got {type(answer).__name__}."
+                )
+            missing = [key for key in expected if key not in answer]
+            if missing:
+                return checks.feedback(False, name, f"the dict lacks the key(s) {missing}.")
+            if full_reads:
+                return checks.feedback(
+                    False,
+                    name,
+                    "it read whole files, pixel data included.",
+                    "The history is in the header: tell pydicom where to stop reading.",
+                )
+            problem = _history_problem(answer, expected, label)
+            if problem:
+                return checks.feedback(False, name, *problem)
+    return checks.feedback(True, name)
+
+
+def _history_problem(answer, expected, label):
+    """(message, hint) for the first wrong field of one answer, or None."""
+    lossy = answer["lossy"]
+    if not (
+        lossy is expected["lossy"] or (expected["lossy"] is not None and lossy == expected["lossy"])
+    ):
+        if expected["lossy"] is False and lossy:
+            hint = (
+                "LossyImageCompression is a code string: '00' means never lossy, and a "
+                "non-empty string is always true."
+            )
+        elif expected["lossy"] is None:
+            hint = (
+                "A file that does not say is not known to be lossless: keep 'unknown' (None) "
+                "apart from '00'."
+            )
+        else:
+            hint = (
+                "The transfer syntax says how the file is stored now, not what was done to its "
+                "pixels before: the history is in LossyImageCompression ('01': lossy at some point)."
+            )
+        return f"wrong 'lossy' ({lossy!r}) for the file with {label}.", hint
+    ratios = answer["ratios"]
+    if isinstance(ratios, (str, bytes)) or not hasattr(ratios, "__len__"):
+        return (
+            f"'ratios' should be a list, got {type(ratios).__name__} ({label}).",
+            "The tag may hold one value or several (one per lossy step): always return a list.",
+        )
+    try:
+        numbers = [float(value) for value in ratios]
+    except (TypeError, ValueError):
+        return f"'ratios' holds values that are not numbers ({label}).", None
+    if any(isinstance(value, str) for value in ratios):
+        return (
+            f"'ratios' holds text, not numbers ({label}).",
+            "The ratio is a decimal string (DS): convert each value to float.",
+        )
+    if len(numbers) != len(expected["ratios"]) or not np.allclose(numbers, expected["ratios"]):
+        hint = (
+            "A file compressed twice lists one ratio per step: keep every value."
+            if len(numbers) < len(expected["ratios"])
+            else "An absent ratio is an empty list."
+        )
+        return f"wrong 'ratios' {numbers} for the file with {label}.", hint
+    methods = answer["methods"]
+    if isinstance(methods, str) or not hasattr(methods, "__len__"):
+        return (
+            f"'methods' should be a list of strings, got {type(methods).__name__} ({label}).",
+            "Like the ratio, the method holds one value per lossy step.",
+        )
+    if [str(m).strip() for m in methods] != expected["methods"]:
+        return f"wrong 'methods' for the file with {label}.", "Keep every value, in order."
+    derivation = answer["derivation"]
+    if expected["derivation"] is None:
+        if derivation not in (None, ""):
+            return f"'derivation' should be None when the tag is absent ({label}).", None
+    elif str(derivation) != expected["derivation"]:
+        return f"wrong 'derivation' for the file with {label}.", None
+    return None
