@@ -73,6 +73,7 @@ __all__ = [
     "gaussian_blur",
     "bias_field",
     "balanced_indices",
+    "balanced_weights",
     "Transform",
     "Rot90",
     "Flip",
@@ -1148,8 +1149,10 @@ def balanced_indices(labels, rng: np.random.Generator) -> np.ndarray:
 
     Every row appears once; then, for each smaller class, rows of that class
     are drawn at random (with replacement) until all classes are equally
-    frequent. The repeats are the rows to augment. Use it on the **training**
-    split only.
+    frequent. Augment *every* row of the result on the fly (not only the
+    repeats, or the augmentation itself becomes a class cue); drawing with
+    :func:`balanced_weights` does the same without a fixed table. Use it on
+    the **training** split only.
 
     Parameters
     ----------
@@ -1193,6 +1196,41 @@ def balanced_indices(labels, rng: np.random.Generator) -> np.ndarray:
         for value, count in zip(values, counts, strict=True)
     ]
     return np.concatenate([np.arange(labels.size)] + extra).astype(np.int64)
+
+
+def balanced_weights(labels) -> np.ndarray:
+    """Per-row sampling probabilities that give every class the same total weight.
+
+    Row ``i`` of a class with ``n`` rows gets ``1 / n``, normalised to sum 1, so
+    ``rng.choice(len(labels), size, p=balanced_weights(labels))`` draws each
+    class equally often on average (a weighted sampler). Use it on the
+    **training** split only, and augment every drawn row.
+
+    Parameters
+    ----------
+    labels : sequence
+        One class label per row.
+
+    Returns
+    -------
+    ndarray of float64, shape ``(len(labels),)``
+
+    Raises
+    ------
+    ValueError
+        ``labels`` empty or not 1-D.
+
+    Example
+    -------
+    >>> balanced_weights(["CE", "CE", "CE", "LAA"]).round(3).tolist()
+    [0.167, 0.167, 0.167, 0.5]
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.size == 0:
+        raise ValueError(f"labels must be a non-empty 1-D sequence, got shape {labels.shape}")
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    weights = 1.0 / counts[inverse.reshape(-1)]
+    return weights / weights.sum()
 
 
 # --------------------------------------------------------------------------- transform objects
@@ -1452,6 +1490,11 @@ class Brightness(_IntensityTransform):
 class Contrast(_IntensityTransform):
     """Random contrast factor from ``factor`` = (low, high).
 
+    ``centre`` is the fixed point of the stretch: None (the image mean), a
+    number, or a function of the image (e.g. the mean of its tissue pixels, so
+    a patch that is half background is not stretched about a grey that is
+    neither tissue nor background).
+
     Example
     -------
     >>> sorted(Contrast((0.8, 1.2), value_range=(0, 1)).sample(np.random.default_rng(0), None, None))
@@ -1460,15 +1503,21 @@ class Contrast(_IntensityTransform):
 
     name = "contrast"
 
-    def __init__(self, factor, value_range=None):
+    def __init__(self, factor, value_range=None, centre=None):
         super().__init__(value_range)
         self.factor = _interval(factor, "factor", low_limit=0.0)
+        if centre is not None and not callable(centre):
+            centre = _finite(centre, "centre")
+        self.centre = centre
 
     def sample(self, rng, image, mask):
         return {"factor": _uniform(rng, self.factor)}
 
     def apply(self, image, mask, params):
-        return adjust_contrast(image, params["factor"], value_range=self.value_range), mask
+        centre = self.centre(np.asarray(image)) if callable(self.centre) else self.centre
+        return adjust_contrast(
+            image, params["factor"], value_range=self.value_range, centre=centre
+        ), mask
 
 
 class Gamma(_IntensityTransform):

@@ -370,6 +370,34 @@ def test_balanced_indices_bad_input():
         augment.balanced_indices(["CE", "LAA"], 0)
 
 
+@FAST
+@given(counts=st.lists(st.integers(1, 12), min_size=1, max_size=4))
+def test_balanced_weights_give_every_class_the_same_total(counts):
+    labels = np.repeat([f"class{i}" for i in range(len(counts))], counts)
+    weights = augment.balanced_weights(labels)
+    assert weights.shape == labels.shape and np.isclose(weights.sum(), 1.0)
+    _, inverse = np.unique(labels, return_inverse=True)
+    np.testing.assert_allclose(np.bincount(inverse, weights=weights), 1.0 / len(counts))
+
+
+def test_balanced_weights_bad_input():
+    with pytest.raises(ValueError, match="non-empty 1-D"):
+        augment.balanced_weights([])
+
+
+def test_contrast_centre_is_the_fixed_point():
+    image = np.array([[0.0, 0.0, 0.5, 0.7]])
+    tissue = augment.Contrast((2.0, 2.0), value_range=(0, 1), centre=lambda im: im[im > 0].mean())
+    out, _, _ = tissue(image, None, rng=np.random.default_rng(0))
+    np.testing.assert_allclose(out, [[0.0, 0.0, 0.4, 0.8]])
+    fixed = augment.Contrast((2.0, 2.0), value_range=(0, 1), centre=0.5)
+    np.testing.assert_allclose(
+        fixed(image, None, rng=np.random.default_rng(0))[0], [[0, 0, 0.5, 0.9]]
+    )
+    with pytest.raises(ValueError):
+        augment.Contrast((1.0, 2.0), centre=float("nan"))
+
+
 # --------------------------------------------------------------------------- bad input
 def test_shape_mismatch_names_both_shapes():
     with pytest.raises(ValueError, match=r"image shape \(4, 5\) and mask shape \(5, 4\)"):

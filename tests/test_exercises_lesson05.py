@@ -196,6 +196,36 @@ def mask_not_anchored(image, shape_rc, kind="image"):
     return preprocess.resize_with_padding(image, shape_rc, kind=kind, anchor=anchor)
 
 
+def film_base_padding(image, shape_rc, kind="image"):
+    fill = float(image.min()) if kind == "image" else 0
+    return preprocess.resize_with_padding(image, shape_rc, kind=kind, anchor="left", pad_value=fill)
+
+
+def swapped_dsize(image, shape_rc, kind="image"):
+    # the classic mistake inside the function: cv2.resize(image, (rows, cols))
+    rows, cols = image.shape
+    scale = min(shape_rc[0] / rows, shape_rc[1] / cols)
+    inner = (max(1, round(rows * scale)), max(1, round(cols * scale)))
+    small = cv2.resize(image, inner, interpolation=cv2.INTER_AREA)
+    out = np.zeros(shape_rc, image.dtype)
+    top = (shape_rc[0] - inner[0]) // 2
+    out[top : top + inner[0], : inner[1]] = small
+    return out
+
+
+def test_padding_names_a_non_zero_fill(capsys):
+    assert not ex.check_resize_with_padding(film_base_padding)
+    out = capsys.readouterr().out
+    assert "the padding holds 100" in out and "expected 0" in out
+    assert "stretched" not in out
+
+
+def test_padding_names_the_swapped_dsize_inside_the_function(capsys):
+    assert not ex.check_resize_with_padding(swapped_dsize)
+    out = capsys.readouterr().out
+    assert "dsize=(width, height)" in out and "(rows, cols)" in out
+
+
 def test_padding_accepts_the_helper_and_a_hand_written_answer(capsys):
     assert ex.check_resize_with_padding(good_padding)
     assert ex.check_resize_with_padding(hand_padding)
@@ -398,6 +428,33 @@ def first_volume_only(volumes, masks):
 def normalised_volumes(volumes, masks):
     mean, std = pooled_by_hand(volumes, masks)
     return [(v - mean) / std for v in volumes]
+
+
+def pooled_variance(volumes, masks):
+    values = np.concatenate([v[m] for v, m in zip(volumes, masks, strict=True)])
+    return values.mean(), values.var()
+
+
+def root_mean_variance(volumes, masks):
+    values = np.concatenate([v[m] for v, m in zip(volumes, masks, strict=True)])
+    variances = [v[m].var() for v, m in zip(volumes, masks, strict=True)]
+    return values.mean(), float(np.sqrt(np.mean(variances)))
+
+
+def test_dataset_stats_names_a_variance_and_the_within_volume_spread(capsys):
+    assert not ex.check_dataset_stats(pooled_variance)
+    assert "looks like a variance" in capsys.readouterr().out
+    assert not ex.check_dataset_stats(root_mean_variance)
+    assert "within-volume spread only" in capsys.readouterr().out
+
+
+def test_percentile_clip_names_a_label_outside_the_mask_left_unclipped(capsys):
+    def inside_only(image, mask, low=1, high=99):
+        a, b = np.percentile(image[mask], [low, high])
+        return np.where(mask, (np.clip(image, a, b) - a) / (b - a), 0.0)
+
+    assert not ex.check_percentile_clip(inside_only)
+    assert "pixels outside it were not clipped" in capsys.readouterr().out
 
 
 def test_dataset_stats_accepts_right_answers(capsys):

@@ -121,39 +121,62 @@ def pair():
     return image, mask
 
 
-def good_augment(image, mask, n_samples, seed):
-    rng = np.random.default_rng(seed)
-    results = [PIPELINE(image, mask, rng=rng) for _ in range(n_samples)]
+def _split(results):
     return [r[0] for r in results], [r[1] for r in results], [r[2] for r in results]
 
 
-def test_reproducible_accepts_correct_answer(pair, capsys):
+def good_augment(image, mask, indices, seed):
+    return _split([PIPELINE(image, mask, rng=np.random.default_rng([seed, i])) for i in indices])
+
+
+def test_reproducible_accepts_correct_answers(pair, capsys):
     assert ex.check_reproducible_augment(good_augment, *pair)
+
+    def spawned(image, mask, indices, seed):
+        return _split(
+            [
+                PIPELINE(
+                    image,
+                    mask,
+                    rng=np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(i,))),
+                )
+                for i in indices
+            ]
+        )
+
+    assert ex.check_reproducible_augment(spawned, *pair)
     assert "✅" in capsys.readouterr().out
 
 
+def test_reproducible_rejects_one_generator_per_call(pair, capsys):
+    def sequential(image, mask, indices, seed):
+        rng = np.random.default_rng(seed)
+        return _split([PIPELINE(image, mask, rng=rng) for _ in indices])
+
+    assert not ex.check_reproducible_augment(sequential, *pair)
+    assert "depends on the samples drawn before it" in capsys.readouterr().out
+
+
 def test_reproducible_rejects_global_state(pair, capsys):
-    def global_state(image, mask, n_samples, seed):
+    def global_state(image, mask, indices, seed):
         rng = np.random.default_rng(np.random.randint(1_000_000))
-        results = [PIPELINE(image, mask, rng=rng) for _ in range(n_samples)]
-        return [r[0] for r in results], [r[1] for r in results], [r[2] for r in results]
+        return _split([PIPELINE(image, mask, rng=rng) for _ in indices])
 
     assert not ex.check_reproducible_augment(global_state, *pair)
-    assert "same seed gave different" in capsys.readouterr().out
+    assert "same seed and indices gave different" in capsys.readouterr().out
 
 
-def test_reproducible_rejects_reseeding_per_sample(pair, capsys):
-    def reseeded(image, mask, n_samples, seed):
-        results = [PIPELINE(image, mask, rng=np.random.default_rng(seed)) for _ in range(n_samples)]
-        return [r[0] for r in results], [r[1] for r in results], [r[2] for r in results]
+def test_reproducible_rejects_ignoring_the_index(pair, capsys):
+    def same_for_all(image, mask, indices, seed):
+        return _split([PIPELINE(image, mask, rng=np.random.default_rng(seed)) for _ in indices])
 
-    assert not ex.check_reproducible_augment(reseeded, *pair)
+    assert not ex.check_reproducible_augment(same_for_all, *pair)
     assert "identical" in capsys.readouterr().out
 
 
 def test_reproducible_rejects_ignored_seed(pair, capsys):
-    def fixed(image, mask, n_samples, seed):
-        return good_augment(image, mask, n_samples, 0)
+    def fixed(image, mask, indices, seed):
+        return good_augment(image, mask, indices, 0)
 
     assert not ex.check_reproducible_augment(fixed, *pair)
     assert "seed is not used" in capsys.readouterr().out
@@ -162,9 +185,8 @@ def test_reproducible_rejects_ignored_seed(pair, capsys):
 def test_reproducible_rejects_interpolated_masks(pair, capsys):
     from scipy import ndimage
 
-    def linear_masks(image, mask, n_samples, seed):
-        rng = np.random.default_rng(seed)
-        angles = rng.uniform(-20, 20, n_samples)
+    def linear_masks(image, mask, indices, seed):
+        angles = [np.random.default_rng([seed, i]).uniform(-20, 20) for i in indices]
         images = [ndimage.rotate(image, a, reshape=False, order=1) for a in angles]
         masks = [ndimage.rotate(mask.astype(float), a, reshape=False, order=1) for a in angles]
         return images, masks, [{"angle_deg": float(a)} for a in angles]
@@ -177,11 +199,31 @@ def test_reproducible_wrong_lengths_and_stub(pair, capsys):
     assert not ex.check_reproducible_augment(lambda i, m, n, s: ([i], [m], []), *pair)
     assert "asked for 4 samples" in capsys.readouterr().out
 
-    def stub(image, mask, n_samples, seed):
+    def stub(image, mask, indices, seed):
         raise NotImplementedError
 
     assert not ex.check_reproducible_augment(stub, *pair)
     assert "not implemented" in capsys.readouterr().out
+
+
+def test_reproducible_rejects_the_global_seed_anti_pattern(pair, capsys):
+    def reseeds_global(image, mask, indices, seed):
+        np.random.seed(seed)
+        rng = np.random.default_rng(np.random.randint(2**31))
+        return _split([PIPELINE(image, mask, rng=rng) for _ in indices])
+
+    assert not ex.check_reproducible_augment(reseeds_global, *pair)
+    out = capsys.readouterr().out
+    assert "reproducible, but" in out and "global" in out
+
+
+def test_reproducible_rejects_python_random_seed(pair, capsys):
+    def seeds_stdlib(image, mask, indices, seed):
+        random.seed(seed)
+        return good_augment(image, mask, indices, seed)
+
+    assert not ex.check_reproducible_augment(seeds_stdlib, *pair)
+    assert "global" in capsys.readouterr().out
 
 
 def test_reproducible_check_restores_global_state(pair):
@@ -192,78 +234,271 @@ def test_reproducible_check_restores_global_state(pair):
     assert np.random.random() == expected
 
 
-# --------------------------------------------------------------------------- balanced set
-LABELS = ["CE"] * 11 + ["LAA"] * 4
+# --------------------------------------------------------------------------- crop corner
+def good_corner(mask, size, rng, *, low_shift=0, high_shift=0, clamp=True, lesion=True):
+    rows, cols = np.nonzero(mask)
+    corner = []
+    for found, length in ((rows, mask.shape[0]), (cols, mask.shape[1])):
+        low, high = (0, length - size) if clamp else (-(10**6), 10**6)
+        if found.size and lesion:
+            low = max(low, int(found.max()) - size + 1 + low_shift)
+            high = min(high, int(found.min()) + high_shift)
+        elif not clamp:
+            low, high = 0, length - size
+        corner.append(int(rng.integers(low, high + 1)))
+    return tuple(corner)
 
 
-def good_balanced(labels, rng):
-    labels = np.asarray(labels)
-    values, counts = np.unique(labels, return_counts=True)
-    extra = [
-        rng.choice(np.flatnonzero(labels == value), counts.max() - count)
-        for value, count in zip(values, counts, strict=True)
-    ]
-    return np.concatenate([np.arange(len(labels))] + extra)
-
-
-def test_balanced_accepts_correct_answer(capsys):
-    assert ex.check_balanced_indices(good_balanced, LABELS)
+def test_crop_corner_accepts_correct_answer_and_helper(capsys):
+    assert ex.check_crop_corner(good_corner)
+    assert ex.check_crop_corner(augment.crop_origin_keeping)
     assert "✅" in capsys.readouterr().out
 
 
-def test_balanced_rejects_undersampling(capsys):
-    def undersample(labels, rng):
-        labels = np.asarray(labels)
-        minority = (
-            np.flatnonzero(labels == "LAA") if "LAA" in labels else np.flatnonzero(labels == "c")
+def test_crop_corner_rejects_ignoring_the_lesion(capsys):
+    assert not ex.check_crop_corner(
+        lambda mask, size, rng: good_corner(mask, size, rng, lesion=False)
+    )
+    assert "cuts the lesion" in capsys.readouterr().out
+
+
+def test_crop_corner_rejects_off_by_one_low_end(capsys):
+    assert not ex.check_crop_corner(lambda m, s, rng: good_corner(m, s, rng, low_shift=-1))
+    assert "cuts the lesion" in capsys.readouterr().out
+
+
+def test_crop_corner_rejects_exclusive_upper_end(capsys):
+    def exclusive(mask, size, rng):
+        rows, cols = np.nonzero(mask)
+        corner = []
+        for found, length in ((rows, mask.shape[0]), (cols, mask.shape[1])):
+            low, high = 0, length - size
+            if found.size:
+                low, high = max(low, found.max() - size + 1), min(high, found.min())
+            corner.append(int(rng.integers(low, max(low + 1, high))))
+        return tuple(corner)
+
+    assert not ex.check_crop_corner(exclusive)
+    out = capsys.readouterr().out
+    assert "the largest" in out and "never returns" in out
+
+
+def test_crop_corner_rejects_missing_border_clamp(capsys):
+    def unclamped(mask, size, rng):
+        rows, cols = np.nonzero(mask)
+        if not rows.size:
+            return 0, 0
+        return (
+            int(rng.integers(rows.max() - size + 1, rows.min() + 1)),
+            int(rng.integers(cols.max() - size + 1, cols.min() + 1)),
         )
-        return np.concatenate(
-            [minority, np.flatnonzero(labels != labels[minority[0]])[: len(minority)]]
-        )
 
-    assert not ex.check_balanced_indices(undersample, LABELS)
-    assert "missing" in capsys.readouterr().out
+    assert not ex.check_crop_corner(unclamped)
+    assert "outside" in capsys.readouterr().out
 
 
-def test_balanced_rejects_unbalanced_and_duplicated_majority(capsys):
-    assert not ex.check_balanced_indices(lambda labels, rng: np.arange(len(labels)), LABELS)
-    assert "class counts" in capsys.readouterr().out
+def test_crop_corner_stub_empty_mask_and_unseeded(capsys):
+    def stub(mask, size, rng):
+        raise NotImplementedError
 
-    def duplicate_all(labels, rng):
-        return np.concatenate([np.arange(len(labels))] * 2)
+    assert not ex.check_crop_corner(stub)
+    assert "not implemented" in capsys.readouterr().out
 
-    assert not ex.check_balanced_indices(duplicate_all, LABELS)
-    assert "exactly once" in capsys.readouterr().out
+    def crashes_on_empty(mask, size, rng):
+        rows, cols = np.nonzero(mask)
+        low_row, low_col = max(0, rows.max() - size + 1), max(0, cols.max() - size + 1)
+        high_row = min(mask.shape[0] - size, rows.min())
+        high_col = min(mask.shape[1] - size, cols.min())
+        return int(rng.integers(low_row, high_row + 1)), int(rng.integers(low_col, high_col + 1))
+
+    assert not ex.check_crop_corner(crashes_on_empty)
+    assert "raised ValueError" in capsys.readouterr().out
+    assert not ex.check_crop_corner(lambda m, s, rng: good_corner(m, s, np.random.default_rng()))
+    assert "same generator seed" in capsys.readouterr().out
+    assert not ex.check_crop_corner(lambda m, s, rng: 3)
+    assert "tuple (row0, col0)" in capsys.readouterr().out
 
 
-def test_balanced_rejects_two_class_only_solution(capsys):
-    def two_classes(labels, rng):
-        labels = np.asarray(labels)
-        minority = np.flatnonzero(labels == labels[-1])
-        n_extra = int((labels != labels[-1]).sum() - minority.size)
-        return np.concatenate([np.arange(len(labels)), rng.choice(minority, n_extra)])
-
-    assert not ex.check_balanced_indices(two_classes, LABELS)
-    assert "class counts" in capsys.readouterr().out
+# --------------------------------------------------------------------------- voxel matrix
+def good_voxel(linear_mm, spacing_mm):
+    s = np.diag(spacing_mm)
+    return np.linalg.inv(s) @ linear_mm @ s
 
 
-def test_balanced_rejects_bad_types_and_unseeded(capsys):
-    assert not ex.check_balanced_indices(lambda labels, rng: None, LABELS)
+def test_voxel_matrix_accepts_correct_answer(capsys):
+    assert ex.check_voxel_matrix(good_voxel)
+    assert "✅" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda m, s: m, "unchanged"),
+        (lambda m, s: np.diag(s) @ m @ np.linalg.inv(np.diag(s)), "wrong sides"),
+        (lambda m, s: np.diag(s) @ m @ np.diag(s), "both sides"),
+        (lambda m, s: np.linalg.inv(np.diag(s)) @ m.T @ np.diag(s), "transposed"),
+    ],
+)
+def test_voxel_matrix_names_the_mistake(wrong, message, capsys):
+    assert not ex.check_voxel_matrix(wrong)
+    assert message in capsys.readouterr().out
+
+
+def test_voxel_matrix_shape_none_and_other(capsys):
+    assert not ex.check_voxel_matrix(lambda m, s: None)
     assert "None" in capsys.readouterr().out
-    assert not ex.check_balanced_indices(lambda labels, rng: np.zeros(3), LABELS)
-    assert "integer" in capsys.readouterr().out
+    assert not ex.check_voxel_matrix(lambda m, s: np.eye(4))
+    assert "3 x 3" in capsys.readouterr().out
+    assert not ex.check_voxel_matrix(lambda m, s: m * 2)
+    assert "not the mm transform" in capsys.readouterr().out
 
-    def unseeded(labels, rng):
-        return good_balanced(labels, np.random.default_rng())
 
-    assert not ex.check_balanced_indices(unseeded, LABELS)
+# --------------------------------------------------------------------------- recording pipeline
+def good_compose(steps, image, mask, rng):
+    record = []
+    for name, p, draw, apply in steps:
+        entry = {"transform": name, "applied": bool(rng.random() < p)}
+        if entry["applied"]:
+            params = draw(rng, image, mask)
+            image, mask = apply(image, mask, params)
+            entry.update(params)
+        record.append(entry)
+    return image, mask, record
+
+
+def test_compose_accepts_correct_answer(capsys):
+    assert ex.check_compose_record(good_compose)
+    assert "✅" in capsys.readouterr().out
+
+
+def test_compose_matches_the_course_compose():
+    image = np.arange(48.0).reshape(6, 8)
+    pipeline = augment.Compose(
+        [
+            augment.RandomApply(augment.Flip(axis=1), p=0.5),
+            augment.RandomApply(augment.Rot90(), p=0.7),
+        ]
+    )
+    steps = [(t.name, t.p, t.transform.sample, t.transform.apply) for t in pipeline.transforms]
+    for seed in range(20):
+        mine = good_compose(steps, image, None, np.random.default_rng(seed))
+        course = pipeline(image, None, rng=np.random.default_rng(seed))
+        assert np.array_equal(mine[0], course[0]) and mine[2] == course[2]
+
+
+def test_compose_rejects_recording_applied_steps_only(capsys):
+    def applied_only(steps, image, mask, rng):
+        image, mask, record = good_compose(steps, image, mask, rng)
+        return image, mask, [entry for entry in record if entry["applied"]]
+
+    assert not ex.check_compose_record(applied_only)
+    assert "not applied" in capsys.readouterr().out
+
+
+def test_compose_rejects_inverted_coin(capsys):
+    def inverted(steps, image, mask, rng):
+        flipped = [(n, 1.0 - p, d, a) for n, p, d, a in steps]
+        image, mask, record = good_compose(flipped, image, mask, rng)
+        return image, mask, record
+
+    assert not ex.check_compose_record(inverted)
+    assert "p = 0 was applied" in capsys.readouterr().out
+
+
+def test_compose_rejects_drawing_twice(capsys):
+    def draws_twice(steps, image, mask, rng):
+        record = []
+        for name, p, draw, apply in steps:
+            entry = {"transform": name, "applied": bool(rng.random() < p)}
+            if entry["applied"]:
+                entry.update(draw(rng, image, mask))
+                image, mask = apply(image, mask, draw(rng, image, mask))
+            record.append(entry)
+        return image, mask, record
+
+    assert not ex.check_compose_record(draws_twice)
+    assert "replaying the record" in capsys.readouterr().out
+
+
+def test_compose_rejects_missing_parameters_and_unseeded(capsys):
+    def no_params(steps, image, mask, rng):
+        image, mask, record = good_compose(steps, image, mask, rng)
+        return image, mask, [{"transform": e["transform"], "applied": e["applied"]} for e in record]
+
+    assert not ex.check_compose_record(no_params)
+    assert "lacks the parameter" in capsys.readouterr().out
+
+    def always(steps, image, mask, rng):
+        return good_compose(
+            [(n, 1.0 if p > 0 else 0.0, d, a) for n, p, d, a in steps], image, mask, rng
+        )
+
+    assert not ex.check_compose_record(always)
+    assert "p = 0.5" in capsys.readouterr().out
+
+    def unseeded(steps, image, mask, rng):
+        return good_compose(steps, image, mask, np.random.default_rng())
+
+    assert not ex.check_compose_record(unseeded, n_trials=5)
     assert "same generator seed" in capsys.readouterr().out
 
 
-# --------------------------------------------------------------------------- new label values
-def test_new_label_count():
-    original = np.array([[0, 0, 2], [0, 2, 2]], dtype=np.uint8)
-    resampled = np.array([[0, 1, 2], [0, 1, 2]], dtype=np.uint8)
-    assert ex.check_new_label_count(1, original, resampled)
-    assert not ex.check_new_label_count(3, original, resampled)
-    assert not ex.check_new_label_count(None, original, resampled)
+# --------------------------------------------------------------------------- balanced weights
+LABELS = ["CE"] * 11 + ["LAA"] * 4
+
+
+def good_weights(labels):
+    labels = np.asarray(labels)
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    weights = 1.0 / counts[inverse]
+    return weights / weights.sum()
+
+
+def test_weights_accept_correct_answer_and_helper(capsys):
+    assert ex.check_balanced_weights(good_weights, LABELS)
+    assert ex.check_balanced_weights(augment.balanced_weights, LABELS)
+    assert "✅" in capsys.readouterr().out
+
+
+def test_weights_reject_proportional_to_class_size(capsys):
+    def proportional(labels):
+        labels = np.asarray(labels)
+        _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+        weights = counts[inverse].astype(float)
+        return weights / weights.sum()
+
+    assert not ex.check_balanced_weights(proportional, LABELS)
+    assert "repeat the imbalance" in capsys.readouterr().out
+
+
+def test_weights_reject_unnormalised_and_per_class(capsys):
+    def unnormalised(labels):
+        _, inverse, counts = np.unique(np.asarray(labels), return_inverse=True, return_counts=True)
+        return 1.0 / counts[inverse]
+
+    assert not ex.check_balanced_weights(unnormalised, LABELS)
+    assert "sum to" in capsys.readouterr().out
+
+    def per_class(labels):
+        _, counts = np.unique(np.asarray(labels), return_counts=True)
+        return (1.0 / counts) / (1.0 / counts).sum()
+
+    assert not ex.check_balanced_weights(per_class, LABELS)
+    assert "one weight per row" in capsys.readouterr().out
+
+
+def test_weights_reject_two_class_only_and_uniform(capsys):
+    def two_classes(labels):
+        labels = np.asarray(labels)
+        minority = labels == labels[-1]
+        weights = np.where(minority, 1.0 / minority.sum(), 1.0 / (~minority).sum())
+        return weights / weights.sum()
+
+    assert not ex.check_balanced_weights(two_classes, LABELS)
+    assert "equal total weight" in capsys.readouterr().out
+    assert not ex.check_balanced_weights(
+        lambda labels: np.full(len(labels), 1 / len(labels)), LABELS
+    )
+    assert "repeat the imbalance" in capsys.readouterr().out
+    assert not ex.check_balanced_weights(lambda labels: None, LABELS)
+    assert "None" in capsys.readouterr().out

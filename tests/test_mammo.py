@@ -70,6 +70,58 @@ def test_render_case_calcifications_are_small_and_bright():
     assert image[inside].max() > np.percentile(image[info["breast_mask"]], 99.5)
 
 
+def test_mlo_outline_has_a_smooth_axillary_tail_and_a_convex_pectoral_edge():
+    _, _, info = mammo.render_case(height=600, width=370, view="MLO", seed=11, label=False)
+    breast, pectoral = info["breast_mask"], info["pectoral_mask"]
+    extent = breast.sum(axis=1).astype(float)  # breast width per row (chest wall at col 0)
+    top = extent[: int(0.6 * len(extent))]
+    # no rectangular notch: the outline's width changes by a few pixels from row to row
+    assert np.abs(np.diff(top)).max() <= 6
+    # convex pectoral edge: at half its length the edge lies beyond the straight chord
+    muscle_width = pectoral.sum(axis=1).astype(float)
+    length = int(np.nonzero(muscle_width)[0].max())
+    assert muscle_width[length // 2] > 0.5 * muscle_width[0] + 2
+
+
+def test_breast_has_a_nipple_at_its_apex_and_density_sets_the_fat_share():
+    fat_share = {}
+    for density in (1, 4):
+        image, _, info = mammo.render_case(
+            height=500, width=310, density=density, seed=21, label=False
+        )
+        breast = info["breast_mask"]
+        reach = breast.sum(axis=1)
+        apex = int(np.argmax(reach))
+        # the nipple bump: the apex row reaches further than rows 5 mm above and below
+        step = int(round(5 * 500 / 240))
+        assert reach[apex] > max(reach[apex - step], reach[apex + step])
+        # fat is stored at about 14000-17000, glandular tissue at about 30000-34000
+        tissue = image[breast & ~info["pectoral_mask"]]
+        fat_share[density] = float(np.mean(tissue < 24000))
+    assert fat_share[1] > 0.85 and fat_share[4] < 0.4
+
+
+@pytest.mark.parametrize("calc_type", ["PLEOMORPHIC", "PUNCTATE", "FINE_LINEAR_BRANCHING"])
+def test_calcifications_are_small_specks_not_crosses(calc_type):
+    from scipy import ndimage
+
+    height = 1000
+    px_mm = height / 240
+    rng = np.random.default_rng(1)
+    increment, roi = mammo._draw_calcifications(
+        rng, (height, 600), np.array([500, 300]), 25.0, 5, calc_type
+    )
+    labels, count = ndimage.label(increment > 0)
+    assert count >= 5 and roi.sum() > 0
+    sizes = ndimage.sum(np.ones_like(increment), labels, range(1, count + 1))
+    # each speck spans at most about 1 mm (a few pixels) and the sizes vary
+    extents = [max(s.stop - s.start for s in box) for box in ndimage.find_objects(labels)]
+    assert max(extents) <= 1.6 * px_mm + 2
+    assert sizes.max() > sizes.min()
+    if calc_type == "PLEOMORPHIC":
+        assert len(set(sizes.tolist())) >= 4
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -79,6 +131,7 @@ def test_render_case_calcifications_are_small_and_bright():
         ({"abnormality": "cyst"}, "abnormality must be"),
         ({"subtlety": 0}, "subtlety must be"),
         ({"height": 20}, "at least 64"),
+        ({"calc_type": "ROD"}, "calc_type must be"),
     ],
 )
 def test_render_case_bad_arguments(kwargs, match):

@@ -45,6 +45,7 @@ Example
 from __future__ import annotations
 
 import io
+import math
 import os
 from pathlib import Path
 
@@ -119,9 +120,10 @@ INT_RANGES = {
     "abnormality id": (1, 99),
 }
 
+_FILM_HEIGHT_MM = 240.0  # the generator's film height: feature sizes follow the image height
 _STORED_OFFSET = 1500.0  # stored value of "no attenuation" (film base)
 _STORED_GAIN = 58000.0  # stored value span of the 0..1 attenuation-like scale
-_DENSITY_FRACTION = {1: 0.12, 2: 0.35, 3: 0.6, 4: 0.82}  # fibroglandular area fraction
+_DENSITY_FRACTION = {1: 0.04, 2: 0.28, 3: 0.55, 4: 0.85}  # fibroglandular area fraction
 
 
 # --------------------------------------------------------------------------- rendering
@@ -154,7 +156,9 @@ def _smooth_field(rng, shape, sigma_px, *, stretch=1.0):
     noise = rng.standard_normal(small)
     sigma = max(sigma_px / factor, 0.5)
     field = ndimage.gaussian_filter(noise, (sigma, sigma * stretch), mode="reflect")
-    field = _resize(field, shape, order=3)
+    if field.shape != tuple(shape):
+        # linear interpolation suffices: the small grid is already smooth over ~2.5 cells
+        field = _resize(field, shape, order=1)
     field -= field.mean()
     return field / (field.std() + 1e-12)
 
@@ -165,17 +169,23 @@ def _soft(x, width):
 
 
 def _breast_geometry(rng, height, width, view):
-    """Return (breast mask, pectoral mask, breast depth in px) with the chest wall at column 0."""
+    """Return (breast mask, pectoral mask, breast depth in px, nipple (row, col)).
+
+    The chest wall is at column 0. The outline is a wobbly half-ellipse with a nipple bump
+    at its apex; on MLO views an axillary tail is joined to it by a smooth minimum (no
+    corner) and the pectoral muscle has a convex anterior edge.
+    """
     # the smooth outline is computed on a half-resolution grid and interpolated (fast)
     half_rows = np.arange(0, height, 2, dtype=np.float64)[:, None] + 0.5
     half_cols = np.arange(0, width, 2, dtype=np.float64)[None, :] + 0.5
+    px_mm = height / _FILM_HEIGHT_MM
     depth = rng.uniform(0.55, 0.72) * min(width, 0.8 * height)  # nipple distance from chest wall
     if view == "CC":
         centre_row = height * rng.uniform(0.45, 0.55)
         half_height = height * rng.uniform(0.34, 0.42)
         tilt = 0.0
     else:  # MLO: longer, tilted down and out, reaching the top edge (axilla)
-        centre_row = height * rng.uniform(0.5, 0.58)
+        centre_row = height * rng.uniform(0.5, 0.56)
         half_height = height * rng.uniform(0.46, 0.52)
         tilt = np.deg2rad(rng.uniform(12, 22))
     # tilt: shift the ellipse's rows with distance from the chest wall
@@ -183,22 +193,241 @@ def _breast_geometry(rng, height, width, view):
     angle = np.arctan2(d_row / half_height, half_cols / depth)
     wobble = (
         1.0
-        + 0.025 * np.sin(3 * angle + rng.uniform(0, 2 * np.pi))
-        + 0.015 * np.sin(5 * angle + rng.uniform(0, 2 * np.pi))
+        + 0.02 * np.sin(3 * angle + rng.uniform(0, 2 * np.pi))
+        + 0.012 * np.sin(5 * angle + rng.uniform(0, 2 * np.pi))
     )
-    radius = np.sqrt((d_row / half_height) ** 2 + (half_cols / depth) ** 2) / wobble
+    # a slightly pointed apex (the breast is a cone flattened by the paddle)
+    shape_power = rng.uniform(2.0, 2.4)
+    radius = (np.abs(d_row / half_height) ** shape_power + (half_cols / depth) ** 2) ** 0.5
+    radius = radius / wobble
+    top_width = depth * rng.uniform(0.3, 0.42)
+    length = height * rng.uniform(0.45, 0.6)
+    if view == "MLO":
+        # axillary tail: an ellipse from the top corner, joined by a smooth minimum
+        tail_rows = 1.2 * length + 0.15 * height
+        tail = np.sqrt(
+            ((half_rows + 0.15 * height) / tail_rows) ** 2 + (half_cols / (2.1 * top_width)) ** 2
+        )
+        k = 0.22
+        low = np.minimum(radius, tail)
+        radius = low - k * np.log1p(np.exp(-np.abs(radius - tail) / k))
     radius = _resize(radius, (height, width), order=1)
     breast = radius < 1.0
+    rows = np.arange(height, dtype=np.float64)[:, None]
+    cols = np.arange(width, dtype=np.float64)[None, :]
+    # nipple: at the outline's apex (the row reaching furthest from the chest wall)
+    reach = np.where(breast.any(axis=1), width - 1 - np.argmax(breast[:, ::-1], axis=1), 0)
+    if view == "MLO":
+        reach[: int(0.15 * height)] = 0  # the apex is not the axilla
+    apex_row = int(np.argmax(reach))
+    apex_rows = np.nonzero(reach >= reach[apex_row] - 1)[0]
+    apex_row = int(apex_rows[len(apex_rows) // 2])
+    apex_col = float(reach[apex_row])
+    nip_h, nip_w = rng.uniform(3.5, 5.0) * px_mm, rng.uniform(2.0, 3.2) * px_mm
+    bump = ((rows - apex_row) / nip_h) ** 2 + ((cols - apex_col + 0.3 * nip_w) / nip_w) ** 2
+    breast |= bump < 1.0
+    nipple = (float(apex_row), apex_col + 0.35 * nip_w)
     pectoral = np.zeros_like(breast)
     if view == "MLO":
-        rows = np.arange(height, dtype=np.float64)[:, None]
-        cols = np.arange(width, dtype=np.float64)[None, :]
-        top_width = depth * rng.uniform(0.32, 0.45)
-        length = height * rng.uniform(0.45, 0.62)
-        curve = 1.0 + 0.08 * np.sin(np.pi * np.clip(rows / length, 0, 1))  # slightly convex edge
-        pectoral = (rows < length) & (cols < top_width * (1 - rows / length) * curve)
-        breast |= pectoral | ((rows < length * 0.5) & (cols < top_width * 1.05))
-    return breast, pectoral, depth
+        bulge = rng.uniform(0.18, 0.32)  # convex anterior edge
+        fraction = np.clip(rows / length, 0, 1)
+        edge = top_width * (1 - fraction) * (1 + bulge * np.sin(np.pi * fraction))
+        pectoral = (rows < length) & (cols < edge)
+        breast |= pectoral
+    return breast, pectoral, depth, nipple
+
+
+def _vessels(rng, tissue, depth, px_mm):
+    """A few tortuous vessels from the chest wall towards the nipple: (points (n, 2), width)."""
+    height, width = tissue.shape
+    candidates = np.argwhere(tissue[:, : max(2, int(0.25 * depth))])
+    paths = []
+    for _ in range(int(rng.integers(2, 5)) if len(candidates) else 0):
+        point = candidates[rng.integers(len(candidates))].astype(np.float64)
+        heading = rng.uniform(-0.6, 0.6)
+        wiggle = rng.uniform(0.25, 0.45)
+        points = [point.copy()]
+        for _ in range(int(rng.uniform(0.4, 0.85) * depth / (1.2 * px_mm))):
+            heading += rng.normal(0, wiggle) - 0.15 * math.sin(heading)
+            point = point + 1.2 * px_mm * np.array([math.sin(heading), math.cos(heading)])
+            row, col = int(point[0]), int(point[1])
+            if not (0 <= row < height and 0 <= col < width) or not tissue[row, col]:
+                break
+            points.append(point.copy())
+        if len(points) > 3:
+            paths.append((np.array(points), 1 if rng.random() < 0.6 else 2))
+    return paths
+
+
+def _duct_tree(rng, tissue, nipple, depth, px_mm):
+    """Branching ducts from the nipple towards the chest wall, and lobules (TDLUs) on them.
+
+    Returns (list of (points (n, 2) as row, col; generation), list of (row, col, radius)).
+    Plain Python maths (``math``), so the tree is the same on every CPU.
+    """
+    height, width = tissue.shape
+    segments, lobules = [], []
+    step = 0.03 * depth
+    n_main = int(rng.integers(7, 12))
+    stack = []
+    for index in range(n_main):
+        offset = (index + rng.uniform(-0.35, 0.35) - (n_main - 1) / 2) * (2.0 / n_main)
+        start = (nipple[0] + rng.normal(0, 1.5 * px_mm), nipple[1] - 2.5 * px_mm)
+        stack.append((start, math.pi + offset, 0, depth * rng.uniform(0.5, 0.95)))
+    budget = 700
+    while stack and budget > 0:
+        start, heading, generation, remaining = stack.pop()
+        point = np.array(start, dtype=np.float64)
+        points = [point.copy()]
+        while remaining > 0 and budget > 0:
+            # wander, with a weak pull back towards the chest wall (heading pi)
+            heading += rng.normal(0, 0.13) + 0.12 * math.sin(math.pi - heading)
+            point = point + step * np.array([math.sin(heading), math.cos(heading)])
+            row, col = int(point[0]), int(point[1])
+            if not (0 <= row < height and 0 <= col < width) or not tissue[row, col]:
+                break
+            if col < 0.05 * depth:
+                break
+            points.append(point.copy())
+            remaining -= step
+            budget -= 1
+            if generation < 4 and rng.random() < 0.24:
+                turn = (1 if rng.random() < 0.5 else -1) * rng.uniform(0.3, 0.75)
+                rest = remaining * rng.uniform(0.35, 0.8)
+                stack.append((point.copy(), heading + turn, generation + 1, rest))
+            if generation >= 1 and rng.random() < 0.35:
+                jitter = rng.normal(0, 1.2 * px_mm, 2)
+                size = rng.uniform(1.0, 2.6) * px_mm
+                lobules.append((point[0] + jitter[0], point[1] + jitter[1], size))
+        if len(points) > 1:
+            segments.append((np.array(points), generation))
+            lobules.append((point[0], point[1], rng.uniform(1.8, 3.5) * px_mm))
+    return segments, lobules
+
+
+def _polyline_canvas(shape, paths, factor, widths):
+    """Anti-aliased polylines (row, col points / factor) on a uint8 canvas (integer drawing)."""
+    import cv2
+
+    canvas = np.zeros(shape, dtype=np.uint8)
+    for (points, _generation), width in zip(paths, widths, strict=True):
+        xy = np.round(points[:, ::-1] / factor).astype(np.int32).reshape(-1, 1, 2)
+        cv2.polylines(canvas, [xy], False, 255, int(width), cv2.LINE_AA)
+    return canvas
+
+
+def _fibroglandular(rng, breast, pectoral, inside_px, nipple, depth, density, px_mm):
+    """Glandular fraction (0..1), duct and ligament maps (full size, float64).
+
+    The tissue grows around a duct tree radiating from the nipple, with lobules on the
+    branches; a smooth random field varies it and the density's area fraction sets the
+    level (a soft threshold, so the edges are gradual). Everything is float64 or integer
+    drawing, so it is the same on every CPU.
+    """
+    import cv2
+    from scipy import ndimage
+
+    height, width = breast.shape
+    tissue = breast & ~pectoral
+    coarse = ((height + 1) // 2, (width + 1) // 2)  # the tissue is modelled at half size
+    c_mm = px_mm / 2
+    segments, lobules = _duct_tree(rng, tissue, nipple, depth, px_mm)
+    duct_widths = [max(1, round((0.9 - 0.15 * gen) * c_mm)) for _, gen in segments]
+    ducts = _polyline_canvas(coarse, segments, 2, duct_widths).astype(np.float64) / 255
+    lobule_canvas = np.zeros(coarse, dtype=np.uint8)
+    for row, col, radius in lobules:
+        centre = (int(round(col / 2)), int(round(row / 2)))
+        cv2.circle(lobule_canvas, centre, max(1, int(round(radius / 2))), 255, -1, cv2.LINE_AA)
+    lobule_map = lobule_canvas.astype(np.float64) / 255
+    duct_map = ndimage.gaussian_filter(ducts, 0.6 * c_mm)
+    tree = np.maximum(ducts, lobule_map)
+    near = ndimage.gaussian_filter(tree, 2.5 * c_mm)
+    around = ndimage.gaussian_filter(tree, 7.0 * c_mm)
+    lobule_soft = ndimage.gaussian_filter(lobule_map, 0.9 * c_mm)
+    coarse_inside = inside_px[::2, ::2]
+    coarse_tissue = tissue[::2, ::2]
+    rows = np.arange(coarse[0], dtype=np.float64)[:, None] * 2
+    cols = np.arange(coarse[1], dtype=np.float64)[None, :] * 2
+    nipple_distance = np.sqrt((rows - nipple[0]) ** 2 + (cols - nipple[1]) ** 2)
+    # most tissue behind the nipple, little in the subcutaneous fat and at the chest wall
+    prior = np.exp(-(((cols / depth) - 0.6) ** 2) / 0.15) * np.clip(
+        coarse_inside / (0.12 * depth), 0, 1
+    )
+    prior *= 1.0 - 0.5 * np.clip(nipple_distance / depth - 0.6, 0, 1)
+    # streaks radiating from the nipple: a random field sampled in polar coordinates
+    # (smooth along the radius, fine across it)
+    n_theta, n_radius = 240, 48
+    polar = ndimage.gaussian_filter(
+        rng.standard_normal((n_theta, n_radius)), (1.3, 4.0), mode=("wrap", "nearest")
+    )
+    polar /= polar.std() + 1e-12
+    theta = np.arctan2(rows - nipple[0], nipple[1] - cols)
+    where = np.stack(
+        [
+            np.broadcast_to((theta + np.pi) / (2 * np.pi) * n_theta, nipple_distance.shape),
+            np.clip(nipple_distance / (1.1 * depth), 0, 1) * (n_radius - 1),
+        ]
+    )
+    streaks = ndimage.map_coordinates(polar, where, order=1, mode="grid-wrap")
+    streaks *= np.clip(nipple_distance / (0.2 * depth), 0, 1)  # no star at the nipple itself
+    field = (
+        0.8 * around / (around.max() + 1e-12)
+        + 0.8 * near / (near.max() + 1e-12)
+        + 0.3 * lobule_soft
+        + 0.38 * streaks
+        + 0.3 * _smooth_field(rng, coarse, 7 * c_mm, stretch=2.0)
+        + 0.1 * _smooth_field(rng, coarse, 2.5 * c_mm, stretch=2.0)
+        + 1.0 * prior
+    )
+    # the field's rank in the tissue (0..1): the density's area fraction sets the level and
+    # a fixed share of the area lies in the transition, so every edge is gradual
+    levels = np.linspace(0.0, 1.0, 51)
+    rank = np.interp(field, np.quantile(field[coarse_tissue], levels), levels)
+    transition = {1: 0.3, 2: 0.45, 3: 0.55, 4: 0.55}[density]
+    glandular = np.clip((rank - (1 - _DENSITY_FRACTION[density])) / transition + 0.5, 0, 1)
+    glandular = glandular * glandular * (3 - 2 * glandular)  # smoothstep: gradual edges
+    glandular *= {1: 0.6, 2: 0.85, 3: 1.0, 4: 1.0}[density]  # fatty breasts: thin, faint tissue
+    # fat lobules inside the dense tissue (roundish darker pockets, a scalloped look)
+    holes = _smooth_field(rng, coarse, 3.5 * c_mm)
+    glandular *= 1 - 0.25 * np.clip(holes - 0.5, 0, 1.5) / 1.5
+    glandular = np.maximum(glandular, 0.5 * lobule_soft * np.clip(4 * glandular, 0, 1))
+    glandular = np.clip(ndimage.gaussian_filter(glandular, 0.7 * c_mm), 0, 1)
+    full = (height, width)
+    glandular = np.clip(_resize(glandular, full, order=1), 0, 1) * tissue
+    duct_map = np.clip(_resize(duct_map, full, order=1), 0, 1) * tissue
+
+    # Cooper's ligaments: thin bright arcs in the fat, bulging towards the skin
+    ligaments = np.zeros(full, dtype=np.uint8)
+    grow_row, grow_col = np.gradient(coarse_inside)  # points inwards, away from the skin
+    fat_zone = coarse_tissue & (coarse_inside > 2 * px_mm) & (coarse_inside < 0.22 * depth)
+    candidates = np.argwhere(fat_zone)
+    n_arcs = int(rng.integers(35, 60)) if len(candidates) else 0
+    for _ in range(n_arcs):
+        row, col = candidates[rng.integers(len(candidates))]
+        out_row, out_col = -grow_row[row, col], -grow_col[row, col]
+        angle = math.degrees(math.atan2(out_row, out_col)) + rng.normal(0, 20)
+        radius = rng.uniform(8, 24) * px_mm
+        span = rng.uniform(25, 70)
+        centre_row = 2 * row - radius * math.sin(math.radians(angle))
+        centre_col = 2 * col - radius * math.cos(math.radians(angle))
+        axes = (int(round(radius)), int(round(radius * rng.uniform(0.6, 1.0))))
+        cv2.ellipse(
+            ligaments,
+            (int(round(centre_col)), int(round(centre_row))),
+            axes,
+            angle,
+            -span / 2,
+            span / 2,
+            255,
+            1,
+            cv2.LINE_AA,
+        )
+    ligaments = ligaments.astype(np.float64) / 255 * tissue
+    vessels = _vessels(rng, tissue, depth, px_mm)
+    vessel_map = _polyline_canvas(full, vessels, 1, [w for _, w in vessels])
+    vessel_map = vessel_map.astype(np.float64) / 255 * tissue
+    streaks = _resize(streaks, full, order=1) * tissue
+    return glandular, duct_map, ligaments, vessel_map, streaks
 
 
 def _lesion_centre(rng, breast, pectoral, distance_px, min_depth_px):
@@ -258,23 +487,84 @@ def _draw_mass(rng, shape, centre, radius_px, margin, subtlety):
     return increment, roi
 
 
-def _draw_calcifications(rng, shape, centre, cluster_px, subtlety):
-    """Attenuation increment and ROI of a cluster of micro-calcifications."""
+def _speck(rng, style, px_mm, direction):
+    """Coverage (0..1) of one calcification on a small pixel window, and its half size.
+
+    The speck is drawn on a 4x finer grid from one to three ellipses and averaged over
+    each pixel's 16 sub-pixels (an exact integer count), so a speck smaller than a pixel
+    shows as a fainter pixel, as on film. Sizes are 0.1-1 mm.
+    """
+    if style == "PUNCTATE":
+        parts = [(rng.uniform(0.15, 0.6), rng.uniform(1.0, 1.3), rng.uniform(0, 180))]
+    elif style == "AMORPHOUS":
+        parts = [(rng.uniform(0.1, 0.3), rng.uniform(1.0, 1.6), rng.uniform(0, 180))]
+    elif style == "FINE_LINEAR_BRANCHING":
+        length = rng.uniform(0.4, 1.0)
+        parts = [(length, rng.uniform(3.0, 6.0), direction + rng.normal(0, 15))]
+        if rng.random() < 0.4:  # a branch
+            parts.append((0.6 * length, rng.uniform(3.0, 5.0), direction + rng.uniform(30, 60)))
+    else:  # PLEOMORPHIC: varied sizes and irregular shapes
+        parts = [
+            (rng.uniform(0.15, 0.9), rng.uniform(1.0, 2.5), rng.uniform(0, 180))
+            for _ in range(int(rng.integers(1, 4)))
+        ]
+    # (diameter along the long axis in mm, aspect ratio, angle in degrees)
+    half = int(math.ceil(max(p[0] for p in parts) * px_mm / 2 + 0.6 * px_mm * (len(parts) > 1)))
+    half = max(half, 1) + 1
+    sub = 4
+    grid = (np.arange((2 * half + 1) * sub, dtype=np.float64) + 0.5) / sub - half - 0.5
+    offset = rng.uniform(-0.5, 0.5, 2)
+    d_row, d_col = grid[:, None] - offset[0], grid[None, :] - offset[1]
+    inside = np.zeros((grid.size, grid.size), dtype=bool)
+    for index, (diameter, aspect, angle) in enumerate(parts):
+        shift = (0.0, 0.0) if index == 0 else rng.normal(0, 0.15 * px_mm, 2)
+        theta = math.radians(angle)
+        along = (d_col - shift[1]) * math.cos(theta) + (d_row - shift[0]) * math.sin(theta)
+        across = -(d_col - shift[1]) * math.sin(theta) + (d_row - shift[0]) * math.cos(theta)
+        a = max(diameter * px_mm / 2, 0.15)
+        b = max(a / aspect, 0.12)
+        inside |= (along / a) ** 2 + (across / b) ** 2 <= 1.0
+    n = 2 * half + 1
+    count = inside.reshape(n, sub, n, sub).sum(axis=(1, 3))  # exact integer counts
+    return count / float(sub * sub), half
+
+
+def _draw_calcifications(rng, shape, centre, cluster_px, subtlety, calc_type="PLEOMORPHIC"):
+    """Attenuation increment and ROI of a cluster of micro-calcifications (0.1-1 mm specks)."""
     import cv2
 
-    n_specks = int(rng.integers(6, 22))
-    offsets = rng.normal(0, cluster_px / 2.2, size=(n_specks, 2))
-    points = np.clip(np.round(centre + offsets), 2, np.array(shape) - 3).astype(int)
+    px_mm = shape[0] / _FILM_HEIGHT_MM if shape[0] >= 1 else 1.0
+    n_specks = int(rng.integers(8, 26))
+    direction = rng.uniform(0, 180)
+    if calc_type == "FINE_LINEAR_BRANCHING":  # specks strung along a few duct-like lines
+        along = rng.normal(0, cluster_px / 1.6, n_specks)
+        lane = rng.integers(0, 3, n_specks) - 1
+        theta = math.radians(direction)
+        offsets = np.stack(
+            [
+                along * math.sin(theta) + lane * 0.25 * cluster_px * math.cos(theta),
+                along * math.cos(theta) - lane * 0.25 * cluster_px * math.sin(theta),
+            ],
+            axis=1,
+        ) + rng.normal(0, 0.6, (n_specks, 2))
+    else:
+        offsets = rng.normal(0, cluster_px / 2.2, size=(n_specks, 2))
+    margin_px = int(math.ceil(1.0 * px_mm)) + 3
+    low, high = np.array([margin_px, margin_px]), np.array(shape) - 1 - margin_px
+    points = np.clip(np.round(centre + offsets), low, high).astype(int)
     specks = np.zeros(shape, dtype=np.float64)
+    faint = 0.55 if calc_type == "AMORPHOUS" else 1.0
     for point in points:
-        radius = int(rng.integers(1, 3))
-        brightness = rng.uniform(0.6, 1.0)
-        cv2.circle(specks, (int(point[1]), int(point[0])), radius, brightness, -1, cv2.LINE_AA)
+        coverage, half = _speck(rng, calc_type, px_mm, direction)
+        brightness = rng.uniform(0.65, 1.0) * faint
+        rows = slice(point[0] - half, point[0] + half + 1)
+        cols = slice(point[1] - half, point[1] + half + 1)
+        specks[rows, cols] = np.maximum(specks[rows, cols], brightness * coverage)
     hull = cv2.convexHull(points[:, ::-1].astype(np.int32).reshape(-1, 1, 2))
     roi = np.zeros(shape, dtype=np.uint8)
     cv2.fillConvexPoly(roi, hull, 1)
     roi = cv2.dilate(roi, np.ones((3, 3), np.uint8), iterations=max(3, int(cluster_px * 0.3))) > 0
-    contrast = 0.2 + 0.06 * subtlety
+    contrast = 0.24 + 0.06 * subtlety
     return contrast * specks, roi
 
 
@@ -292,6 +582,7 @@ def render_case(
     residue: bool = True,
     label: bool = True,
     residue_touches: bool = False,
+    calc_type: str = "PLEOMORPHIC",
 ):
     """Render one mammogram in memory: image, ROI mask and a description.
 
@@ -303,7 +594,8 @@ def render_case(
         Laterality; the breast lies against the image edge of that side.
     view : {"CC", "MLO"}
         Cranio-caudal or medio-lateral oblique (MLO shows the pectoral muscle
-        as a bright triangle in the upper corner at the chest wall).
+        as a bright band with a convex edge in the upper corner at the chest wall,
+        and the breast's axillary tail reaching the top edge).
     density : {1, 2, 3, 4}
         BI-RADS breast density: 1 almost entirely fatty ... 4 extremely dense.
     abnormality : {"mass", "calcification"}
@@ -319,6 +611,16 @@ def render_case(
         a gap of about 1.5 mm from it, as on some real films. The anatomy is
         the same as with False for the same seed; ``info["residue_mask"]`` then
         overlaps ``info["breast_mask"]``.
+    calc_type : str
+        Shape of the calcification specks (used when ``abnormality="calcification"``):
+        ``PLEOMORPHIC`` (varied sizes and irregular shapes), ``FINE_LINEAR_BRANCHING``
+        (thin rods along duct-like lines), ``PUNCTATE`` (small round) or ``AMORPHOUS``
+        (tiny and faint).
+
+    The anatomy: a duct tree radiates from the nipple towards the chest wall with
+    lobules on its branches; the fibroglandular tissue grows around it with soft edges
+    (its area share set by ``density``), Cooper's ligaments are thin arcs in the fat, a
+    few tortuous vessels cross it, and a skin line thickens over the areola.
 
     Returns
     -------
@@ -351,6 +653,8 @@ def render_case(
         raise ValueError(f"density must be 1, 2, 3 or 4 (BI-RADS), got {density!r}")
     if abnormality not in ("mass", "calcification"):
         raise ValueError(f"abnormality must be 'mass' or 'calcification', got {abnormality!r}")
+    if calc_type not in ("PLEOMORPHIC", "FINE_LINEAR_BRANCHING", "PUNCTATE", "AMORPHOUS"):
+        raise ValueError(f"calc_type must be a CBIS-DDSM calc type, got {calc_type!r}")
     if subtlety not in (1, 2, 3, 4, 5):
         raise ValueError(f"subtlety must be an integer 1..5, got {subtlety!r}")
     if int(height) < 64 or int(width) < 64:
@@ -359,44 +663,54 @@ def render_case(
     rng = np.random.default_rng(seed)
     scale = height / 1000.0  # feature sizes follow the image height
 
-    breast, pectoral, depth = _breast_geometry(rng, height, width, view)
+    px_mm = height / _FILM_HEIGHT_MM
+    breast, pectoral, depth, nipple = _breast_geometry(rng, height, width, view)
     # distance (px) to the skin line
     # (exact Euclidean distance, float64: cv2.distanceTransform's SIMD and plain paths differ)
     inside_px = ndimage.distance_transform_edt(breast)
     # compressed-breast thickness falls off towards the skin line
     thickness = np.clip(inside_px / (0.09 * depth), 0, 1) ** 0.6
 
-    # fibroglandular tissue: a smooth random field thresholded to the density's area
-    # fraction, concentrated behind the nipple, sparse near the skin and chest wall
-    cols = np.arange(width, dtype=np.float64)[None, :]
-    prior = (
-        np.exp(-(((cols / depth) - 0.45) ** 2) / 0.1)
-        * np.clip(inside_px / (0.2 * depth), 0, 1) ** 0.7
+    glandular, ducts, ligaments, vessels, streaks = _fibroglandular(
+        rng, breast, pectoral, inside_px, nipple, depth, density, px_mm
     )
-    field = (
-        _smooth_field(rng, (height, width), 28 * scale, stretch=2.0)
-        + 0.7 * _smooth_field(rng, (height, width), 9 * scale, stretch=2.5)
-        + 0.35 * _smooth_field(rng, (height, width), 3 * scale, stretch=3.0)
-        + 2.5 * prior
-    )
-    tissue = breast & ~pectoral
-    level = np.quantile(field[tissue], 1 - _DENSITY_FRACTION[density])
-    glandular = _soft(field - level, 1.1) ** 1.3 * tissue
-    strands = np.exp(-((_smooth_field(rng, (height, width), 14 * scale, stretch=2.0) / 0.07) ** 2))
     detail = _smooth_field(rng, (height, width), 1.5 * scale)
-
+    mottle = _smooth_field(rng, (height, width), 4 * scale)
+    fat = 0.22 + 0.012 * mottle
+    gland_value = 0.52 + 0.015 * mottle
+    tissue_value = (
+        fat
+        + (gland_value - fat) * glandular
+        + 0.08 * ducts * (1 - 0.5 * glandular)
+        + 0.025 * streaks * glandular
+        + 0.06 * ligaments * (1 - glandular)
+        + 0.05 * vessels
+        + 0.007 * detail * (0.5 + glandular)
+    )
     attenuation = np.full((height, width), 0.035, dtype=np.float64)
     attenuation += 0.006 * _smooth_field(rng, (height, width), 150 * scale)  # uneven film base
-    breast_value = (
-        0.24 + 0.34 * glandular + 0.05 * strands * (1 - glandular) + 0.02 * detail
-    ) * thickness
-    attenuation = np.where(breast, 0.035 + breast_value, attenuation)
-    # skin line: a thin brighter rim (~1.5 mm)
-    skin = np.exp(-(((inside_px - 3 * scale - 1) / (2.5 * scale + 0.8)) ** 2)) * breast
-    attenuation += 0.06 * skin
+    attenuation = np.where(breast, 0.035 + tissue_value * thickness, attenuation)
+    # skin line: a thin brighter rim (~1 mm), thicker over the areola; the nipple itself
+    rows = np.arange(height, dtype=np.float64)[:, None]
+    cols = np.arange(width, dtype=np.float64)[None, :]
+    to_nipple = np.sqrt((rows - nipple[0]) ** 2 + (cols - nipple[1]) ** 2)
+    areola = np.clip((rng.uniform(10, 16) * px_mm - to_nipple) / (3 * px_mm) + 0.5, 0, 1)
+    skin_width = (0.9 + 1.2 * areola) * px_mm
+    skin = np.exp(-(((inside_px - 0.5 * skin_width - 0.5) / (0.5 * skin_width + 0.6)) ** 2))
+    attenuation += (0.07 * skin + 0.03 * areola * np.exp(-inside_px / (3 * px_mm))) * breast
+    nipple_body = np.clip((4.5 * px_mm - to_nipple) / (2.0 * px_mm) + 0.5, 0, 1) * breast
+    attenuation += 0.12 * nipple_body * (1 - thickness)
     if view == "MLO":
-        muscle = ndimage.gaussian_filter(pectoral.astype(np.float64), 2.0 * scale + 0.5)
-        muscle_value = 0.66 + 0.05 * _smooth_field(rng, (height, width), 30 * scale) + 0.02 * detail
+        muscle = ndimage.gaussian_filter(pectoral.astype(np.float64), 2.5 * scale + 0.5)
+        # brighter towards the axilla, with faint fibre striations along the muscle
+        fibres = _smooth_field(rng, (height, width), 6 * scale, stretch=0.3)
+        muscle_value = (
+            0.6
+            + 0.08 * np.clip(1 - rows / height, 0, 1)
+            + 0.03 * _smooth_field(rng, (height, width), 30 * scale)
+            + 0.012 * fibres
+            + 0.015 * detail
+        )
         attenuation = attenuation * (1 - muscle) + muscle * muscle_value * np.maximum(
             thickness, 0.6
         )
@@ -409,7 +723,9 @@ def render_case(
     else:
         cluster = rng.uniform(14, 30) * scale
         centre = _lesion_centre(rng, breast, pectoral, inside_px, 1.5 * cluster)
-        increment, roi = _draw_calcifications(rng, (height, width), centre, cluster, subtlety)
+        increment, roi = _draw_calcifications(
+            rng, (height, width), centre, cluster, subtlety, calc_type
+        )
     attenuation += increment * breast
     roi &= breast
 
@@ -623,6 +939,7 @@ def generate(out_dir, *, n_patients: int = 10, height: int = 1000, seed: int = 0
                 margin=detail[1] if kind == "mass" else "CIRCUMSCRIBED",
                 subtlety=subtlety,
                 seed=case_seed + (0 if view == "CC" else 1),
+                calc_type=detail[0] if kind == "calcification" else "PLEOMORPHIC",
             )
             prefix = "Mass" if kind == "mass" else "Calc"
             case = f"{prefix}-Training_{patient_id}_{side}_{view}"
@@ -679,7 +996,6 @@ def generate(out_dir, *, n_patients: int = 10, height: int = 1000, seed: int = 0
 
 
 # --------------------------------------------------------------------------- real layout
-_FILM_HEIGHT_MM = 240.0  # the generator's film height: feature sizes follow the image height
 
 
 def _write_dicom(path: Path, pixels: np.ndarray, description: str, spacing_mm, uid_seed: int):

@@ -9,12 +9,16 @@ Example
 -------
 >>> import numpy as np
 >>> from course_utils import preprocess
->>> check_bounding_box(lambda mask, margin=0: preprocess.bounding_box(mask, margin, allow_empty=True))
+>>> def helper(mask, margin=0):
+...     return preprocess.bounding_box(mask, margin, allow_empty=True)
+>>> check_bounding_box(helper)
 ✅ bounding box: correct.
 True
 """
 
 from __future__ import annotations
+
+import re
 
 import cv2
 import numpy as np
@@ -59,8 +63,9 @@ def check_bounding_box(function) -> bool:
     >>> def off_by_one(mask, margin=0):
     ...     rows, cols = np.nonzero(mask)
     ...     return slice(rows.min(), rows.max()), slice(cols.min(), cols.max())
-    >>> check_bounding_box(off_by_one)
-    ❌ bounding box: on a mask with one foreground pixel the box (3:3, 4:4) misses the last row and the last column of the foreground. Hint: A slice's stop is excluded: stop = last index + 1.
+    >>> check_bounding_box(off_by_one)  # doctest: +NORMALIZE_WHITESPACE
+    ❌ bounding box: on a mask with one foreground pixel the box (3:3, 4:4) misses the last row
+    and the last column of the foreground. Hint: A slice's stop is excluded: stop = last index + 1.
     False
     """
     name = "bounding box"
@@ -190,7 +195,9 @@ def check_square_box(function) -> bool:
 
     Example
     -------
-    >>> check_square_box(lambda shape, roi, size=None: preprocess.square_box_around(shape, roi, size=size))
+    >>> def helper(shape, roi, size=None):
+    ...     return preprocess.square_box_around(shape, roi, size=size)
+    >>> check_square_box(helper)
     ✅ square ROI crop: correct.
     True
     """
@@ -212,14 +219,16 @@ def check_square_box(function) -> bool:
                 False,
                 name,
                 f"on {description} the box leaves the image.",
-                "Keep the side, and move the start so the square fits: it cannot begin before 0 or end after the image.",
+                "Keep the side, and move the start so the square fits: it cannot begin before 0 "
+                "or end after the image.",
             )
         lengths = [stop - start for start, stop in zip(starts, stops, strict=True)]
         if lengths != [side, side]:
             return checks.feedback(
                 False,
                 name,
-                f"on {description} the box is {lengths[0]} x {lengths[1]}, expected a {side} x {side} square.",
+                f"on {description} the box is {lengths[0]} x {lengths[1]}, "
+                f"expected a {side} x {side} square.",
                 "The side is the shorter image side (or `size`), also for wide images.",
             )
         kept = int(mask[box].sum())
@@ -248,25 +257,63 @@ def _padding_cases():
     ]
 
 
+def _swapped_dsize(function, image, target, kind):
+    """The error message if ``function`` fails with a transposed broadcast, else None."""
+    try:
+        function(image.copy(), target, kind)
+    except ValueError as exc:
+        shapes = re.findall(r"\(([0-9]+),\s*([0-9]+)\)", str(exc))
+        if "broadcast" in str(exc) and len(shapes) >= 2 and shapes[0] == shapes[1][::-1]:
+            return str(exc)
+    except Exception:  # any other failure is reported by checks.call_student
+        return None
+    return None
+
+
+def _constant_fill(result, n_padding):
+    """The value that fills at least 90 % of the expected padding area, if there is one."""
+    if n_padding == 0:
+        return None
+    values, counts = np.unique(result, return_counts=True)
+    if counts.max() >= 0.9 * n_padding:
+        return float(values[counts.argmax()])
+    return None
+
+
 def check_resize_with_padding(function) -> bool:
-    """Check ``function(image, shape_rc, kind="image")``: resize keeping the aspect, pad on the right.
+    """Check ``function(image, shape_rc, kind="image")``: keep the aspect, pad on the right.
 
     The image must be scaled by one factor (the largest that fits), placed
     against the **left** edge (the chest wall, after flipping every breast to
-    the left) and centred vertically, the rest filled with 0; a mask
-    (``kind="mask"``) must keep only its own labels.
+    the left) and centred vertically, the rest filled with 0 (as the exercise
+    asks; a non-zero fill is named, with its value); a mask (``kind="mask"``)
+    must keep only its own labels. The classic swap, ``cv2.resize(image,
+    (rows, cols))`` inside the function, is named too.
 
     Example
     -------
     >>> import cv2
     >>> def distorting(image, shape_rc, kind="image"):
     ...     return cv2.resize(image, shape_rc[::-1], interpolation=cv2.INTER_AREA)
-    >>> check_resize_with_padding(distorting)
-    ❌ resize with padding: on a wide 30 x 75 image into (48, 64) no pixel is padding: the image was stretched to the target, so round objects become ellipses. Hint: Scale both axes by the same factor, the largest one that fits, then pad what is left.
+    >>> check_resize_with_padding(distorting)  # doctest: +NORMALIZE_WHITESPACE
+    ❌ resize with padding: on a wide 30 x 75 image into (48, 64) no pixel is padding: the image
+    was stretched to the target, so round objects become ellipses. Hint: Scale both axes by the
+    same factor, the largest one that fits, then pad what is left.
     False
     """
     name = "resize with padding"
     for description, image, target, kind in _padding_cases():
+        swapped = _swapped_dsize(function, image, target, kind)
+        if swapped:
+            return checks.feedback(
+                False,
+                name,
+                f"on {description} your function raised ValueError: {swapped}. The resized "
+                "image has rows and columns swapped, so it does not fit where it is copied: "
+                "was cv2.resize given (rows, cols)?",
+                "cv2.resize takes dsize=(width, height) = (cols, rows), the reverse of a numpy "
+                "shape.",
+            )
         ok, result = checks.call_student(function, image.copy(), target, kind, name=name)
         if not ok:
             return False
@@ -293,7 +340,8 @@ def check_resize_with_padding(function) -> bool:
                 return checks.feedback(
                     False,
                     name,
-                    f"on {description} new label values appeared ({', '.join(map(str, new_values[:3]))}).",
+                    f"on {description} new label values appeared "
+                    f"({', '.join(map(str, new_values[:3]))}).",
                     "A mask holds labels: resize it with nearest neighbour.",
                 )
             # nearest neighbour has two conventions (pixel centres, or OpenCV's corners),
@@ -317,17 +365,29 @@ def check_resize_with_padding(function) -> bool:
                     name,
                     f"on {description} the labels are not where the image's pixels go; is the "
                     "mask placed differently from the image?",
-                    "Place the mask exactly like the image: against the left edge, centred in rows.",
+                    "Place the mask exactly like the image: against the left edge, centred in "
+                    "rows.",
                 )
             continue
         zero = np.isclose(result, 0)
+        fill = _constant_fill(result, int(padding.sum()))
+        if not zero.any() and fill is not None:
+            return checks.feedback(
+                False,
+                name,
+                f"on {description} the padding holds {fill:.4g}, expected 0. Padding with the "
+                "film base (as the lesson's figure does) is a fine choice in a pipeline, but the "
+                "exercise asks for 0.",
+                "Start from np.zeros(shape_rc, dtype=image.dtype) and copy the resized image in.",
+            )
         if not zero.any():
             return checks.feedback(
                 False,
                 name,
                 f"on {description} no pixel is padding: the image was stretched to the target, "
                 "so round objects become ellipses.",
-                "Scale both axes by the same factor, the largest one that fits, then pad what is left.",
+                "Scale both axes by the same factor, the largest one that fits, then pad what "
+                "is left.",
             )
         content_cols = np.flatnonzero(~zero.all(axis=0))
         content_rows = np.flatnonzero(~zero.all(axis=1))
@@ -349,7 +409,8 @@ def check_resize_with_padding(function) -> bool:
                 name,
                 f"on {description} the image fills {spans[0]} x {spans[1]} pixels; that is not "
                 "the largest size with the original aspect ratio.",
-                "One factor for both axes: the smaller of target_rows / rows and target_cols / cols.",
+                "One factor for both axes: the smaller of target_rows / rows and "
+                "target_cols / cols.",
             )
         if abs(content_rows[0] - want_rows[0]) > 1:
             return checks.feedback(
@@ -431,8 +492,10 @@ def check_dataset_stats(function) -> bool:
     ...     means = [v[m].mean() for v, m in zip(volumes, masks)]
     ...     stds = [v[m].std() for v, m in zip(volumes, masks)]
     ...     return float(np.mean(means)), float(np.mean(stds))
-    >>> check_dataset_stats(mean_of_means)
-    ❌ dataset statistics: the mean is the average of the per-volume means: a volume with a small head counts as much as one with a large head. Hint: Pool the masked voxels of all volumes first, then take one mean and one std.
+    >>> check_dataset_stats(mean_of_means)  # doctest: +NORMALIZE_WHITESPACE
+    ❌ dataset statistics: the mean is the average of the per-volume means: a volume with a small
+    head counts as much as one with a large head. Hint: Pool the masked voxels of all volumes
+    first, then take one mean and one std.
     False
     """
     name = "dataset statistics"
@@ -485,7 +548,8 @@ def check_dataset_stats(function) -> bool:
         return checks.feedback(
             False,
             name,
-            "the mean is that of a single volume; the statistics must cover the whole training split.",
+            "the mean is that of a single volume; the statistics must cover the whole "
+            "training split.",
         )
     if close(mean, want_mean):
         per_volume_stds = [float(v[m].std()) for v, m in zip(volumes, masks, strict=True)]
@@ -495,6 +559,23 @@ def check_dataset_stats(function) -> bool:
                 name,
                 "the mean is right, but the std is the average of the per-volume stds: it "
                 "misses the spread *between* volumes (their gains differ).",
+                "Take the std of the pooled voxels.",
+            )
+        if close(std, float(pooled.var())) or close(std, float(pooled.var(ddof=1))):
+            return checks.feedback(
+                False,
+                name,
+                f"the mean is right, but {std:.4g} looks like a variance, not a standard "
+                "deviation.",
+                "Return the square root of the variance (np.std does it for you).",
+            )
+        within = float(np.sqrt(np.mean([v[m].var() for v, m in zip(volumes, masks, strict=True)])))
+        if close(std, within):
+            return checks.feedback(
+                False,
+                name,
+                "the mean is right, but the std averages the within-volume spread only (the "
+                "root of the mean per-volume variance): it misses the spread *between* volumes.",
                 "Take the std of the pooled voxels.",
             )
         return checks.feedback(False, name, f"the mean is right, but the std {std:.4g} is not.")
@@ -518,8 +599,10 @@ def check_percentile_clip(function) -> bool:
     >>> def no_mask(image, mask, low=1, high=99):
     ...     a, b = np.percentile(image, [low, high])
     ...     return (np.clip(image, a, b) - a) / (b - a)
-    >>> check_percentile_clip(no_mask)
-    ❌ percentile clipping: the percentiles include the background outside the mask, so the background decides where the tissue is clipped. Hint: Take the percentiles of image[mask] only, then apply them to every pixel.
+    >>> check_percentile_clip(no_mask)  # doctest: +NORMALIZE_WHITESPACE
+    ❌ percentile clipping: the percentiles include the background outside the mask, so the
+    background decides where the tissue is clipped. Hint: Take the percentiles of image[mask] only,
+    then apply them to every pixel.
     False
     """
     name = "percentile clipping"
@@ -529,6 +612,7 @@ def check_percentile_clip(function) -> bool:
     mask[10:50, 15:45] = True
     image[mask] = rng.normal(1000.0, 120.0, int(mask.sum()))
     image[20, 20] = 9000.0  # one hot pixel inside the tissue
+    image[2:4, 2:6] = 5000.0  # a bright label outside the mask: it must be clipped too
     ok, result = checks.call_student(function, image.copy(), mask.copy(), 2, 98, name=name)
     if not ok:
         return False

@@ -1,4 +1,5 @@
-"""Checks for ``06_augmentation``: paired random orientations, reproducible pipelines, balanced sets.
+"""Checks for ``06_augmentation``: paired orientations, crops that keep a lesion, spacing-aware
+matrices, a recording pipeline, reproducible sampling and class-balanced sampling weights.
 
 Each check calls the student's function on its own small test data, looks at
 *properties* of the result (is the mask transformed like the image? does the
@@ -8,6 +9,8 @@ specific feedback without revealing the solution.
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 
 from course_utils import checks
@@ -15,9 +18,11 @@ from course_utils import checks
 __all__ = [
     "ORIENTATION_NAMES",
     "check_random_flip_rotate",
+    "check_crop_corner",
+    "check_voxel_matrix",
+    "check_compose_record",
     "check_reproducible_augment",
-    "check_balanced_indices",
-    "check_new_label_count",
+    "check_balanced_weights",
 ]
 
 #: The 8 orientations of a rectangle (the dihedral group): ``(flipped, k)`` -> name.
@@ -156,9 +161,9 @@ def check_random_flip_rotate(function, n_trials: int = 240) -> bool:
     return checks.feedback(True, name)
 
 
-def _run_augment(function, image, mask, n_samples, seed, name):
+def _run_augment(function, image, mask, indices, seed, name):
     ok, result = checks.call_student(
-        function, image.copy(), mask.copy(), n_samples, seed, name=name
+        function, image.copy(), mask.copy(), list(indices), seed, name=name
     )
     if not ok:
         return None
@@ -168,12 +173,12 @@ def _run_augment(function, image, mask, n_samples, seed, name):
         )
         return None
     images, masks, records = (list(part) for part in result)
-    if not (len(images) == len(masks) == len(records) == n_samples):
+    if not (len(images) == len(masks) == len(records) == len(indices)):
         checks.feedback(
             False,
             name,
-            f"asked for {n_samples} samples, got {len(images)} images, {len(masks)} masks and "
-            f"{len(records)} records.",
+            f"asked for {len(indices)} samples (indices {list(indices)}), got {len(images)} images, "
+            f"{len(masks)} masks and {len(records)} records.",
         )
         return None
     return images, masks, records
@@ -186,21 +191,37 @@ def _same_samples(first, second) -> bool:
     )
 
 
-def check_reproducible_augment(function, image, mask, n_samples: int = 4) -> bool:
-    """Check ``function(image, mask, n_samples, seed) -> (images, masks, records)`` is reproducible.
+def _global_states():
+    return np.random.get_state(), random.getstate()
 
-    Requirements: the same ``seed`` gives identical samples and records, whatever
-    the global random state; another seed gives different samples; the samples
-    within one call differ from each other (one generator for the whole call,
-    not a fresh one per sample); masks keep the input's labels.
+
+def _same_global_states(first, second) -> bool:
+    (np_a, py_a), (np_b, py_b) = first, second
+    same_numpy = all(
+        np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
+        for a, b in zip(np_a, np_b, strict=True)
+    )
+    return same_numpy and py_a == py_b
+
+
+def check_reproducible_augment(function, image, mask, n_samples: int = 4) -> bool:
+    """Check ``function(image, mask, indices, seed) -> (images, masks, records)``.
+
+    One sample per entry of ``indices``. Requirements: sample ``i`` depends only
+    on ``(seed, i)``: the same whatever the global random state, and the same
+    when drawn alone or in another order (as when data-loader workers each draw
+    a share of the samples); different indices give different samples; another
+    seed gives different samples; masks keep the input's labels; numpy's and
+    Python's *global* random states are left exactly as they were (a function
+    that calls ``np.random.seed`` is reproducible, but it resets the numbers
+    every other user of ``np.random`` gets).
 
     Example
     -------
     >>> from course_utils import augment
     >>> pipeline = augment.Compose([augment.RandomApply(augment.Flip(axis=1), p=0.5), augment.Rot90()])
-    >>> def good(image, mask, n_samples, seed):
-    ...     rng = np.random.default_rng(seed)
-    ...     out = [pipeline(image, mask, rng=rng) for _ in range(n_samples)]
+    >>> def good(image, mask, indices, seed):
+    ...     out = [pipeline(image, mask, rng=np.random.default_rng([seed, i])) for i in indices]
     ...     return [o[0] for o in out], [o[1] for o in out], [o[2] for o in out]
     >>> image = np.arange(64.0).reshape(8, 8); mask = (image % 7 == 0).astype(np.uint8)
     >>> check_reproducible_augment(good, image, mask)
@@ -209,29 +230,36 @@ def check_reproducible_augment(function, image, mask, n_samples: int = 4) -> boo
     """
     name = "reproducible augmentation"
     image, mask = np.asarray(image), np.asarray(mask)
-    saved_state = np.random.get_state()
+    forward = list(range(n_samples))
+    subset = forward[::-2]  # e.g. [3, 1]: another worker's share, in another order
+    saved_state = _global_states()
+    runs, touched = [], False
     try:
-        np.random.seed(1)
-        first = _run_augment(function, image, mask, n_samples, 2024, name)
-        if first is None:
-            return False
-        np.random.seed(2)
-        second = _run_augment(function, image, mask, n_samples, 2024, name)
-        if second is None:
-            return False
-        np.random.seed(3)
-        other = _run_augment(function, image, mask, n_samples, 2025, name)
-        if other is None:
-            return False
+        for global_seed, seed, indices in (
+            (1, 2024, forward),
+            (2, 2024, forward),
+            (3, 2024, subset),
+            (4, 2025, forward),
+        ):
+            np.random.seed(global_seed)
+            random.seed(global_seed)
+            before = _global_states()
+            result = _run_augment(function, image, mask, indices, seed, name)
+            if result is None:
+                return False
+            touched = touched or not _same_global_states(before, _global_states())
+            runs.append(result)
     finally:
-        np.random.set_state(saved_state)
+        np.random.set_state(saved_state[0])
+        random.setstate(saved_state[1])
+    first, second, part, other = runs
     if not _same_samples(first, second):
         return checks.feedback(
             False,
             name,
-            "two calls with the same seed gave different samples.",
-            "Create one generator with np.random.default_rng(seed) and draw everything from it; "
-            "np.random.rand and random.random use hidden global state.",
+            "two calls with the same seed and indices gave different samples.",
+            "Every random number must come from a generator made from the seed; np.random.rand "
+            "and random.random use hidden global state.",
         )
     if first[2] != second[2]:
         return checks.feedback(
@@ -242,7 +270,7 @@ def check_reproducible_augment(function, image, mask, n_samples: int = 4) -> boo
             False,
             name,
             "seeds 2024 and 2025 gave identical samples; the seed is not used.",
-            "Pass the seed to np.random.default_rng.",
+            "The generators must be derived from the `seed` argument.",
         )
     distinct = {np.asarray(sample).tobytes() for sample in first[0]}
     if n_samples > 1 and len(distinct) == 1:
@@ -250,7 +278,27 @@ def check_reproducible_augment(function, image, mask, n_samples: int = 4) -> boo
             False,
             name,
             f"all {n_samples} samples of one call are identical.",
-            "Create the generator once, before the loop, not once per sample.",
+            "Each index must get its own random numbers.",
+        )
+    if touched:
+        return checks.feedback(
+            False,
+            name,
+            "the samples are reproducible, but your function changed numpy's (or Python's) global "
+            "random state: every other piece of code that draws from np.random (a data loader's "
+            "shuffle, another library) now gets numbers your seed dictates, the same ones after "
+            "every call.",
+            "A local numpy.random.Generator needs no global seed at all.",
+        )
+    reference = ([first[0][i] for i in subset], [first[1][i] for i in subset], None)
+    if not _same_samples(part, reference):
+        return checks.feedback(
+            False,
+            name,
+            f"the samples for indices {subset} differ from the same indices in a call with "
+            f"indices {forward}: each sample depends on the samples drawn before it (one generator "
+            "for the whole call), so two workers sharing the indices would not reproduce it.",
+            "Derive each sample's generator from the seed and the sample's index together.",
         )
     labels = set(np.unique(mask).tolist())
     for index, sample_mask in enumerate(first[1]):
@@ -266,102 +314,427 @@ def check_reproducible_augment(function, image, mask, n_samples: int = 4) -> boo
     return checks.feedback(True, name)
 
 
-def check_balanced_indices(function, labels) -> bool:
-    """Check ``function(labels, rng) -> indices`` that oversamples minority classes.
+# --------------------------------------------------------------------------- crop that keeps the lesion
+def _crop_cases():
+    """Masks with a lesion in the middle, at the top-left corner, at the right edge, and none."""
+    cases = []
+    for rows, cols in (
+        (slice(8, 12), slice(9, 14)),
+        (slice(0, 3), slice(1, 4)),
+        (slice(5, 9), slice(20, 24)),
+    ):
+        mask = np.zeros((20, 24), dtype=np.uint8)
+        mask[rows, cols] = 1
+        mask[rows.start, cols.start] = 2  # a second label: the lesion is every non-zero pixel
+        cases.append(mask)
+    cases.append(np.zeros((20, 24), dtype=np.uint8))
+    return cases
 
-    Requirements: a 1-D integer array of row positions into ``labels``; every
-    row appears at least once; majority-class rows exactly once; afterwards
-    every class has as many rows as the majority class; the same seed gives
-    the same indices. The check also runs a second, three-class label list.
+
+def _valid_corners(mask, size):
+    lesion = np.argwhere(mask != 0)
+    ranges = []
+    for axis, length in enumerate(mask.shape):
+        low, high = 0, length - size
+        if lesion.size:
+            low = max(low, int(lesion[:, axis].max()) - size + 1)
+            high = min(high, int(lesion[:, axis].min()))
+        ranges.append((low, high))
+    return ranges
+
+
+def check_crop_corner(function, size: int = 8, n_trials: int = 300) -> bool:
+    """Check ``function(mask, size, rng) -> (row0, col0)``: a random crop corner that keeps the lesion.
+
+    Requirements: the ``size`` x ``size`` window starting at the corner lies inside
+    the image, contains every non-zero mask pixel, and every such corner can
+    occur (including those that put the lesion against an edge of the crop);
+    with an empty mask any corner inside the image is allowed; the same
+    generator seed gives the same corner.
 
     Example
     -------
-    >>> def good(labels, rng):
-    ...     labels = np.asarray(labels)
-    ...     values, counts = np.unique(labels, return_counts=True)
-    ...     extra = [rng.choice(np.flatnonzero(labels == v), counts.max() - c)
-    ...              for v, c in zip(values, counts)]
-    ...     return np.concatenate([np.arange(len(labels))] + extra)
-    >>> check_balanced_indices(good, ["CE"] * 7 + ["LAA"] * 3)
-    ✅ balanced set: correct.
+    >>> def good(mask, size, rng):
+    ...     rows, cols = np.nonzero(mask)
+    ...     corner = []
+    ...     for found, length in ((rows, mask.shape[0]), (cols, mask.shape[1])):
+    ...         low, high = 0, length - size
+    ...         if found.size:
+    ...             low, high = max(low, found.max() - size + 1), min(high, found.min())
+    ...         corner.append(int(rng.integers(low, high + 1)))
+    ...     return tuple(corner)
+    >>> check_crop_corner(good)
+    ✅ crop that keeps the lesion: correct.
     True
     """
-    name = "balanced set"
-    test_sets = [np.asarray(labels), np.array(["a"] * 9 + ["b"] * 4 + ["c"] * 2)]
-    for labels_array in test_sets:
-        if labels_array.ndim != 1 or labels_array.size == 0:
-            return checks.feedback(
-                False, name, f"labels must be a non-empty 1-D list, got shape {labels_array.shape}."
+    name = "crop that keeps the lesion"
+    for case, mask in enumerate(_crop_cases()):
+        where = "with an empty mask" if not mask.any() else f"with the lesion {_lesion_place(case)}"
+        ranges = _valid_corners(mask, size)
+        seen = set()
+        for trial in range(n_trials):
+            ok, corner = checks.call_student(
+                function, mask.copy(), size, np.random.default_rng(trial), name=name
             )
-        ok, indices = checks.call_student(
-            function, labels_array.copy(), np.random.default_rng(0), name=name
+            if not ok:
+                return False
+            try:
+                row0, col0 = (int(v) for v in corner)
+            except (TypeError, ValueError):
+                return checks.feedback(
+                    False, name, f"expected a tuple (row0, col0) of two integers, got {corner!r}."
+                )
+            inside = 0 <= row0 <= mask.shape[0] - size and 0 <= col0 <= mask.shape[1] - size
+            if not inside:
+                return checks.feedback(
+                    False,
+                    name,
+                    f"{where}, corner ({row0}, {col0}) puts the {size} x {size} crop partly outside "
+                    f"the {mask.shape[0]} x {mask.shape[1]} image.",
+                    "The corner is limited by the lesion and by the image border at the same time.",
+                )
+            window = mask[row0 : row0 + size, col0 : col0 + size]
+            if np.count_nonzero(window) != np.count_nonzero(mask):
+                return checks.feedback(
+                    False,
+                    name,
+                    f"{where}, corner ({row0}, {col0}) keeps {np.count_nonzero(window)} of "
+                    f"{np.count_nonzero(mask)} lesion pixels: the crop cuts the lesion.",
+                    "The crop must start at or before the lesion's first row and end at or after its "
+                    "last row (a window of size n starting at r ends at r + n - 1); same for columns.",
+                )
+            seen.add((row0, col0))
+        for axis, axis_name in enumerate(("row", "column")):
+            low, high = ranges[axis]
+            found = {corner[axis] for corner in seen}
+            missing = sorted(set(range(low, high + 1)) - found)
+            if missing:
+                edge = (
+                    "the largest"
+                    if max(found) < high
+                    else "the smallest"
+                    if min(found) > low
+                    else "some"
+                )
+                return checks.feedback(
+                    False,
+                    name,
+                    f"{where}, {edge} allowed {axis_name} positions of the corner never occurred in "
+                    f"{n_trials} seeds ({len(missing)} of {high - low + 1} missing).",
+                    "Every corner that keeps the lesion should be possible"
+                    + (
+                        "; rng.integers(low, high) never returns `high` itself."
+                        if edge == "the largest"
+                        else "."
+                    ),
+                )
+    mask = _crop_cases()[0]
+    first = function(mask.copy(), size, np.random.default_rng(7))
+    if tuple(function(mask.copy(), size, np.random.default_rng(7))) != tuple(first):
+        return checks.feedback(
+            False,
+            name,
+            "the same generator seed gave different corners.",
+            "Draw from the `rng` argument only.",
+        )
+    return checks.feedback(True, name)
+
+
+def _lesion_place(case: int) -> str:
+    return ("in the middle", "at the top-left corner", "at the right edge")[case]
+
+
+# --------------------------------------------------------------------------- S^-1 M S
+def _rotation(plane, angle_deg):
+    matrix = np.eye(3)
+    a, b = plane
+    cos_a, sin_a = np.cos(np.radians(angle_deg)), np.sin(np.radians(angle_deg))
+    matrix[a, a], matrix[a, b], matrix[b, a], matrix[b, b] = cos_a, -sin_a, sin_a, cos_a
+    return matrix
+
+
+def check_voxel_matrix(function) -> bool:
+    """Check ``function(linear_mm, spacing_mm) -> linear_voxel`` (3 x 3), i.e. ``S⁻¹ · M · S``.
+
+    The check uses rotations and a scaling on anisotropic voxels and names the
+    usual mistakes: returning ``M`` unchanged, putting the spacing on the wrong
+    sides, using ``S`` (or ``S⁻¹``) on both sides, or transposing ``M``.
+
+    Example
+    -------
+    >>> def good(linear_mm, spacing_mm):
+    ...     s = np.diag(spacing_mm)
+    ...     return np.linalg.inv(s) @ linear_mm @ s
+    >>> check_voxel_matrix(good)
+    ✅ voxel matrix from a mm matrix: correct.
+    True
+    """
+    name = "voxel matrix from a mm matrix"
+    cases = [
+        (_rotation((0, 1), 20.0), (8.0, 2.5, 2.5)),
+        (_rotation((1, 2), -35.0) @ np.diag([1.0, 1.2, 0.9]), (3.0, 1.0, 0.5)),
+        (_rotation((0, 2), 50.0) @ _rotation((1, 2), 15.0), (5.0, 0.8, 1.6)),
+    ]
+    for linear_mm, spacing in cases:
+        ok, answer = checks.call_student(function, linear_mm.copy(), tuple(spacing), name=name)
+        if not ok:
+            return False
+        if answer is None:
+            return checks.feedback(False, name, "got None. Did your function forget to `return`?")
+        answer = np.asarray(answer, dtype=float)
+        if answer.shape != (3, 3):
+            return checks.feedback(
+                False, name, f"expected a 3 x 3 matrix, got shape {answer.shape}."
+            )
+        s, s_inv = np.diag(spacing), np.diag(1.0 / np.asarray(spacing))
+        if np.allclose(answer, s_inv @ linear_mm @ s, atol=1e-9):
+            continue
+        mistakes = [
+            (linear_mm, "you returned the mm matrix unchanged: that treats every voxel as a cube."),
+            (
+                s @ linear_mm @ s_inv,
+                "the spacing is on the wrong sides. Follow a voxel index from right to left: first "
+                "into mm, then the mm transform, then back into indices.",
+            ),
+            (s @ linear_mm @ s, "S appears on both sides; one side must undo the other."),
+            (s_inv @ linear_mm @ s_inv, "S⁻¹ appears on both sides; one side must undo the other."),
+            (linear_mm.T, "that is the transpose of the mm matrix."),
+            (s_inv @ linear_mm.T @ s, "the mm matrix is transposed."),
+        ]
+        for wrong, message in mistakes:
+            if np.allclose(answer, wrong, atol=1e-9):
+                return checks.feedback(False, name, f"for spacing {spacing} mm {message}")
+        return checks.feedback(
+            False,
+            name,
+            f"for spacing {spacing} mm the matrix is not the mm transform expressed in voxel indices.",
+            "A voxel index times the spacing is a position in mm (a diagonal matrix S).",
+        )
+    return checks.feedback(True, name)
+
+
+# --------------------------------------------------------------------------- a recording pipeline
+def _test_steps(calls):
+    def shift_draw(rng, image, mask):
+        return {"delta": float(rng.uniform(-1.0, 1.0))}
+
+    def shift_apply(image, mask, params):
+        calls.append("shift")
+        return image + params["delta"], mask
+
+    def flip_apply(image, mask, params):
+        calls.append("flip")
+        return np.fliplr(image), np.fliplr(mask)
+
+    def never_draw(rng, image, mask):
+        return {"x": float(rng.random())}
+
+    def never_apply(image, mask, params):
+        calls.append("never")
+        return image * 0.0, mask * 0
+
+    def turn_draw(rng, image, mask):
+        return {"k": int(rng.integers(1, 4))}
+
+    def turn_apply(image, mask, params):
+        calls.append("turn")
+        return np.rot90(image, params["k"]), np.rot90(mask, params["k"])
+
+    return [
+        ("shift", 1.0, shift_draw, shift_apply),
+        ("flip", 0.5, lambda rng, image, mask: {}, flip_apply),
+        ("never", 0.0, never_draw, never_apply),
+        ("turn", 0.5, turn_draw, turn_apply),
+    ]
+
+
+def check_compose_record(function, n_trials: int = 200) -> bool:
+    """Check ``function(steps, image, mask, rng) -> (image, mask, record)``: a minimal Compose.
+
+    ``steps`` is a list of ``(name, p, draw, apply)``: ``draw(rng, image, mask)``
+    returns a dict of parameters and ``apply(image, mask, params)`` returns the
+    new pair. Requirements: one record entry per step, in order, with
+    ``"transform"`` (the name), ``"applied"`` (bool) and, for applied steps, the
+    parameters used; a step with ``p = 0`` is never applied (its ``apply`` not
+    called), ``p = 1`` always, ``p = 0.5`` about half the time; the record
+    replays to exactly the returned image and mask; the same seed gives the
+    same result.
+
+    Example
+    -------
+    >>> def good(steps, image, mask, rng):
+    ...     record = []
+    ...     for name, p, draw, apply in steps:
+    ...         entry = {"transform": name, "applied": bool(rng.random() < p)}
+    ...         if entry["applied"]:
+    ...             params = draw(rng, image, mask)
+    ...             image, mask = apply(image, mask, params)
+    ...             entry.update(params)
+    ...         record.append(entry)
+    ...     return image, mask, record
+    >>> check_compose_record(good)
+    ✅ pipeline with a record: correct.
+    True
+    """
+    name = "pipeline with a record"
+    image, mask = _test_pair()
+    applied_counts = {"shift": 0, "flip": 0, "never": 0, "turn": 0}
+    for trial in range(n_trials):
+        calls: list[str] = []
+        steps = _test_steps(calls)
+        ok, result = checks.call_student(
+            function, steps, image.copy(), mask.copy(), np.random.default_rng(trial), name=name
         )
         if not ok:
             return False
-        if indices is None:
+        if not isinstance(result, (tuple, list)) or len(result) != 3:
             return checks.feedback(
-                False, name, "got None. Did your function forget to `return` the indices?"
+                False, name, f"expected a tuple (image, mask, record), got {type(result).__name__}."
             )
-        indices = np.asarray(indices)
-        if indices.ndim != 1 or indices.dtype.kind not in "iu":
-            return checks.feedback(
-                False,
-                name,
-                f"expected a 1-D array of integer row positions, got shape {indices.shape}, dtype {indices.dtype}.",
-            )
-        if indices.size and (indices.min() < 0 or indices.max() >= labels_array.size):
-            return checks.feedback(False, name, f"indices must lie in 0..{labels_array.size - 1}.")
-        times = np.bincount(indices, minlength=labels_array.size)
-        if (times == 0).any():
+        out_image, out_mask, record = result
+        if "never" in calls:
             return checks.feedback(
                 False,
                 name,
-                f"{int((times == 0).sum())} original row(s) are missing.",
-                "Keep every original row once and add copies of minority rows.",
+                "a step with p = 0 was applied.",
+                "A step runs when a uniform draw in [0, 1) falls below p.",
             )
-        values, counts = np.unique(labels_array, return_counts=True)
-        majority = values[np.argmax(counts)]
-        if (times[labels_array == majority] != 1).any():
-            return checks.feedback(
-                False, name, f"rows of the majority class {majority!r} should appear exactly once."
-            )
-        new_values, new_counts = np.unique(labels_array[indices], return_counts=True)
-        if len(set(new_counts.tolist())) != 1 or len(new_values) != len(values):
-            summary = ", ".join(
-                f"{v}: {c}" for v, c in zip(new_values.tolist(), new_counts.tolist(), strict=True)
-            )
+        if not isinstance(record, list) or len(record) != len(steps):
+            size = len(record) if isinstance(record, list) else type(record).__name__
             return checks.feedback(
                 False,
                 name,
-                f"class counts after oversampling are {summary}; expected all equal to the majority count.",
+                f"the record has {size} entries for {len(steps)} steps.",
+                "Record every step, also those that were not applied (applied False): a replay "
+                "must know that they were skipped.",
             )
-        again = np.asarray(function(labels_array.copy(), np.random.default_rng(0)))
-        if not np.array_equal(np.sort(again), np.sort(indices)):
+        for entry, (step_name, *_rest) in zip(record, steps, strict=True):
+            if not isinstance(entry, dict) or entry.get("transform") != step_name:
+                return checks.feedback(
+                    False,
+                    name,
+                    f"record entry {entry!r} should describe step {step_name!r} "
+                    "(key 'transform' with the step's name, in the order of the steps).",
+                )
+            if not isinstance(entry.get("applied"), (bool, np.bool_)):
+                return checks.feedback(
+                    False, name, f"record entry for {step_name!r} has no boolean 'applied'."
+                )
+            applied_counts[step_name] += bool(entry["applied"])
+        replay_calls: list[str] = []
+        replay_image, replay_mask = image.copy(), mask.copy()
+        for entry, (_, _, _, apply) in zip(record, _test_steps(replay_calls), strict=True):
+            if entry["applied"]:
+                params = {k: v for k, v in entry.items() if k not in ("transform", "applied")}
+                try:
+                    replay_image, replay_mask = apply(replay_image, replay_mask, params)
+                except KeyError as missing:
+                    return checks.feedback(
+                        False,
+                        name,
+                        f"the record of {entry['transform']!r} lacks the parameter {missing}.",
+                        "Store the parameters that were drawn in the step's entry.",
+                    )
+        same = np.shape(out_image) == replay_image.shape and np.allclose(out_image, replay_image)
+        if not same or not np.array_equal(np.asarray(out_mask), replay_mask):
             return checks.feedback(
                 False,
                 name,
-                "the same generator seed gave different indices.",
-                "Draw copies with rng.choice.",
+                f"with seed {trial} replaying the record does not give the returned image and mask.",
+                "Record the very parameters you applied: draw them once per step.",
+            )
+    first = function(_test_steps([]), image.copy(), mask.copy(), np.random.default_rng(5))
+    second = function(_test_steps([]), image.copy(), mask.copy(), np.random.default_rng(5))
+    if first[2] != second[2] or not np.array_equal(first[0], second[0]):
+        return checks.feedback(
+            False,
+            name,
+            "the same generator seed gave different results.",
+            "Take every random number from the `rng` argument.",
+        )
+    if applied_counts["shift"] != n_trials:
+        return checks.feedback(False, name, "a step with p = 1 was not always applied.")
+    for step_name in ("flip", "turn"):
+        share = applied_counts[step_name] / n_trials
+        if not 0.35 <= share <= 0.65:
+            return checks.feedback(
+                False,
+                name,
+                f"a step with p = 0.5 was applied in {share:.0%} of {n_trials} seeds.",
+                "Apply a step when a uniform draw in [0, 1) falls below p.",
             )
     return checks.feedback(True, name)
 
 
-def check_new_label_count(answer, original_mask, resampled_mask) -> bool:
-    """Check the number of label values in ``resampled_mask`` that ``original_mask`` does not have.
+# --------------------------------------------------------------------------- balanced sampling weights
+def check_balanced_weights(function, labels) -> bool:
+    """Check ``function(labels) -> weights``: per-row sampling probabilities that balance the classes.
+
+    Requirements: one non-negative weight per row, summing to 1 (so it can be
+    passed as ``p`` to ``Generator.choice``); every class gets the same total
+    weight; rows of one class get equal weights. Also run on a three-class list.
 
     Example
     -------
-    >>> check_new_label_count(1, np.array([0, 2]), np.array([0, 1, 2]))
-    ✅ new label values: correct.
+    >>> def good(labels):
+    ...     labels = np.asarray(labels)
+    ...     values, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    ...     weights = 1.0 / counts[inverse]
+    ...     return weights / weights.sum()
+    >>> check_balanced_weights(good, ["CE"] * 7 + ["LAA"] * 3)
+    ✅ balanced sampling weights: correct.
     True
     """
-    original = set(np.unique(np.asarray(original_mask)).tolist())
-    resampled = set(np.unique(np.asarray(resampled_mask)).tolist())
-    return checks.check_scalar(
-        answer,
-        float(len(resampled - original)),
-        name="new label values",
-        rtol=0,
-        atol=0.5,
-        hint="Compare the sets of values with np.unique on both masks (set difference).",
-    )
+    name = "balanced sampling weights"
+    test_sets = [np.asarray(labels), np.array(["a"] * 9 + ["b"] * 4 + ["c"] * 2)]
+    for labels_array in test_sets:
+        ok, weights = checks.call_student(function, labels_array.copy(), name=name)
+        if not ok:
+            return False
+        if weights is None:
+            return checks.feedback(
+                False, name, "got None. Did your function forget to `return` the weights?"
+            )
+        weights = np.asarray(weights, dtype=float)
+        if weights.shape != labels_array.shape:
+            return checks.feedback(
+                False,
+                name,
+                f"expected one weight per row ({labels_array.size}), got shape {weights.shape}.",
+                "A weight belongs to a row, not to a class.",
+            )
+        if (weights < 0).any() or not np.isfinite(weights).all():
+            return checks.feedback(False, name, "weights must be finite and non-negative.")
+        if not np.isclose(weights.sum(), 1.0):
+            return checks.feedback(
+                False,
+                name,
+                f"the weights sum to {weights.sum():.3g}; Generator.choice needs probabilities "
+                "that sum to 1.",
+            )
+        values, inverse = np.unique(labels_array, return_inverse=True)
+        per_class = np.bincount(inverse, weights=weights)
+        for index in range(values.size):
+            if np.ptp(weights[inverse == index]) > 1e-12:
+                return checks.feedback(
+                    False,
+                    name,
+                    f"rows of class {values[index]!r} get different weights.",
+                    "Within a class every row should be equally likely.",
+                )
+        if not np.allclose(per_class, per_class[0]):
+            counts = np.bincount(inverse)
+            favoured = values[np.argmax(per_class)]
+            detail = (
+                "the majority class still gets most of the draws: weights proportional to the class "
+                "size repeat the imbalance."
+                if favoured == values[np.argmax(counts)]
+                else f"class {favoured!r} is now drawn more often than the others."
+            )
+            return checks.feedback(
+                False,
+                name,
+                f"the classes do not get equal total weight: {detail}",
+                "A class's total weight is its row weight times its number of rows.",
+            )
+    return checks.feedback(True, name)
