@@ -156,6 +156,12 @@ def _table_not_image(image):
     return np.cumsum(np.bincount(levels.ravel())) / image.size
 
 
+def _histogram_not_cdf(image):
+    """The running sum forgotten: each pixel gets the share of its own value."""
+    levels = image.astype(np.int64) - int(image.min())
+    return (np.bincount(levels.ravel()) / image.size)[levels]
+
+
 @pytest.mark.parametrize("function", [_equalise, _equalise_shifted, exposure.equalize_hist])
 def test_equalise_right(function, capsys):
     assert lesson01.check_equalize_from_cdf(function)
@@ -182,6 +188,9 @@ def test_equalise_right_on_lesson_images(ct, capsys):
         (_equalise_256_bins, "a 256-entry table"),
         (_strictly_below, "strictly below"),
         (_table_not_image, "the table itself"),
+        (_histogram_not_cdf, "that is the histogram, not its running sum"),
+        (lambda im: _histogram_not_cdf(im) / _histogram_not_cdf(im).max(), "the histogram"),
+        (lambda im: np.sin(_equalise(im) * 20) / 2 + 0.5, "a CDF never decreases"),
         (lambda im: _equalise(im) * 255, "expected the range [0, 1]"),
         (lambda im: 1 - _equalise(im), "decrease"),
         (lambda im: None, "returned None"),
@@ -194,6 +203,9 @@ def test_equalise_right_on_lesson_images(ct, capsys):
         "256-bins",
         "strict",
         "table",
+        "histogram",
+        "histogram-scaled",
+        "not-monotonic",
         "x255",
         "reversed",
         "none",
@@ -206,6 +218,19 @@ def test_equalise_wrong(function, message, capsys):
     assert not lesson01.check_equalize_from_cdf(function)
     out = capsys.readouterr().out
     assert message in out, out
+
+
+def test_equalise_histogram_is_not_called_a_256_table(capsys):
+    """On the lesson's 15-bit radiograph the forgotten cumsum also has few levels: name it first."""
+    radiograph = pydicom.dcmread(data.sample_path("RG1_UNCI.dcm")).pixel_array[::4, ::4]
+    assert not lesson01.check_equalize_from_cdf(_histogram_not_cdf, radiograph)
+    out = capsys.readouterr().out
+    assert "histogram, not its running sum" in out and "256-entry" not in out, out
+
+
+def test_equalise_library_call_passes_with_a_note(capsys):
+    assert lesson01.check_equalize_from_cdf(exposure.equalize_hist)
+    assert "library call" in capsys.readouterr().out
 
 
 def test_equalise_rejects_float_test_image():
@@ -233,6 +258,63 @@ def _brain(hu, spacing, low=20, high=80, opening=True, fill=True, fill_first=Fal
         return _largest(ndi.binary_fill_holes(band))
     kept = _largest(band)
     return ndi.binary_fill_holes(kept) if fill else kept
+
+
+def _brain_function(radius=None, *, radius_mm=1.0, fill_first=False):
+    """A student's brain_mask(hu, spacing_mm): a fixed ``radius`` in pixels, or radius_mm."""
+
+    def brain_mask(hu, spacing):
+        from skimage import morphology
+
+        pixels = radius if radius is not None else round(radius_mm / spacing[0])
+        band = ndi.binary_opening((hu >= 20) & (hu <= 80), structure=morphology.disk(pixels))
+        if fill_first:  # the worked example's clean_mask: fill, then the largest component
+            return _largest(ndi.binary_fill_holes(band))
+        return ndi.binary_fill_holes(_largest(band))
+
+    return brain_mask
+
+
+def test_brain_function_right_at_both_spacings(ct, capsys):
+    hu, spacing = ct
+    function = _brain_function()
+    mask = function(hu, spacing)
+    assert lesson01.check_region_mask(
+        mask, mask.sum() * spacing[0] * spacing[1], hu, spacing, function=function
+    )
+    out = capsys.readouterr().out
+    assert out.count("✅") == 2 and "resampled to 0.25 mm" in out, out
+
+
+@pytest.mark.parametrize(
+    ("function", "message"),
+    [
+        # 1 mm not converted to pixels: a 1-pixel disk (0.48 mm here)
+        (_brain_function(1), "the radius looks like 1 pixel, not 1 mm"),
+        # 2 pixels is right at 0.48 mm by luck, 0.5 mm at 0.25 mm: caught on the resampled slice
+        (_brain_function(2), "resampled to 0.25 mm pixels, at a pixel spacing of 0.25 mm"),
+        (_brain_function(3), "a radius fixed in pixels"),
+        # the worked example pasted: clean_mask's 2 mm opening, holes filled first
+        (_brain_function(radius_mm=2.0, fill_first=True), "the worked example's 2 mm opening"),
+        (lambda hu, spacing: None, "got None"),
+        (lambda hu, spacing: hu[1:] > 20, "shape"),
+        (_stub, "not implemented yet"),
+    ],
+    ids=["1-pixel", "2-pixels", "3-pixels", "pasted-clean_mask", "none", "shape", "stub"],
+)
+def test_brain_function_wrong_opening_is_named(ct, function, message, capsys):
+    hu, spacing = ct
+    right = _brain_function()(hu, spacing)
+    try:
+        mask = function(hu, spacing)
+    except NotImplementedError:
+        mask = right  # the student's cell keeps the worked mask; the function is still a stub
+    if mask is None or np.shape(mask) != hu.shape:
+        mask = right
+    area = mask.sum() * spacing[0] * spacing[1]
+    assert not lesson01.check_region_mask(mask, area, hu, spacing, function=function)
+    out = capsys.readouterr().out
+    assert message in out, out
 
 
 def test_brain_mask_right(ct, capsys):
@@ -381,3 +463,10 @@ def test_foreground_on_a_monochrome1_chest_is_the_body():
     exposed = lesson01.reference_region_mask(stored, "foreground")
     assert np.median(stored[body]) < np.median(stored[exposed])
     assert (body & exposed).sum() < 0.2 * (body | exposed).sum()  # IoU: different regions
+
+
+def test_lesson01_docstring_examples_hold():
+    import doctest
+
+    result = doctest.testmod(lesson01, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 10 and result.failed == 0, result

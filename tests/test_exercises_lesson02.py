@@ -151,6 +151,9 @@ def _affine_with(**changes):
         if "swap_spacing" in changes:
             affine[:3, 1] = iop[3:] * spacing[1]
             affine[:3, 2] = iop[:3] * spacing[0]
+        if "swap_iop" in changes:
+            affine[:3, 1] = iop[:3] * spacing[0]
+            affine[:3, 2] = iop[3:] * spacing[1]
         if "swap_directions" in changes:
             affine[:3, [1, 2]] = affine[:3, [2, 1]]
         if "last_origin" in changes:
@@ -171,6 +174,7 @@ def test_build_affine_accepts_right_answer(capsys):
         (_affine_with(normal_step=True), "gantry tilt"),
         (_affine_with(swap_spacing=True), "PixelSpacing values are used the wrong way round"),
         (_affine_with(swap_directions=True), "columns 1 and 2 are swapped"),
+        (_affine_with(swap_iop=True), "two IOP vectors are used the wrong way round"),
         (_affine_with(last_origin=True), "IPP of the last slice"),
         (lambda *a: np.eye(3), "4 x 4"),
     ],
@@ -196,6 +200,8 @@ def test_slab_mip_accepts_right_answer(capsys):
         ),
         (lambda v, a, y0, y1: v[:, 9:16].mean(axis=1), "mean"),
         (lambda v, a, y0, y1: v[:, 9:16].max(axis=0), "wrong axis"),
+        (lambda v, a, y0, y1: v[:, 9:16].min(axis=1), "the minimum"),
+        (lambda v, a, y0, y1: v[:, int(-y0) : int(-y1)].max(axis=1), "zero-size array"),
     ],
 )
 def test_slab_mip_names_mistakes(function, message, capsys):
@@ -221,6 +227,9 @@ def test_nifti_affine_accepts_right_answer(capsys):
         (lambda a: np.diag([-1, -1, 1, 1.0]) @ a, "still (slice, row, column)"),
         (lambda a: np.diag([-1, -1, -1, 1.0]) @ a @ PERMUTE, "all three"),
         (lambda a: a, "different anatomical point"),
+        (lambda a: np.diag([-1, -1, 1, 1.0]) @ PERMUTE @ a, "wrong side"),
+        (lambda a: a @ PERMUTE @ np.diag([-1, -1, 1, 1.0]), "wrong side"),
+        (lambda a: PERMUTE @ a, "wrong side"),
     ],
 )
 def test_nifti_affine_names_mistakes(function, message, capsys):
@@ -262,7 +271,10 @@ def _section_with(**changes):
         ax.imshow(image, origin="upper", extent=extent)
         if "no_markers" not in changes:
             up = affine[:3, down] if "upside_down" in changes else -affine[:3, down]
-            plotting.add_orientation_markers(ax, affine[:3, across], up)
+            right = -affine[:3, across] if "mirrored" in changes else affine[:3, across]
+            if "columns_swapped" in changes:
+                right, up = affine[:3, down], -affine[:3, across]
+            plotting.add_orientation_markers(ax, right, up)
 
     return draw
 
@@ -292,6 +304,8 @@ def test_show_section_accepts_right_answers(capsys):
         ("transposed", "transposed"),
         ("no_markers", "orientation letters"),
         ("upside_down", "upside down"),
+        ("mirrored", "left and right are mirrored"),
+        ("columns_swapped", "two affine columns are swapped"),
     ],
 )
 def test_show_section_names_mistakes(change, message, capsys):
@@ -338,27 +352,61 @@ def test_slice_order_names_sort_by_one_coordinate(capsys):
     assert "sorted by the x of IPP" in out and "-x" in out
 
 
-# --------------------------------------------------------------------------- CT5N true pixel spacing
-def test_true_pixel_spacing_accepts_right_answer(capsys):
-    assert ex.check_true_pixel_spacing(
-        250.0 / 16, (250.0 / 16 / 0.488281) ** 2, 250.0, 16, 0.488281
-    )
-    assert "✅" in capsys.readouterr().out
+# --------------------------------------------------------------------------- CT5N: lung and bone per slice
+def _ct5n_like():
+    """Three 16 x 16 slices in HU: soft tissue, then more and more lung, one bone pixel."""
+    volume = np.full((3, 16, 16), 40.0)
+    volume[1, :, 12:] = -850.0
+    volume[2, :, 8:] = -850.0
+    volume[2, 0, 0] = 400.0
+    return volume
+
+
+def test_ct5n_evidence_accepts_right_answer(capsys):
+    volume = _ct5n_like()
+    lung = np.mean(volume < -500, axis=(1, 2))
+    bone = np.sum(volume > 150, axis=(1, 2))
+    assert ex.check_ct5n_evidence(lung, bone, volume)
+    assert ex.check_ct5n_evidence(list(lung), bone.astype(float), volume)
+    assert capsys.readouterr().out.count("✅") == 2
+
+
+def _wrong_ct5n(kind):
+    volume = _ct5n_like()
+    lung = np.mean(volume < -500, axis=(1, 2))
+    bone = np.sum(volume > 150, axis=(1, 2))
+    return {
+        "percent": (100 * lung, bone),
+        "above": (1 - lung, bone),
+        "count": (256 * lung, bone),
+        "whole": (np.mean(volume < -500), bone),
+        "axes": (np.mean(volume < -500, axis=(0, 1)), bone),
+        "threshold": (np.mean(volume < -900, axis=(1, 2)), bone),
+        "bone_fraction": (lung, bone / 256),
+        "bone_below": (lung, np.sum(volume < 150, axis=(1, 2))),
+        "bone_threshold": (lung, np.sum(volume > 1000, axis=(1, 2))),
+        "none": (None, None),
+    }[kind]
 
 
 @pytest.mark.parametrize(
-    ("pixel", "factor", "message"),
+    ("kind", "message"),
     [
-        (0.488281, 1.0, "header's PixelSpacing"),
-        (250.0 / 15, 1.0, "n - 1"),
-        (250.0 / 16, 250.0 / 16 / 0.488281, "length error"),
-        (250.0 / 16, (0.488281 * 16 / 250.0) ** 2, "inverted"),
-        (250.0 / 16, 7.0, "area factor is not"),
-        (None, None, "got None"),
+        ("percent", "in percent"),
+        ("above", "everything but lung"),
+        ("count", "a count of pixels"),
+        ("whole", "one number for the whole volume"),
+        ("axes", "16 values but the volume has 3 slices"),
+        ("threshold", "not the fraction of lung-valued pixels"),
+        ("bone_fraction", "bone_pixels is a fraction"),
+        ("bone_below", "below the threshold"),
+        ("bone_threshold", "not the number of bone-valued pixels"),
+        ("none", "got None"),
     ],
 )
-def test_true_pixel_spacing_names_mistakes(pixel, factor, message, capsys):
-    assert not ex.check_true_pixel_spacing(pixel, factor, 250.0, 16, 0.488281)
+def test_ct5n_evidence_names_mistakes(kind, message, capsys):
+    lung, bone = _wrong_ct5n(kind)
+    assert not ex.check_ct5n_evidence(lung, bone, _ct5n_like())
     out = capsys.readouterr().out
     assert "❌" in out and message in out
-    assert "15.6" not in out and "1024" not in out
+    assert "-500" not in out and "150" not in out  # the thresholds stay in the lesson's text

@@ -6,7 +6,7 @@ specific feedback without giving the answer away.
 Example
 -------
 >>> import numpy as np
->>> check_to_modality_values(lambda stored, slope, intercept: stored * slope + intercept)
+>>> check_to_modality_values(lambda stored, slope, intercept: np.asarray(stored, float) * slope + intercept)
 ✅ stored -> modality values: correct.
 True
 """
@@ -23,7 +23,10 @@ __all__ = [
     "check_bone_window",
     "check_equalize_from_cdf",
     "check_region_mask",
+    "check_area",
+    "opening_footprint",
     "reference_region_mask",
+    "resample_square",
     "show_region_masks",
 ]
 
@@ -265,8 +268,9 @@ def check_equalize_from_cdf(function, *images) -> bool:
     and the CT's signed stored values), or on a generated 15-bit image; a generated signed
     image (values down to -2000) is added whenever none of the images has negative values.
     Both ``cdf / N`` and ``(cdf - cdf_min) / (N - cdf_min)`` are accepted. Each failure
-    names the mistake: a 256-level table, a forgotten shift for negative values, the table
-    returned instead of the image, a strict ``<`` count, a result outside [0, 1].
+    names the mistake: the histogram instead of its running sum, an output that does not
+    grow with the input, a 256-level table, a forgotten shift for negative values, the
+    table returned instead of the image, a strict ``<`` count, a result outside [0, 1].
 
     Raises
     ------
@@ -345,6 +349,31 @@ def check_equalize_from_cdf(function, *images) -> bool:
         plain, shifted = _reference_equalize(image)
         if np.allclose(result, plain, atol=1e-6) or np.allclose(result, shifted, atol=1e-6):
             continue
+        offset = image.astype(np.int64) - int(image.min())
+        counts = np.bincount(offset.ravel())
+        histogram = counts[offset] / image.size  # each pixel's own bin, not the running sum
+        if np.allclose(result, histogram, atol=1e-6) or np.allclose(
+            result / max(result.max(), 1e-12), histogram / histogram.max(), atol=1e-6
+        ):
+            return checks.feedback(
+                False,
+                name,
+                f"on the {label} each pixel got the share of pixels with exactly its value: "
+                "that is the histogram, not its running sum.",
+                "The CDF adds up the counts of all levels up to v (np.cumsum).",
+            )
+        order = np.argsort(image.ravel(), kind="stable")
+        monotonic = bool(np.all(np.diff(result.ravel()[order]) >= -1e-9))
+        if not monotonic:
+            correlation = np.corrcoef(result.ravel(), plain.ravel())[0, 1] if result.std() else 0.0
+            trend = "; they even decrease as the input increases" if correlation < 0 else ""
+            return checks.feedback(
+                False,
+                name,
+                f"on the {label} a higher input value sometimes gets a lower output{trend}: "
+                "a CDF never decreases.",
+                "Each output pixel is the fraction of all pixels whose value is <= its own.",
+            )
         n_levels_in = len(np.unique(image))
         n_levels_out = len(np.unique(result))
         if n_levels_out <= 256 < n_levels_in:
@@ -355,10 +384,7 @@ def check_equalize_from_cdf(function, *images) -> bool:
                 f"{n_levels_out} levels: a 256-entry table merged neighbouring values.",
                 "The table needs one entry per integer level between the smallest and the largest value.",
             )
-        offset = image.astype(np.int64) - int(image.min())
-        below = (np.cumsum(np.bincount(offset.ravel())) - np.bincount(offset.ravel()))[
-            offset
-        ] / image.size
+        below = (np.cumsum(counts) - counts)[offset] / image.size
         if np.allclose(result, below, atol=1e-6):
             return checks.feedback(
                 False,
@@ -366,15 +392,18 @@ def check_equalize_from_cdf(function, *images) -> bool:
                 f"on the {label} each pixel got the fraction of pixels strictly below its value.",
                 "The CDF at v counts the pixels <= v, the pixel's own value included.",
             )
-        correlation = np.corrcoef(result.ravel(), plain.ravel())[0, 1] if result.std() > 0 else 0.0
-        message = f"on the {label} the values differ from the CDF of the image"
-        if correlation < 0:
-            message += "; they even decrease as the input increases"
         return checks.feedback(
             False,
             name,
-            message + ".",
+            f"on the {label} the values differ from the CDF of the image.",
             "Each output pixel is the fraction of all pixels whose value is <= its own.",
+        )
+    if getattr(function, "__module__", "").startswith("skimage"):
+        return checks.feedback(
+            True,
+            name,
+            "That is the library call itself, though: build the table yourself from "
+            "np.bincount and np.cumsum.",
         )
     return checks.feedback(True, name)
 
@@ -390,6 +419,9 @@ def _describe_image(image) -> str:
 # --------------------------------------------------------------------------- exercise 4
 BRAIN_BAND_HU = (20.0, 80.0)  # grey and white matter (and fresh blood); CSF is about 0-15 HU
 OPENING_MM = 1.0
+OPENING_MM_ACCEPTED = (0.7, 1.3)  # whole pixels: round(1 mm / spacing) lands in here
+SECOND_SPACING_MM = 0.25  # the student's function also runs on the slice resampled to this
+WORKED_EXAMPLE_MM = 2.0  # the opening of the lesson's worked example (clean_mask)
 
 
 def _largest_component(mask: np.ndarray) -> np.ndarray:
@@ -419,6 +451,73 @@ def opening_footprint(spacing_mm, radius_mm: float = OPENING_MM) -> np.ndarray:
     return (y / rows) ** 2 + (x / cols) ** 2 <= 1.0
 
 
+def resample_square(image, spacing_mm, new_spacing_mm: float = SECOND_SPACING_MM):
+    """The same 2-D image on a grid of square pixels of about ``new_spacing_mm``.
+
+    Linear interpolation (``scipy.ndimage.zoom``, ``order=1``). Returns the image and
+    its exact ``(row, column)`` spacing in mm (the grid has a whole number of pixels).
+
+    Example
+    -------
+    >>> finer, spacing = resample_square(np.zeros((10, 10)), (0.5, 0.5), 0.25)
+    >>> finer.shape, spacing
+    ((20, 20), (0.25, 0.25))
+    """
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim != 2:
+        raise ValueError(f"image must be 2-D, got shape {image.shape}")
+    row_mm, col_mm = (float(v) for v in spacing_mm)
+    resampled = ndi.zoom(image, (row_mm / new_spacing_mm, col_mm / new_spacing_mm), order=1)
+    spacing = (
+        row_mm * image.shape[0] / resampled.shape[0],
+        col_mm * image.shape[1] / resampled.shape[1],
+    )
+    return resampled, spacing
+
+
+def _opened_brain(image, spacing_mm, radius_mm: float) -> np.ndarray:
+    low, high = BRAIN_BAND_HU
+    band = (image >= low) & (image <= high)
+    opened = ndi.binary_opening(band, opening_footprint(spacing_mm, radius_mm))
+    return ndi.binary_fill_holes(_largest_component(opened))
+
+
+def _iou(first: np.ndarray, second: np.ndarray) -> float:
+    union = np.logical_or(first, second).sum()
+    return float(np.logical_and(first, second).sum() / union) if union else 1.0
+
+
+def _opening_slip(mask, image, spacing_mm) -> str | None:
+    """Name a wrongly sized opening: the brain mask matches another radius better than 1 mm.
+
+    Tries disks of 1, 2, ... pixels (up to 2.5 mm) and takes the one whose brain mask is
+    most like ``mask``; returns a message when that radius is outside
+    ``OPENING_MM_ACCEPTED`` and matches clearly better (IoU >= 0.99) than the 1 mm one.
+    """
+    reference = _opened_brain(image, spacing_mm, OPENING_MM)
+    iou_reference = _iou(mask, reference)
+    if iou_reference >= 0.999:
+        return None
+    step = min(float(v) for v in spacing_mm)
+    trials = []
+    for radius_px in range(1, max(2, round(2.5 / step)) + 1):
+        candidate = _opened_brain(image, spacing_mm, radius_px * step)
+        # ties go to the radius nearest 1 mm
+        trials.append((_iou(mask, candidate), -abs(radius_px * step - OPENING_MM), radius_px))
+    iou_best, _, radius_px = max(trials)
+    radius_mm = radius_px * step
+    low, high = OPENING_MM_ACCEPTED
+    if iou_best < 0.99 or iou_best <= iou_reference + 0.001 or low <= radius_mm <= high:
+        return None
+    where = f"at a pixel spacing of {step:.2f} mm your mask matches an opening with a disk of "
+    where += f"{radius_px} pixel{'s' if radius_px > 1 else ''} ({radius_mm:.2f} mm)"
+    if radius_px == 1:
+        return where + ": the radius looks like 1 pixel, not 1 mm"
+    if abs(radius_mm - WORKED_EXAMPLE_MM) <= 0.3:
+        return where + ": that is the worked example's 2 mm opening (clean_mask), not 1 mm"
+    return where + ": a radius fixed in pixels, or not rounded to the nearest pixel"
+
+
 def reference_region_mask(
     image, target: str = "brain", *, spacing_mm=None, photometric: str | None = None
 ) -> np.ndarray:
@@ -446,9 +545,7 @@ def reference_region_mask(
     if target == "brain":
         if spacing_mm is None:
             raise ValueError("target='brain' needs spacing_mm (the opening is 1 mm)")
-        low, high = BRAIN_BAND_HU
-        mask = ndi.binary_opening((image >= low) & (image <= high), opening_footprint(spacing_mm))
-        return ndi.binary_fill_holes(_largest_component(mask))
+        return _opened_brain(image, spacing_mm, OPENING_MM)
     if target == "foreground":
         threshold = threshold_otsu(image)
         mask = image < threshold if photometric == "MONOCHROME1" else image > threshold
@@ -530,74 +627,129 @@ def check_area(area, mask, spacing_mm) -> bool:
     )
 
 
+def _mask_feedback(mask, reference, target, photometric, where: str = "") -> str | None:
+    """None when ``mask`` overlaps ``reference`` with IoU >= 0.9, else what is wrong."""
+    overlap = np.logical_and(mask, reference).sum()
+    if _iou(mask, reference) >= 0.9:
+        return None
+    inside = overlap / mask.sum() if mask.sum() else 0.0  # share of the mask that is right
+    covered = overlap / reference.sum() if reference.sum() else 0.0  # share of the region found
+    if target == "foreground" and inside < 0.5:
+        detail = (
+            "it is mostly outside the body: on MONOCHROME1 the body is stored *low* "
+            "(less exposure), so keep the pixels below the threshold"
+            if photometric == "MONOCHROME1"
+            else "it is mostly outside the body: which side of the threshold is the body?"
+        )
+    elif inside >= 0.9 and covered < 0.9:
+        detail = (
+            "it covers too little (band too narrow, opening too large, holes not filled, "
+            "or a smaller component kept?)"
+        )
+    elif covered >= 0.9 and inside < 0.9:
+        detail = (
+            "it covers too much (no opening, or one too small, so the rim along the skull "
+            "still closes a ring that filling then swallows? or the band too wide?)"
+            if target == "brain"
+            else "it covers too much (other structures still attached, or not the largest "
+            "component?)"
+        )
+    else:
+        detail = "its shape or position differs from the expected region"
+    return f"{where}overlap with the expected region is too small: {detail}"
+
+
+def _as_mask(mask, shape, what: str) -> tuple[np.ndarray | None, str | None]:
+    """``mask`` as a boolean array of ``shape``, or None and what is wrong with it."""
+    if mask is None:
+        return None, f"{what}: got None; build a boolean mask (and return it)."
+    mask = np.asarray(mask)
+    if mask.shape != shape:
+        return None, f"{what} has shape {mask.shape}, expected {shape} (the image's)."
+    if mask.dtype != bool:
+        if not np.isin(np.unique(mask), [0, 1]).all():
+            return None, f"{what}: expected a boolean mask (True/False values only)."
+        mask = mask.astype(bool)
+    return mask, None
+
+
 def check_region_mask(
-    mask, area_mm2, image, spacing_mm, *, target: str = "brain", photometric: str | None = None
+    mask,
+    area_mm2,
+    image,
+    spacing_mm,
+    *,
+    target: str = "brain",
+    photometric: str | None = None,
+    function=None,
 ) -> bool:
     """Check a boolean mask of a region and its area in mm² (pixels when no spacing).
 
     The mask must overlap the reference (:func:`reference_region_mask`) with an
     intersection-over-union of at least 0.9, and the area must equal the number of
     mask pixels times the pixel area (row spacing x column spacing) within 1 %
-    (:func:`check_area`).
+    (:func:`check_area`). For ``target="brain"`` an opening whose radius is not
+    about 1 mm (1 pixel, the worked example's 2 mm, a radius fixed in pixels) is
+    named. With ``function`` (``f(hu, spacing_mm) -> mask``) the student's function
+    also runs on the slice resampled to 0.25 mm pixels (:func:`resample_square`),
+    where a radius left in pixels no longer matches 1 mm.
 
     Example
     -------
-    >>> image = np.zeros((20, 20)); image[5:15, 5:15] = 40.0
-    >>> check_region_mask(image > 0, 100 * 0.25, image, (0.5, 0.5))
+    >>> rows, cols = np.mgrid[:40, :40]
+    >>> image = np.where((rows - 20) ** 2 + (cols - 20) ** 2 <= 100, 40.0, -1000.0)
+    >>> check_region_mask(image > 0, (image > 0).sum() * 0.25, image, (0.5, 0.5))
     ✅ region mask: correct.
     ✅ area: correct.
     True
     """
+    name = "region mask"
     image = np.asarray(image)
-    if mask is None:
-        return checks.feedback(False, "region mask", "got None; build a boolean mask first.")
-    mask = np.asarray(mask)
-    if mask.shape != image.shape:
-        return checks.feedback(
-            False, "region mask", f"shape is {mask.shape}, expected {image.shape} (the image's)."
-        )
-    if mask.dtype != bool:
-        if not np.isin(np.unique(mask), [0, 1]).all():
-            return checks.feedback(
-                False, "region mask", "expected a boolean mask (True/False values only)."
-            )
-        mask = mask.astype(bool)
+    mask, problem = _as_mask(mask, image.shape, "the mask")
+    if problem:
+        return checks.feedback(False, name, problem)
     reference = reference_region_mask(image, target, spacing_mm=spacing_mm, photometric=photometric)
-    overlap = np.logical_and(mask, reference).sum()
-    union = np.logical_or(mask, reference).sum()
-    iou = overlap / union if union else 1.0
-    if iou < 0.9:
-        inside = overlap / mask.sum() if mask.sum() else 0.0  # share of the mask that is right
-        covered = overlap / reference.sum() if reference.sum() else 0.0  # share of the region found
-        if target == "foreground" and inside < 0.5:
-            detail = (
-                "it is mostly outside the body: on MONOCHROME1 the body is stored *low* "
-                "(less exposure), so keep the pixels below the threshold"
-                if photometric == "MONOCHROME1"
-                else "it is mostly outside the body: which side of the threshold is the body?"
-            )
-        elif inside >= 0.9 and covered < 0.9:
-            detail = (
-                "it covers too little (band too narrow, opening too large, holes not filled, "
-                "or a smaller component kept?)"
-            )
-        elif covered >= 0.9 and inside < 0.9:
-            detail = (
-                "it covers too much (no opening, so the rim along the skull still closes a ring "
-                "that filling then swallows? or the band too wide?)"
-                if target == "brain"
-                else "it covers too much (other structures still attached, or not the largest "
-                "component?)"
-            )
-        else:
-            detail = "its shape or position differs from the expected region"
-        mask_ok = checks.feedback(
-            False, "region mask", f"overlap with the expected region is too small: {detail}."
-        )
-    else:
-        mask_ok = checks.feedback(True, "region mask")
+    brain = target == "brain" and spacing_mm is not None
+    slip = _opening_slip(mask, image, spacing_mm) if brain else None
+    problem = _mask_feedback(mask, reference, target, photometric) if slip is None else None
+    note, hint = "", None
+    if slip:
+        problem, hint = slip + ".", "radius in pixels = round(1 mm / pixel spacing)."
+    elif problem:
+        problem += "."
+    elif brain and function is not None:
+        problem, note = _check_at_second_spacing(function, image, spacing_mm)
+        if problem and "matches an opening" in problem:
+            hint = "Convert the radius with the spacing your function is given."
+    mask_ok = checks.feedback(problem is None, name, problem or note, hint)
     area_ok = check_area(area_mm2, mask, spacing_mm)
     return bool(mask_ok and area_ok)
+
+
+def _check_at_second_spacing(function, image, spacing_mm) -> tuple[str | None, str]:
+    """Run ``function`` on the CT slice resampled to other pixels: (problem or None, note)."""
+    if not callable(function):
+        return f"expected a function f(hu, spacing_mm), got {type(function).__name__}.", ""
+    new_mm = SECOND_SPACING_MM if min(spacing_mm) > 1.5 * SECOND_SPACING_MM else 2 * max(spacing_mm)
+    finer, spacing = resample_square(image, spacing_mm, new_mm)
+    where = f"on the same slice resampled to {spacing[0]:.2f} mm pixels, "
+    try:
+        result = function(finer.copy(), spacing)
+    except NotImplementedError:
+        return "your function is not implemented yet (it still raises NotImplementedError).", ""
+    except Exception as exc:  # the student's code failed: say how, do not crash the check
+        return f"{where}your function raised {type(exc).__name__}: {exc}", ""
+    result, problem = _as_mask(result, finer.shape, where + "the result")
+    if problem:
+        return problem, ""
+    reference = _opened_brain(finer, spacing, OPENING_MM)
+    slip = _opening_slip(result, finer, spacing)
+    if slip:
+        return f"{where}{slip}.", ""
+    problem = _mask_feedback(result, reference, "brain", None, where)
+    if problem:
+        return problem + ".", ""
+    return None, f"It also works on the slice resampled to {spacing[0]:.2f} mm pixels."
 
 
 def show_region_masks(
@@ -635,7 +787,7 @@ def show_region_masks(
         if mask.shape != image.shape:
             raise ValueError(f"mask has shape {mask.shape}, expected the image's {image.shape}")
     low, high = display_range if display_range is not None else np.percentile(image, [1, 99])
-    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.6))
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.5))
     panels = [("your mask", mask), ("reference", reference)]
     for ax, (title, shown) in zip(axes[:2], panels, strict=True):
         ax.imshow(image, cmap="gray", vmin=low, vmax=high)

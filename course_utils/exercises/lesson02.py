@@ -20,7 +20,7 @@ from course_utils import checks
 
 __all__ = [
     "check_field_of_view",
-    "check_true_pixel_spacing",
+    "check_ct5n_evidence",
     "check_slice_order",
     "reference_slice_order",
     "check_build_affine",
@@ -73,7 +73,7 @@ def check_field_of_view(answer, shape, spacing_mm) -> bool:
     Example
     -------
     >>> check_field_of_view([117.5, 357.0, 357.0], (48, 256, 256), (2.5, 1.4, 1.4))
-    ❌ field of view: you measured from the centre of the first voxel to the centre of the last one. Hint: Each voxel covers a full spacing: count n voxels, not n - 1 gaps.
+    ❌ field of view: you measured from the centre of the first voxel to the centre of the last one. Hint: How much of the axis do the first and the last voxel themselves cover?
     False
     """
     name = "field of view"
@@ -98,7 +98,7 @@ def check_field_of_view(answer, shape, spacing_mm) -> bool:
             False,
             name,
             "you measured from the centre of the first voxel to the centre of the last one.",
-            "Each voxel covers a full spacing: count n voxels, not n - 1 gaps.",
+            "How much of the axis do the first and the last voxel themselves cover?",
         )
     if np.allclose(values, np.array(shape, dtype=float), rtol=1e-4):
         return checks.feedback(
@@ -203,7 +203,16 @@ def check_resample_to_spacing(function, order: int = 1) -> bool:
             return checks.feedback(
                 False,
                 name,
-                f"for spacing {spacing} -> {target} mm the shape is {resampled.shape}, expected {expected.shape}.",
+                f"for spacing {spacing} -> {target} mm the shape is {resampled.shape}: the field of "
+                "view changed along "
+                + ", ".join(
+                    axis
+                    for axis, got, want in zip(
+                        ("slice", "row", "column"), resampled.shape, expected.shape, strict=False
+                    )
+                    if got != want
+                )
+                + ".",
                 "How many voxels of the target size fit in the old field of view, along each axis?",
             )
         try:
@@ -509,6 +518,16 @@ def check_build_affine(function) -> bool:
                 "the two PixelSpacing values are used the wrong way round (the pixels here are not square).",
                 "PixelSpacing gives the distance between rows first, then between columns.",
             )
+        iop_swapped = np.column_stack(
+            [np.asarray(iop)[:3] * spacing[0], np.asarray(iop)[3:] * spacing[1]]
+        )
+        if np.allclose(answer[:3, 1:3], iop_swapped):
+            return checks.feedback(
+                False,
+                name,
+                "the two IOP vectors are used the wrong way round (the spacings are in order).",
+                "Column 1 is the step when the row index grows: which way does that move?",
+            )
         if not np.allclose(answer[:3, 1:3], expected[:3, 1:3]):
             return checks.feedback(
                 False, name, "the in-plane columns (1 and 2) are off.", "Direction x spacing."
@@ -600,11 +619,26 @@ def check_slab_mip(function) -> bool:
     """
     name = "slab MIP"
     volume, affine, y_from, y_to = _mip_case()
-    ok, result = checks.call_student(
-        function, volume.copy(), affine.copy(), y_from, y_to, name=name
-    )
-    if not ok:
-        return False
+    if not callable(function):
+        return checks.call_student(function, name=name)[0]
+    try:
+        result = function(volume.copy(), affine.copy(), y_from, y_to)
+    except NotImplementedError:
+        return checks.feedback(
+            False, name, "not implemented yet (it still raises NotImplementedError)."
+        )
+    except ValueError as exc:
+        if "zero-size array" not in str(exc):
+            return checks.feedback(False, name, f"raised ValueError: {exc}")
+        return checks.feedback(
+            False,
+            name,
+            "the maximum was taken over an empty set of rows (NumPy: zero-size array): "
+            "the millimetre positions were probably used as row indices.",
+            "Which rows have their centre between the two positions? The affine knows.",
+        )
+    except Exception as exc:  # the student's code failed: say how, do not crash the check
+        return checks.feedback(False, name, f"raised {type(exc).__name__}: {exc}")
     expected = reference_slab_mip(volume, affine, y_from, y_to)
     try:
         answer = np.asarray(result, dtype=float)
@@ -643,6 +677,13 @@ def check_slab_mip(function) -> bool:
     keep = (y_rows >= y_from) & (y_rows <= y_to)
     if np.allclose(answer, volume[:, keep, :].mean(axis=1), atol=1e-3):
         return checks.feedback(False, name, "this is the mean, not the maximum.")
+    if np.allclose(answer, volume[:, keep, :].min(axis=1), atol=1e-3):
+        return checks.feedback(
+            False,
+            name,
+            "right rows, but this is the minimum (a MinIP), not the maximum.",
+            "Which reduction keeps the brightest voxel on each ray?",
+        )
     return checks.feedback(
         False,
         name,
@@ -706,6 +747,25 @@ def check_nifti_affine(function) -> bool:
                 "the coordinates are RAS but the index axes are still (slice, row, column).",
                 "NIfTI's first index is the one that runs along a row.",
             )
+        flip = np.diag([-1, -1, 1, 1.0])
+        wrong_side = (
+            flip @ permute @ affine,
+            permute @ flip @ affine,
+            permute @ affine @ flip,
+            affine @ permute @ flip,
+            affine @ flip @ permute,
+            permute @ affine,
+            affine @ flip,
+        )
+        if any(np.allclose(answer, candidate) for candidate in wrong_side):
+            return checks.feedback(
+                False,
+                name,
+                "the index permutation or the sign change multiplies the affine from the wrong "
+                "side: one of them must act on the index vector, the other on the coordinates.",
+                "Write the product as A @ (k, i, j, 1): which matrix reorders the vector before A "
+                "sees it, and which changes what A returns?",
+            )
         if np.allclose(answer, np.diag([-1, -1, -1, 1.0]) @ affine @ permute):
             return checks.feedback(
                 False, name, "all three coordinates were negated; LPS and RAS share one axis."
@@ -747,6 +807,67 @@ def reference_show_section(ax, volume, spacing_mm, affine, axis):
     return handle
 
 
+def _marker_verdict(ax, affine, down, across, axis, extent):
+    """None if the orientation letters sit at the right edges, else (message, hint).
+
+    Each letter's position is read back in axes fractions (0 left/bottom, 1
+    right/top), whatever transform the student used to place it.
+    """
+    from course_utils import plotting
+
+    left, right, bottom, top = extent
+    x_low, x_high = ax.get_xlim()
+    grows_right = (right > left) == (x_high > x_low)  # column index grows to the right
+    y_low, y_high = ax.get_ylim()  # y_high is at the top of the screen
+    row0_y = top if ax.images[-1].origin == "upper" else bottom
+    grows_down = abs(row0_y - y_high) < abs(row0_y - y_low)
+    to_right = affine[:3, across] if grows_right else -affine[:3, across]
+    to_top = -affine[:3, down] if grows_down else affine[:3, down]
+    letter = plotting.orientation_letters
+    wanted = {
+        "right": letter(to_right),
+        "left": letter(-to_right),
+        "top": letter(to_top),
+        "bottom": letter(-to_top),
+    }
+    to_axes = ax.transAxes.inverted()
+    where = {}
+    for text in ax.texts:
+        x, y = to_axes.transform(text.get_transform().transform(text.get_position()))
+        where.setdefault(text.get_text(), (float(x), float(y)))
+    if not set(wanted.values()) <= set(where):
+        return (
+            f"across axis {axis} the orientation letters are missing or belong to other axes.",
+            "Which affine columns move across and down the screen? Row index grows downwards.",
+        )
+
+    def at(edge):
+        x, y = where[wanted[edge]]
+        return {"right": x > 0.6, "left": x < 0.4, "top": y > 0.6, "bottom": y < 0.4}[edge]
+
+    if all(at(edge) for edge in wanted):
+        return None
+    horizontal_on_vertical = (
+        where[wanted["right"]][1] > 0.6 or where[wanted["right"]][1] < 0.4
+    ) and 0.4 <= where[wanted["right"]][0] <= 0.6
+    if horizontal_on_vertical:
+        return (
+            f"across axis {axis} the letters of the axis that runs across the screen are at the "
+            "top and bottom: the two affine columns are swapped.",
+            "The first argument of add_orientation_markers is the direction that points right.",
+        )
+    if not (at("right") and at("left")):
+        return (
+            f"across axis {axis} left and right are mirrored: the letters at the left and right "
+            "edges are swapped.",
+            "Which way does the column index grow on the screen? Check the sign you gave.",
+        )
+    return (
+        f"across axis {axis} the top and bottom letters are upside down.",
+        "Which way does the row index grow on the screen (origin='upper' or 'lower')?",
+    )
+
+
 def _section_case():
     rng = np.random.default_rng(11)
     volume = rng.normal(0.0, 1.0, (9, 14, 12)).astype(np.float32)
@@ -775,8 +896,6 @@ def check_show_section(function) -> bool:
     True
     """
     import matplotlib.pyplot as plt
-
-    from course_utils import plotting
 
     name = "section in mm"
     volume, spacing, affine = _section_case()
@@ -858,114 +977,108 @@ def check_show_section(function) -> bool:
                     f"across axis {axis} the drawn proportions do not match the spacing.",
                     "Height / width on screen must equal (rows x their spacing) / (columns x theirs).",
                 )
-            letters = {text.get_text() for text in ax.texts}
-            wanted = {
-                plotting.orientation_letters(affine[:3, across]),
-                plotting.orientation_letters(-affine[:3, across]),
-                plotting.orientation_letters(affine[:3, down]),
-                plotting.orientation_letters(-affine[:3, down]),
-            }
-            if not wanted <= letters:
-                return checks.feedback(
-                    False,
-                    name,
-                    f"across axis {axis} the orientation letters are missing or belong to other axes.",
-                    "Which affine columns move across and down the screen? Row index grows downwards.",
-                )
-            positions = {
-                text.get_text(): text.get_position()
-                for text in ax.texts
-                if text.get_text() in wanted
-            }
-            row0_y = top if ax.images[-1].origin == "upper" else bottom
-            y_low, y_high = ax.get_ylim()  # y_high is at the top of the screen
-            grows_down = abs(row0_y - y_high) < abs(row0_y - y_low)
-            up_letter = plotting.orientation_letters(
-                -affine[:3, down] if grows_down else affine[:3, down]
-            )
-            if up_letter in positions and positions[up_letter][1] < 0.5:
-                return checks.feedback(
-                    False,
-                    name,
-                    f"across axis {axis} the top and bottom letters are upside down.",
-                    "Which way does the row index grow on the screen (origin='upper' or 'lower')?",
-                )
+            verdict = _marker_verdict(ax, affine, down, across, axis, (left, right, bottom, top))
+            if verdict is not None:
+                return checks.feedback(False, name, *verdict)
         finally:
             plt.close(fig)
     return checks.feedback(True, name)
 
 
 # --------------------------------------------------------------------------- a header that contradicts itself
-def check_true_pixel_spacing(
-    pixel_mm, area_factor, reconstruction_mm, columns, header_spacing_mm
-) -> bool:
-    """Check the pixel spacing implied by ReconstructionDiameter, and the area error factor.
+LUNG_BELOW_HU = -500.0  # aerated lung (about -850 HU) and air; soft tissue and fat are above
+BONE_ABOVE_HU = 150.0  # cancellous and cortical bone, calcium; blood and muscle are below
 
-    ``pixel_mm`` is the in-plane spacing consistent with the reconstructed field of
-    view (ReconstructionDiameter over the number of columns); ``area_factor`` how
-    many times too small an area measured with the header's PixelSpacing is.
+
+def check_ct5n_evidence(lung_fraction, bone_pixels, volume) -> bool:
+    """Check the per-slice lung fraction and bone count of a CT volume in HU.
+
+    ``lung_fraction[k]`` is the fraction (0 to 1) of slice ``k``'s pixels below
+    -500 HU; ``bone_pixels[k]`` the number of its pixels above 150 HU. Both are
+    one value per slice (axis 0).
 
     Example
     -------
-    >>> check_true_pixel_spacing(15.625, 1024.0, 250.0, 16, 0.488281)
-    ✅ true pixel spacing: correct.
+    >>> vol = np.full((2, 4, 4), 40.0)
+    >>> vol[1, :, :2] = -850.0
+    >>> check_ct5n_evidence([0.0, 0.5], [0, 0], vol)
+    ✅ lung and bone per slice: correct.
     True
     """
-    name = "true pixel spacing"
-    if reconstruction_mm <= 0 or columns < 1 or header_spacing_mm <= 0:
-        raise ValueError("reconstruction_mm, columns and header_spacing_mm must be positive")
-    expected = reconstruction_mm / columns
-    linear = expected / header_spacing_mm
-    if pixel_mm is None or area_factor is None:
+    name = "lung and bone per slice"
+    hu = np.asarray(volume, dtype=float)
+    if hu.ndim != 3:
+        raise ValueError(f"volume must be 3-D (slice, row, column), got shape {hu.shape}")
+    n_slices = hu.shape[0]
+    lung = np.mean(hu < LUNG_BELOW_HU, axis=(1, 2))
+    bone = np.sum(hu > BONE_ABOVE_HU, axis=(1, 2))
+    if lung_fraction is None or bone_pixels is None:
         return checks.feedback(False, name, "got None. Assign both variables.")
     try:
-        pixel, factor = float(pixel_mm), float(area_factor)
+        fraction = np.asarray(lung_fraction, dtype=float).ravel()
+        count = np.asarray(bone_pixels, dtype=float).ravel()
     except (TypeError, ValueError):
-        return checks.feedback(False, name, "expected two numbers (mm, and a ratio).")
-    if np.isclose(pixel, header_spacing_mm, rtol=1e-3):
+        return checks.feedback(False, name, "expected two arrays of numbers, one value per slice.")
+    for values, what in ((fraction, "lung_fraction"), (count, "bone_pixels")):
+        if values.size == 1:
+            return checks.feedback(
+                False,
+                name,
+                f"{what} is one number for the whole volume.",
+                "The question is how the content changes from slice to slice.",
+            )
+        if values.size != n_slices:
+            return checks.feedback(
+                False,
+                name,
+                f"{what} has {values.size} values but the volume has {n_slices} slices.",
+                "Reduce over the two in-plane axes and keep axis 0.",
+            )
+    if np.allclose(fraction, 100 * lung) and not np.allclose(lung, 0):
+        return checks.feedback(
+            False, name, "lung_fraction is in percent.", "Give a fraction between 0 and 1."
+        )
+    if np.allclose(fraction, 1 - lung) and not np.allclose(lung, 0.5):
         return checks.feedback(
             False,
             name,
-            "that is the header's PixelSpacing, the value we suspect.",
-            "Which other tag says how wide the reconstructed image is, and over how many pixels?",
+            "lung_fraction counts the pixels above the threshold: that is everything but lung.",
+            "Is aerated lung brighter or darker than soft tissue in HU?",
         )
-    if np.isclose(pixel, reconstruction_mm / (columns - 1), rtol=1e-3):
-        return checks.feedback(
-            False, name, "you divided by n - 1 gaps.", "The diameter spans whole pixels."
-        )
-    if np.isclose(pixel, reconstruction_mm / 512, rtol=1e-3) and columns != 512:
+    if np.allclose(fraction, hu.shape[1] * hu.shape[2] * lung) and not np.allclose(lung, 0):
         return checks.feedback(
             False,
             name,
-            "that is the spacing of the original 512-pixel image, not of this file.",
-            "How many columns does this file really have?",
+            "lung_fraction is a count of pixels, not a fraction.",
+            "Divide by the number of pixels in a slice (or take a mean).",
         )
-    if not np.isclose(pixel, expected, rtol=1e-3):
+    if not np.allclose(fraction, lung, atol=1e-6):
         return checks.feedback(
             False,
             name,
-            "the pixel spacing does not fit the reconstructed diameter.",
-            "Spread ReconstructionDiameter over the columns of this file.",
+            "lung_fraction is not the fraction of lung-valued pixels in each slice.",
+            "Which HU value separates aerated lung from soft tissue? The text names it.",
         )
-    if np.isclose(factor, linear, rtol=1e-3):
+    size = hu.shape[1] * hu.shape[2]
+    if np.allclose(count * size, bone) and not np.allclose(bone, 0):
         return checks.feedback(
             False,
             name,
-            "the spacing is right; the factor is the length error, not the area error.",
-            "An area is a length times a length.",
+            "bone_pixels is a fraction; the question asks for a number of pixels.",
+            "Count, do not average.",
         )
-    if np.isclose(factor, 1 / linear**2, rtol=1e-3) or np.isclose(factor, 1 / linear, rtol=1e-3):
+    if np.allclose(count, np.sum(hu < BONE_ABOVE_HU, axis=(1, 2))):
         return checks.feedback(
             False,
             name,
-            "the spacing is right; the factor is inverted.",
-            "Areas from PixelSpacing are too small: the factor is larger than 1.",
+            "bone_pixels counts the pixels below the threshold.",
+            "Is bone brighter or darker than soft tissue in HU?",
         )
-    if not np.isclose(factor, linear**2, rtol=1e-3):
+    if not np.allclose(count, bone):
         return checks.feedback(
             False,
             name,
-            "the spacing is right, the area factor is not.",
-            "Compare the area of one pixel with each spacing.",
+            "lung_fraction is right; bone_pixels is not the number of bone-valued pixels per slice.",
+            "Which HU value separates bone from soft tissue? The text names it.",
         )
     return checks.feedback(True, name)
