@@ -82,12 +82,16 @@ def _check_data_range(
             f"({reference.min():.4g} to {reference.max():.4g}); use the range of the image format "
             "(255 for 8-bit, 65535 for 16-bit, 1.0 for [0, 1] floats)"
         )
-    largest = float(max(np.abs(reference).max(), np.abs(test).max()))
-    # float images scaled to [0, 1] (or [-1, 1]) scored with an integer format's range: the
-    # classic unit mix-up. Integer images are judged by their dtype instead.
-    if integer_span == 0.0 and largest <= 1.0 and data_range > 2.0:
+    # Float images scaled to [0, 1] (or [-1, 1]) scored with an integer format's range: the
+    # classic unit mix-up. The scale is judged from the reference and from the bulk of the test
+    # image, so unclipped noise that strays a little outside [0, 1] does not hide the mix-up.
+    # Integer images are judged by their dtype instead.
+    reference_largest = float(np.abs(reference).max())
+    test_bulk = float(np.percentile(np.abs(test), 99.9))
+    if integer_span == 0.0 and reference_largest <= 1.0 and test_bulk <= 1.5 and data_range > 2.0:
         raise ValueError(
-            f"the images look scaled to [0, 1] (largest magnitude {largest:.4g}) but data_range={data_range:g}; "
+            f"the images look scaled to [0, 1] (reference up to {reference_largest:.4g}, "
+            f"99.9 % of the test image within {test_bulk:.4g}) but data_range={data_range:g}; "
             "the images and data_range are in different units: use data_range=1.0 for [0, 1] images"
         )
     return data_range
@@ -146,8 +150,10 @@ def psnr(reference, test, *, data_range: float) -> float:
     ------
     ValueError
         Different shapes, NaN/inf values, ``data_range <= 0``, smaller than the
-        reference's span, or larger than 2 for float images whose values all lie
-        in [-1, 1]: a unit mix-up such as [0, 1] images with ``data_range=255``.
+        reference's span, or larger than 2 for float images scaled to [-1, 1] (the
+        reference within [-1, 1], 99.9 % of the test image within [-1.5, 1.5], so
+        unclipped noise does not hide it): a unit mix-up such as [0, 1] images with
+        ``data_range=255``.
     TypeError
         ``data_range`` is not a number.
 

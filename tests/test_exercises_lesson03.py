@@ -10,7 +10,7 @@ import pandas as pd
 import pydicom
 import pytest
 
-from course_utils import deid
+from course_utils import deid, scan
 from course_utils.exercises import lesson03
 from course_utils.scan import scan_headers
 from tests.messy_rsna import build_messy_rsna
@@ -344,15 +344,18 @@ def test_deidentified_two_patients_need_two_pseudonyms(messy, capsys):
     assert "share one PatientID" in capsys.readouterr().out
 
 
-def test_notebook_solution_style_answer_passes(messy):
-    """A hand-written answer like the lesson's (derived UIDs, emptied names) passes on several files."""
+def _by_hand_answer(messy):
+    """A hand-written answer like the lesson's (derived UIDs, emptied names) and its files."""
     import hashlib
 
     from pydicom.uid import generate_uid
 
-    def by_hand(dataset, key):
+    def by_hand(dataset, key, remove_sequences=True):
         clean = copy.deepcopy(dataset)
         clean.remove_private_tags()
+        for keyword in ("OtherPatientIDsSequence", "RequestAttributesSequence"):
+            if remove_sequences and keyword in clean:
+                del clean[keyword]
 
         def scrub(ds, element):
             if element.VR in ("PN", "DA", "DT") or element.keyword in {
@@ -385,7 +388,64 @@ def test_notebook_solution_style_answer_passes(messy):
         return clean
 
     other = sorted((messy / "train" / "00002" / "T1w").glob("*.dcm"))[:2]
-    assert lesson03.check_deidentified(by_hand, _series_files(messy) + other)
+    return by_hand, _series_files(messy) + other
+
+
+def test_notebook_solution_style_answer_passes(messy):
+    """A hand-written answer like the lesson's passes on several files of two patients."""
+    by_hand, files = _by_hand_answer(messy)
+    assert lesson03.check_deidentified(by_hand, files)
+
+
+def test_deidentified_output_must_stay_conformant(messy, capsys):
+    """Emptying X sequences, deleting Type 2 attributes or remapping class UIDs breaks DICOM."""
+    from pydicom.uid import ExplicitVRBigEndian, generate_uid
+
+    by_hand, files = _by_hand_answer(messy)
+    assert "OtherPatientIDsSequence" in pydicom.dcmread(files[0])
+    capsys.readouterr()
+
+    def emptied_sequences(ds, key):
+        return by_hand(ds, key, remove_sequences=False)
+
+    assert not lesson03.check_deidentified(emptied_sequences, files)
+    out = capsys.readouterr().out
+    assert "emptied attributes inside" in out and "X (remove)" in out
+
+    def deleting(ds, key):
+        clean = by_hand(ds, key)
+        for keyword in ("PatientBirthDate", "StudyDate", "ReferringPhysicianName", "StudyID"):
+            if keyword in clean:
+                del clean[keyword]
+        return clean
+
+    assert not lesson03.check_deidentified(deleting, files)
+    assert "emptied, not deleted" in capsys.readouterr().out
+
+    def remap_every_uid(ds, key):
+        clean = by_hand(ds, key)
+        clean.SOPClassUID = generate_uid(entropy_srcs=[key, str(ds.SOPClassUID)])
+        return clean
+
+    assert not lesson03.check_deidentified(remap_every_uid, files)
+    assert "SOPClassUID changed" in capsys.readouterr().out
+
+    def remap_meta_class(ds, key):
+        clean = by_hand(ds, key)
+        meta = clean.file_meta
+        meta.MediaStorageSOPClassUID = generate_uid(entropy_srcs=[key, "class"])
+        return clean
+
+    assert not lesson03.check_deidentified(remap_meta_class, files)
+    assert "file meta's MediaStorageSOPClassUID changed" in capsys.readouterr().out
+
+    def new_transfer_syntax(ds, key):
+        clean = by_hand(ds, key)
+        clean.file_meta.TransferSyntaxUID = ExplicitVRBigEndian
+        return clean
+
+    assert not lesson03.check_deidentified(new_transfer_syntax, files)
+    assert "TransferSyntaxUID changed" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- header reader
@@ -843,3 +903,37 @@ def test_compression_history_right_and_wrong(study_file, capsys):
     assert "not implemented" in capsys.readouterr().out
     with pytest.raises(FileNotFoundError):
         lesson03.check_compression_history(right, study_file.with_name("nothing.dcm"))
+
+
+def test_held_out_scan_has_an_all_broken_patient_and_every_scan_column(table, capsys):
+    from course_utils.scan import SCAN_COLUMNS
+
+    held_out = lesson03.held_out_scan()
+    assert list(held_out.columns) == list(SCAN_COLUMNS)
+    assert "20005" in lesson03.reference_incomplete_patients(held_out)
+
+    def only_readable_patients(t):
+        readable = t[t["readable"].astype(bool)]
+        have = readable.groupby("patient")["sequence"].apply(set)
+        return {p for p, sequences in have.items() if len(sequences) < 4}
+
+    assert not lesson03.check_incomplete_patients(only_readable_patients, table)
+    assert "no readable row at all" in capsys.readouterr().out
+
+    def by_series_uid(t):
+        readable = t[t["readable"].astype(bool) & t["sequence"].isin(scan.SEQUENCES)]
+        per_series = readable.groupby(["sequence", "series_uid"]).size()
+        return per_series.groupby(level="sequence").agg(["min", "median", "max"])
+
+    assert lesson03.check_slice_counts(by_series_uid, table)
+
+
+def test_id_differences_nan_crash_gets_the_nan_hint(capsys):
+    def no_dropna(labels, folder_names):
+        ids = {f"{int(value):05d}" for value in labels["BraTS21ID"]}
+        folders = set(folder_names)
+        return ids - folders, folders - ids
+
+    assert not lesson03.check_id_differences(no_dropna)
+    out = capsys.readouterr().out
+    assert "raised ValueError" in out and "drop it first" in out

@@ -305,6 +305,50 @@ def test_transmission_zero_counts(capsys):
     assert "infinite" in capsys.readouterr().out
 
 
+def draw(a, n0, rng):
+    return rng.poisson(n0 * np.exp(-a))
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message", "not_in"),
+    [
+        (lambda a, n0, rng: -np.log((draw(a, n0, rng) + 1) / n0), "plus 1 in every pixel", "rng"),
+        (
+            lambda a, n0, rng: -np.log((draw(a, n0, rng) + 0.5) / n0),
+            "plus 0.5 in every pixel",
+            "Gaussian",
+        ),
+        (
+            lambda a, n0, rng: -np.log10(np.maximum(draw(a, n0, rng), 0.5) / n0),
+            "base-10",
+            "Gaussian",
+        ),
+    ],
+)
+def test_transmission_floor_and_log_base_named(wrong, message, not_in, capsys):
+    assert lesson07.check_transmission_noise(wrong) is False
+    out = capsys.readouterr().out
+    assert message in out and not_in not in out
+
+
+def test_transmission_nan_to_num_zero_is_caught(capsys):
+    def zero_as_air(attenuation, photons_in_air, rng):
+        with np.errstate(divide="ignore"):
+            values = -np.log(draw(attenuation, photons_in_air, rng) / photons_in_air)
+        return np.nan_to_num(values, posinf=0)
+
+    assert lesson07.check_transmission_noise(zero_as_air) is False
+    assert "look like air" in capsys.readouterr().out
+
+
+def test_transmission_other_floor_is_caught(capsys):
+    def floor_one(attenuation, photons_in_air, rng):
+        return -np.log(np.maximum(draw(attenuation, photons_in_air, rng), 1) / photons_in_air)
+
+    assert lesson07.check_transmission_noise(floor_one) is False
+    assert "count of 0.5" in capsys.readouterr().out
+
+
 def test_transmission_helper_matches_the_check(capsys):
     from course_utils import noise
 
@@ -351,3 +395,24 @@ def test_sigma_right_answers(capsys):
 def test_sigma_wrong_answers(wrong, message, capsys):
     assert lesson07.check_noise_sigma(wrong) is False
     assert message in capsys.readouterr().out
+
+
+def test_psnr_data_range_not_squared_is_named(capsys):
+    def not_squared(reference, test, data_range):
+        error = np.mean((np.asarray(reference, float) - np.asarray(test, float)) ** 2)
+        return np.inf if error == 0 else 10 * np.log10(data_range / error)
+
+    assert lesson07.check_psnr(not_squared) is False
+    out = capsys.readouterr().out
+    assert "not squared" in out and "than 10" not in out
+
+
+def test_anscombe_sigma_message_prints_a_plain_number(capsys):
+    def estimated_sigma(counts, gaussian_denoiser):
+        stabilised = 2.0 * np.sqrt(np.asarray(counts, float) + 3.0 / 8.0)
+        denoised = gaussian_denoiser(stabilised, np.float64(1.5832559503106969))
+        return np.clip((denoised / 2.0) ** 2 - 3.0 / 8.0, 0, None)
+
+    assert lesson07.check_anscombe_denoise(estimated_sigma) is False
+    out = capsys.readouterr().out
+    assert "1.583" in out and "np.float64" not in out

@@ -102,6 +102,22 @@ def test_bad_data_range(function, data_range, error, message):
         function(CLEAN, NOISY, data_range=data_range)
 
 
+@pytest.mark.parametrize("function", [metrics.psnr, metrics.ssim])
+def test_unit_mix_up_caught_with_unclipped_noise(function):
+    # Unclipped Gaussian noise strays outside [0, 1] (here to about -0.4 and 1.4); the guard
+    # must still see that the images are [0, 1] floats and refuse data_range=255.
+    unclipped = CLEAN + 0.1 * np.random.default_rng(3).standard_normal(CLEAN.shape)
+    assert unclipped.min() < -0.2 and unclipped.max() > 1.2
+    with pytest.raises(ValueError, match="different units"):
+        function(CLEAN, unclipped, data_range=255)
+    assert np.isfinite(function(CLEAN, unclipped, data_range=1.0))
+
+
+def test_unit_guard_leaves_8bit_floats_alone():
+    # Float images holding 0-255 values are legitimately scored with data_range=255.
+    assert np.isfinite(metrics.psnr(CLEAN * 255, NOISY * 255, data_range=255))
+
+
 @pytest.mark.parametrize("function", [metrics.mse, metrics.psnr, metrics.ssim])
 def test_shape_mismatch_names_both_shapes(function):
     kwargs = {} if function is metrics.mse else {"data_range": 1.0}

@@ -80,9 +80,14 @@ def held_out_scan():
     """A small scan table (not from the course's data) whose broken files change every answer.
 
     Patient 20002's T1wCE folder holds only unreadable files; 20001's T2w series
-    lost three files of eight; 20003 has no T1w folder at all.
+    lost three files of eight; 20003 has no T1w folder at all; every file of
+    20005 is unreadable (the worst folder of a real download). The table has
+    every column of :data:`course_utils.scan.SCAN_COLUMNS`, so an answer may
+    group by ``series_uid`` as well as by folder.
     """
     import pandas as pd
+
+    from course_utils.scan import SCAN_COLUMNS
 
     rows = []
     layout = {
@@ -90,18 +95,30 @@ def held_out_scan():
         "20002": {"FLAIR": (28, 0), "T1w": (26, 1), "T1wCE": (0, 4), "T2w": (30, 0)},
         "20003": {"FLAIR": (32, 0), "T1wCE": (22, 0), "T2w": (34, 0)},
         "20004": {"FLAIR": (36, 0), "T1w": (20, 0), "T1wCE": (26, 0), "T2w": (28, 0)},
+        "20005": {"FLAIR": (0, 3), "T1w": (0, 2), "T1wCE": (0, 2), "T2w": (0, 3)},
     }
     for patient, series in layout.items():
-        for sequence, (good, broken) in series.items():
+        for number, (sequence, (good, broken)) in enumerate(series.items(), start=1):
             for index in range(good + broken):
                 readable = index < good
+                header = {  # what scan_headers reads from a file whose header parses
+                    "patient_id_tag": f"ID{patient}",
+                    "series_description": sequence,
+                    "modality": "MR",
+                    "instance": index + 1,
+                    "series_uid": f"2.25.{patient}{number}",
+                    "sop_uid": f"2.25.{patient}{number}{index + 1:03d}",
+                }
                 rows.append(
                     {
                         "path": f"{patient}/{sequence}/Image-{index + 1}.dcm",
                         "patient": patient,
                         "sequence": sequence,
+                        "file_number": index + 1,
                         "readable": readable,
                         "problem": "" if readable else "truncated",
+                        "file_bytes": 14_000 if readable else 600,
+                        **(header if readable else {}),
                     }
                 )
     rows.append(
@@ -113,7 +130,13 @@ def held_out_scan():
             "problem": "not DICOM",
         }
     )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    for column in SCAN_COLUMNS:
+        if column not in table:
+            table[column] = np.nan if column.endswith(("_mm", "_bytes_expected")) else ""
+    text = [c for c in table.columns if table[c].dtype == object]
+    table[text] = table[text].fillna("")
+    return table[list(SCAN_COLUMNS)]
 
 
 def check_incomplete_patients(answer, scan_table) -> bool:
@@ -186,7 +209,8 @@ def _incomplete_verdict(answer, expected, name, which) -> bool:
     elif expected - answer:
         hint = (
             "A sequence counts only if it has at least one readable file: a folder whose files "
-            "are all broken (readable == False) is as good as missing."
+            "are all broken (readable == False) is as good as missing, and a patient whose "
+            "files are all broken has no readable row at all: start from every patient folder."
         )
     else:
         hint = "A patient is incomplete only when one of the four sequences has no readable file."
@@ -981,6 +1005,29 @@ _GEOMETRY = (
 
 
 _UID_PATTERN = r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))+$"
+#: Type 1 / Type 2 attributes of the Patient, General Study and SOP Common modules that a
+#: de-identified file must keep when its original had them (PS3.15 "Z": empty, do not delete).
+_KEPT_ATTRIBUTES = (
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "StudyDate",
+    "StudyTime",
+    "ReferringPhysicianName",
+    "StudyID",
+    "AccessionNumber",
+    "StudyInstanceUID",
+    "SeriesInstanceUID",
+    "SOPInstanceUID",
+    "Modality",
+)
+#: UIDs that name the kind of object or its encoding, not the patient: never remapped.
+_CLASS_UIDS = (
+    ("SOPClassUID", False),
+    ("MediaStorageSOPClassUID", True),
+    ("TransferSyntaxUID", True),
+)
 _SHARED_UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID")
 
 
@@ -1150,6 +1197,9 @@ def _deidentify_all(function, paths, key, name):
             )
         if "PixelData" in original and result.get("PixelData") != original.PixelData:
             return fail("the pixel data changed or are missing.")
+        problem = _conformance_problem(original, result)
+        if problem:
+            return fail(*problem)
         originals.append(original)
         results.append(result)
     n = len(results)
@@ -1187,7 +1237,8 @@ def _deidentify_all(function, paths, key, name):
         new = {b for _, b in pairs}
         if len(new) != len(old) or len(pairs) != len(old):
             return fail(
-                f"{keyword} was one value in the {n} original files and is {len(new)} after.",
+                f"{keyword} had {len(old)} value(s) in the {n} original files and "
+                f"{len(new)} after.",
                 "A random new UID per file splits the series: the same old UID must always give "
                 "the same new one (derive it from the old UID and a secret).",
             )
@@ -1239,6 +1290,68 @@ def _deidentify_all(function, paths, key, name):
                 "when PatientIdentityRemoved is YES.",
             )
     return results
+
+
+def _empty(element) -> bool:
+    value = element.value
+    if value is None:
+        return True
+    if element.VR == "SQ":
+        return len(value) == 0
+    return not str(value).strip()
+
+
+def _conformance_problem(original, result):
+    """(message, hint) when ``result`` breaks DICOM rules its ``original`` kept, else None."""
+    from course_utils import deid
+
+    for keyword, in_meta in _CLASS_UIDS:
+        source = getattr(original, "file_meta", None) if in_meta else original
+        if source is None or keyword not in source:
+            continue
+        target = getattr(result, "file_meta", None) if in_meta else result
+        after = None if target is None else target.get(keyword)
+        if str(after) != str(source.get(keyword)):
+            where = "the file meta's " if in_meta else ""
+            return (
+                f"{where}{keyword} changed (was {source.get(keyword)}, now {after}).",
+                "Class and transfer syntax UIDs name the kind of object and its encoding, not "
+                "the patient: keep them, or no viewer reads the file as an MR image. Remap only "
+                "instance UIDs (Study, Series, SOP Instance, Frame of Reference).",
+            )
+    keep = list(_KEPT_ATTRIBUTES) + [k for k, action in deid.ACTIONS.items() if action == "Z"]
+    deleted = [
+        keyword for keyword in dict.fromkeys(keep) if keyword in original and keyword not in result
+    ]
+    if deleted:
+        return (
+            f"{len(deleted)} attribute(s) that the file must carry were deleted: "
+            f"{', '.join(deleted[:6])}.",
+            "PS3.15 Table E.1-1 action Z: a Type 2 attribute (a name, a date, StudyID, "
+            "AccessionNumber) is emptied, not deleted; deleting it makes the file non-conformant.",
+        )
+    removable = {k for k, action in deid.ACTIONS.items() if action == "X"}
+    for element in result.iterall():
+        if element.VR != "SQ" or element.keyword not in removable:
+            continue
+        old = original.get(element.tag)
+        if old is None or old.VR != "SQ":
+            continue
+        for old_item, new_item in zip(old.value, element.value, strict=False):
+            emptied = [
+                e.keyword or str(e.tag)
+                for e in new_item
+                if e.VR != "SQ" and _empty(e) and e.tag in old_item and not _empty(old_item[e.tag])
+            ]
+            if emptied:
+                return (
+                    f"{element.keyword} is kept with emptied attributes inside "
+                    f"({', '.join(emptied[:3])}).",
+                    "PS3.15 Table E.1-1 marks this sequence X (remove): delete the whole "
+                    "sequence. An item with emptied Type 1 attributes (e.g. PatientID) is "
+                    "non-conformant.",
+                )
+    return None
 
 
 # --------------------------------------------------------------------------- voxel depth
@@ -1368,11 +1481,29 @@ def check_id_differences(function) -> bool:
     name = "labels against folders"
     if not callable(function):
         return checks.feedback(False, name, f"expected a function, got {type(function).__name__}.")
+    nan_crash = object()
+
+    def guarded(*args):  # a NaN id crashing int(): give the NaN hint, not only the traceback
+        try:
+            return function(*args)
+        except ValueError as exc:
+            if "nan" not in str(exc).lower():
+                raise
+            return nan_crash, exc
+
     for labels, folders, which in _held_out_id_pairs():
         expected = reference_id_differences(labels, folders)
-        ok, answer = checks.call_student(function, labels.copy(), list(folders), name=name)
+        ok, answer = checks.call_student(guarded, labels.copy(), list(folders), name=name)
         if not ok:
             return False
+        if isinstance(answer, tuple) and len(answer) == 2 and answer[0] is nan_crash:
+            return checks.feedback(
+                False,
+                name,
+                f"raised ValueError: {answer[1]} (on {which}).",
+                "A row without an id made pandas read the ids as floats and the empty one as "
+                "NaN, which int() cannot convert: an empty id is not a patient, drop it first.",
+            )
         if not isinstance(answer, (tuple, list)) or len(answer) != 2:
             return checks.feedback(
                 False,

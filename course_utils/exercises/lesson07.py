@@ -41,6 +41,14 @@ def _psnr_cases():
     ]
 
 
+def _short(value) -> str:
+    """A number as a student would write it (no ``np.float64(...)`` wrapper)."""
+    try:
+        return f"{float(value):.4g}"
+    except (TypeError, ValueError):
+        return repr(value)
+
+
 def _direction(value: float, expected: float) -> str:
     return "too high" if value > expected else "too low"
 
@@ -112,6 +120,13 @@ def check_psnr(function) -> bool:
                 "1 or 255 instead of the data_range argument.",
                 "Use the data_range argument (squared) rather than a fixed number.",
             )
+        if same(value, 10 * np.log10(data_range / np.mean((as_float[0] - as_float[1]) ** 2))):
+            return checks.feedback(
+                False,
+                name,
+                f"for {label} your value is {_direction(value, expected)}: data_range is not squared.",
+                "PSNR compares the squared peak with the mean squared error: data_range² / MSE.",
+            )
         if np.isclose(value, 2 * expected, rtol=1e-3) or np.isclose(value, expected / 2, rtol=1e-3):
             return checks.feedback(
                 False,
@@ -138,7 +153,8 @@ def check_psnr(function) -> bool:
         return checks.feedback(
             False,
             name,
-            f"for {label} your value is {_direction(value, expected)} than 10·log10(data_range² / MSE).",
+            f"for {label} your value is {_direction(value, expected)}: it differs from "
+            "10·log10(data_range² / MSE).",
             "Use the mean of the squared differences (MSE) over all pixels, in floating point.",
         )
     rng = np.random.default_rng(8)
@@ -163,6 +179,49 @@ def _transmission_reference(attenuation, photons, seed, floor=0.5):
     return counts, -np.log(np.maximum(counts, floor) / photons)
 
 
+def _check_zero_counts(function, name) -> bool:
+    """Second stage: material that stops nearly every photon (the count is 0 almost everywhere)."""
+    photons = 50.0
+    zero_case = np.full((8, 8), 12.0)  # e^-12 * 50 photons: nearly every count is 0
+    ok, result = checks.call_student(
+        function, zero_case, photons, np.random.default_rng(1), name=name
+    )
+    if not ok:
+        return False
+    counts, expected = _transmission_reference(zero_case, photons, 1)
+    result = np.asarray(result, dtype=float)
+    if result.shape != zero_case.shape:
+        return checks.feedback(
+            False, name, f"behind very dense material it returned shape {result.shape}."
+        )
+    if not np.all(np.isfinite(result)):
+        return checks.feedback(
+            False,
+            name,
+            "behind very dense material the count is 0 and your image holds infinite values.",
+            "The log of 0 is infinite: a detector pixel that counted no photon is stored as if it "
+            "counted 0.5 (as the course's generator does).",
+        )
+    zero = counts == 0
+    if np.allclose(result[zero], expected[zero], rtol=1e-6, atol=1e-9):
+        return checks.feedback(True, name)
+    if np.allclose(result[zero], 0.0, atol=1e-6):
+        return checks.feedback(
+            False,
+            name,
+            "pixels that counted no photon come out as attenuation 0: dense metal would look like air.",
+            "Replacing an infinite value by 0 (np.nan_to_num) hides the problem; store a zero count "
+            "as if it were 0.5 photons before taking the log.",
+        )
+    return checks.feedback(
+        False,
+        name,
+        "behind very dense material (zero counts) your values are finite but not those of a count "
+        "of 0.5.",
+        "Store a pixel that counted no photon as if it had counted 0.5, then take the log as usual.",
+    )
+
+
 def check_transmission_noise(function) -> bool:
     """Check ``function(attenuation, photons_in_air, rng) -> noisy attenuation``.
 
@@ -170,8 +229,9 @@ def check_transmission_noise(function) -> bool:
     given generator and returns ``-log(max(counts, 0.5) / N0)``. Named
     mistakes: photons proportional to the attenuation (brightness taken as
     counts), counts returned without the log, the sign of the log, N0 left
-    out of the log, noise not drawn with the given ``rng``, and zero counts
-    giving infinite values.
+    out of the log, a base-10 log, a floor added to every count (``counts + 1``,
+    ``counts + 0.5``), noise not drawn with the given ``rng``, and zero counts
+    giving infinite values or attenuation 0 (``np.nan_to_num``).
 
     Example
     -------
@@ -203,21 +263,7 @@ def check_transmission_noise(function) -> bool:
             return bool(np.allclose(result, candidate, rtol=1e-6, atol=1e-9))
 
     if close(expected):
-        zero_case = np.full((8, 8), 12.0)  # e^-12 * 50 photons: nearly every count is 0
-        ok, result = checks.call_student(
-            function, zero_case, 50.0, np.random.default_rng(1), name=name
-        )
-        if not ok:
-            return False
-        if not np.all(np.isfinite(np.asarray(result, dtype=float))):
-            return checks.feedback(
-                False,
-                name,
-                "behind very dense material the count is 0 and your image holds infinite values.",
-                "The log of 0 is infinite: a detector pixel that counted no photon is stored as if it "
-                "counted 0.5 (as the course's generator does).",
-            )
-        return checks.feedback(True, name)
+        return _check_zero_counts(function, name)
     brightness_counts = np.random.default_rng(seed).poisson(photons * attenuation)
     if close(brightness_counts / photons) or close(brightness_counts):
         return checks.feedback(
@@ -247,7 +293,24 @@ def check_transmission_noise(function) -> bool:
                 "the values are shifted by a constant: the log is not taken relative to N0.",
                 "Air (no attenuation) receives about N0 photons and must come out near 0.",
             )
+        if close(expected / np.log(10)):
+            return checks.feedback(
+                False,
+                name,
+                "every value is the right one divided by ln 10 (2.30): that is a base-10 logarithm.",
+                "Attenuation is defined with the natural logarithm (Beer–Lambert: N = N0·e^−A): "
+                "use np.log.",
+            )
     implied = photons * np.exp(-np.clip(result, -50, 50))
+    shift = implied - counts
+    if np.ptp(shift) < 1e-6 and abs(float(np.mean(shift))) > 1e-6:
+        return checks.feedback(
+            False,
+            name,
+            f"your counts are the drawn ones plus {float(np.mean(shift)):g} in every pixel: the floor "
+            "that avoids log(0) is applied to every pixel, not only to those that counted nothing.",
+            "Keep the counts as drawn and replace only the zero counts (np.maximum does that).",
+        )
     if not np.allclose(implied, np.round(implied), atol=1e-6):
         return checks.feedback(
             False,
@@ -414,7 +477,7 @@ def check_best_median_size(function, noisy_sets: dict, clean_images, sizes=(3, 5
                 name,
                 f"for level {level} size {answer} is not the size with the highest mean PSNR.",
                 "For each size, filter every noisy image, compute PSNR against its clean twin, average, "
-                "and keep the size with the largest mean (argmax, not argmin).",
+                "and keep the size with the best mean score: higher PSNR is better.",
             )
         chosen[level] = int(answer)
     return checks.feedback(True, name, f"Best sizes by level: {chosen}.")
@@ -508,7 +571,7 @@ def check_anscombe_denoise(function) -> bool:
         return checks.feedback(
             False,
             name,
-            f"the denoiser was told the noise level is {sigma!r}; after the transform it is 1.",
+            f"the denoiser was told the noise level is {_short(sigma)}; after the transform it is 1.",
             "Call gaussian_denoiser(stabilised, 1.0).",
         )
     result = np.asarray(result, dtype=float) if result is not None else None
