@@ -39,6 +39,21 @@ def test_pick_level_uses_width_only(capsys):
     assert "smaller level would do" in capsys.readouterr().out
 
 
+def test_pick_level_named_mistakes(capsys):
+    def shorter_side(level_sizes, output_px):
+        fits = [i for i, (w, h) in enumerate(level_sizes) if min(w, h) >= output_px]
+        return max(fits) if fits else 0
+
+    def strictly_larger(level_sizes, output_px):
+        fits = [i for i, (w, h) in enumerate(level_sizes) if max(w, h) > output_px]
+        return max(fits) if fits else 0
+
+    assert not ex.check_pick_level(shorter_side)
+    assert "longer side decides" in capsys.readouterr().out
+    assert not ex.check_pick_level(strictly_larger)
+    assert "exactly output_px wide is large enough" in capsys.readouterr().out
+
+
 def test_pick_level_stub_and_bad_type(capsys):
     def stub(level_sizes, output_px):
         raise NotImplementedError
@@ -266,6 +281,7 @@ def test_tissue_area_function_right(capsys):
         (lambda m, mpp, w: m.sum() * (mpp * w / m.shape[1]) ** 2 / 1000, "1000 x 1000"),
         (lambda m, mpp, w: m.sum() * (mpp * w / m.shape[0] / 1000) ** 2, "mask's height"),
         (lambda m, mpp, w: m.sum() * mpp * w / m.shape[1] / 1000, "square"),
+        (lambda m, mpp, w: m.sum() * (mpp / 1000) ** 2 * w / m.shape[1], "enters squared"),
         (lambda m, mpp, w: m.sum() * (mpp * w / m.shape[1]) ** 2, "µm²"),
         (lambda m, mpp, w: m.mean(), "fraction"),
     ],
@@ -369,6 +385,12 @@ def _region_log_sat(rgb):
     return np.log10((values.max(-1) - values.min(-1)) / np.maximum(values.max(-1), 1) + 0.01)
 
 
+def _otsu(values):
+    from skimage.filters import threshold_otsu
+
+    return threshold_otsu(values)
+
+
 def test_region_tissue_fraction_right(capsys):
     assert ex.check_region_tissue_fraction(ex.reference_region_tissue_fraction)
     assert "✅" in capsys.readouterr().out
@@ -388,6 +410,10 @@ def test_region_tissue_fraction_right(capsys):
             "saturation itself",
         ),
         (lambda rgb, t: 1 - ex.reference_region_tissue_fraction(rgb, t), "counts the glass"),
+        (
+            lambda rgb, t: float(np.mean(rgb.mean(-1) < _otsu(rgb.astype(np.float32).mean(-1)))),
+            "brightness",
+        ),
         (lambda rgb, t: 100 * ex.reference_region_tissue_fraction(rgb, t), "percentage"),
     ],
 )
@@ -414,3 +440,41 @@ def test_region_tissue_fraction_stub_and_shape(capsys):
         ex.check_region_tissue_fraction(
             ex.reference_region_tissue_fraction, [(np.zeros((4, 4)), 0.0)]
         )
+
+
+def _pages_level_table(path):
+    # the mistake: one level per top-level IFD (tif.pages), which misses SubIFD levels
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        tags = tif.pages[0].tags
+        mpp0 = ex.reference_microns_per_pixel(
+            tags["XResolution"].value, int(tags["ResolutionUnit"].value)
+        )
+        sizes = [(int(p.shape[1]), int(p.shape[0])) for p in tif.pages]
+    unit = mpp0 if int(tags["ResolutionUnit"].value) != 1 else None
+    return [
+        {
+            "width": w,
+            "height": h,
+            "downsample": sizes[0][0] / w,
+            "mpp": None if unit is None else unit * sizes[0][0] / w,
+        }
+        for w, h in sizes
+    ]
+
+
+def test_level_table_from_pages_rejected_on_subifd_slide(slide_paths, tmp_path, capsys):
+    import tifffile
+
+    path = ex.write_subifd_slide(tmp_path / "subifd.tif")
+    with tifffile.TiffFile(path) as tif:
+        assert len(tif.pages) == 1 and len(tif.series[0].levels) == 2
+    assert ex.check_level_table(ex.reference_level_table, [path])
+    capsys.readouterr()
+    # top-level IFDs only: right on the given slides, wrong on the SubIFD slide the check adds
+    assert ex._check_level_table_on(_pages_level_table, slide_paths, "level_table")
+    capsys.readouterr()
+    assert not ex.check_level_table(_pages_level_table, slide_paths)
+    out = capsys.readouterr().out
+    assert "SubIFDs" in out and "subifd-levels.tif" in out

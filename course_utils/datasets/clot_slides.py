@@ -52,7 +52,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DEFAULTS", "generate", "validate_strip_ai", "CENTRE_MPP", "write_slide"]
+__all__ = [
+    "DEFAULTS",
+    "generate",
+    "validate_strip_ai",
+    "CENTRE_MPP",
+    "write_slide",
+    "true_stain_vectors",
+]
 
 DEFAULTS = {
     "seed": 0,
@@ -109,6 +116,31 @@ def _centre_style(centre_id: int) -> dict:
         "eosin_tint": np.array([1.0, 1.0, 1.0]) + rng.uniform(-0.25, 0.25, 3) * np.array([1, 0, 1]),
         "mpp": CENTRE_MPP[centre_id],
     }
+
+
+def true_stain_vectors(centre_id: int) -> dict:
+    """Unit optical-density vectors (R, G, B) of the three absorbers a centre paints with.
+
+    The generator paints **three** absorbers: eosin/fibrin (tinted per centre),
+    red cells and haematoxylin nuclei. Each pixel's optical density is a sum of
+    these vectors times their concentrations, so these are the ground truth for
+    stain-vector estimates (Macenko, Vahadane) on generated slides.
+
+    Example
+    -------
+    >>> sorted(true_stain_vectors(1))
+    ['eosin', 'haematoxylin', 'red cells']
+    >>> round(float(np.linalg.norm(true_stain_vectors(1)["eosin"])), 6)
+    1.0
+    """
+    if centre_id not in _CENTRE_WEIGHTS:
+        raise ValueError(f"centre_id must be one of {sorted(_CENTRE_WEIGHTS)}, got {centre_id}")
+    vectors = {
+        "eosin": _OD_EOSIN * _centre_style(centre_id)["eosin_tint"],
+        "red cells": _OD_RBC,
+        "haematoxylin": _OD_HAEM,
+    }
+    return {name: v / np.linalg.norm(v) for name, v in vectors.items()}
 
 
 # --------------------------------------------------------------------------- textures

@@ -30,6 +30,7 @@ __all__ = [
     "check_region_tissue_fraction",
     "check_patient_split",
     "reference_pick_level",
+    "write_subifd_slide",
 ]
 
 # (level sizes as (width, height), output size) -> cases the student's function must get right
@@ -47,6 +48,18 @@ def reference_pick_level(level_sizes, output_px: int) -> int:
     """Index of the smallest level whose longer side is still >= ``output_px`` (0 if none)."""
     fits = [i for i, (w, h) in enumerate(level_sizes) if max(w, h) >= output_px]
     return max(fits) if fits else 0
+
+
+def _answers_like(pick_level, cases, side, fits) -> bool:
+    # does pick_level agree on every case with the rule "smallest level whose side(w, h) fits"?
+    for level_sizes, output_px in cases:
+        good = [i for i, (w, h) in enumerate(level_sizes) if fits(side(w, h), output_px)]
+        try:
+            if pick_level(list(level_sizes), output_px) != (max(good) if good else 0):
+                return False
+        except Exception:  # a student's function may raise anything
+            return False
+    return True
 
 
 def check_pick_level(pick_level, cases=None) -> bool:
@@ -83,6 +96,16 @@ def check_pick_level(pick_level, cases=None) -> bool:
                 detail = f"level {answer} does not exist (levels 0..{len(level_sizes) - 1})"
             elif max(chosen) < output_px:
                 detail = f"level {answer} is smaller than {output_px} px: the thumbnail would be enlarged"
+            elif _answers_like(pick_level, cases or _LEVEL_CASES, min, lambda a, b: a >= b):
+                detail = (
+                    f"level {answer} is large enough, but the longer side decides: a level "
+                    "whose longer side reaches output_px can be shrunk to it"
+                )
+            elif _answers_like(pick_level, cases or _LEVEL_CASES, max, lambda a, b: a > b):
+                detail = (
+                    f"level {answer} is large enough, but level {expected} would do: "
+                    "a level exactly output_px wide is large enough too"
+                )
             else:
                 detail = (
                     f"level {answer} is large enough, but a smaller level would do (less to decode)"
@@ -548,6 +571,11 @@ def check_tissue_area_function(tissue_area_mm2, cases=()) -> bool:
             ),
             (mask.sum() * mask_mpp**2, "is in µm², not mm²"),
             (mask.sum() * mask_mpp / 1000, "does not square the pixel size (a pixel is an area)"),
+            (
+                mask.sum() * (mpp / 1000) ** 2 * factor,
+                "scales the level-0 pixel area by the width ratio once; a mask pixel is that "
+                "many level-0 pixels wide and as many tall, so the ratio enters squared",
+            ),
             (mask.mean(), "is the tissue fraction, not an area"),
             (mask.sum(), "is a pixel count, not an area"),
         ]
@@ -590,17 +618,58 @@ def reference_level_table(path) -> list[dict]:
     return table
 
 
+def write_subifd_slide(path, width: int = 800, height: int = 600, mpp: float = 0.5):
+    """Write a small tiled RGB TIFF whose reduced levels are SubIFDs of level 0.
+
+    ``tif.pages`` of such a file lists one page (level 0); its levels are found
+    only through ``tif.series[0].levels`` (or ``tif.pages[0].pages``).
+
+    Example
+    -------
+    >>> import tempfile, pathlib, tifffile
+    >>> path = write_subifd_slide(pathlib.Path(tempfile.mkdtemp()) / "s.tif")
+    >>> with tifffile.TiffFile(path) as tif:
+    ...     len(tif.pages), len(tif.series[0].levels)
+    (1, 2)
+    """
+    import tifffile
+
+    rng = np.random.default_rng(4)
+    level0 = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
+    resolution = 1e4 / mpp  # pixels per centimetre
+    common = {"tile": (256, 256), "photometric": "rgb", "resolutionunit": 3, "metadata": None}
+    with tifffile.TiffWriter(path) as tif:
+        tif.write(level0, subifds=1, resolution=(resolution, resolution), **common)
+        tif.write(
+            level0[::4, ::4], subfiletype=1, resolution=(resolution / 4, resolution / 4), **common
+        )
+    return path
+
+
 def check_level_table(level_table, paths) -> bool:
     """Check ``level_table(path) -> list of dicts`` (width, height, downsample, mpp) on slides.
+
+    Besides ``paths``, the check always tries a small slide whose reduced levels
+    are SubIFDs (see :func:`write_subifd_slide`), so an answer that lists
+    ``tif.pages`` is caught even when no given slide stores its levels that way.
 
     Example
     -------
     >>> check_level_table(reference_level_table, [])  # doctest: +SKIP
     """
+    import tempfile
+    from pathlib import Path
+
     name = "level_table"
     paths = list(paths)
     if not paths:
         raise ValueError("give at least one slide path to check level_table on")
+    with tempfile.TemporaryDirectory() as folder:
+        subifd = write_subifd_slide(Path(folder) / "subifd-levels.tif")
+        return _check_level_table_on(level_table, [*paths, subifd], name)
+
+
+def _check_level_table_on(level_table, paths, name) -> bool:
     keys = ("width", "height", "downsample", "mpp")
     for path in paths:
         expected = reference_level_table(path)
@@ -614,8 +683,9 @@ def check_level_table(level_table, paths) -> bool:
             )
         if len(answer) != len(expected):
             detail = (
-                "finds fewer levels than the file holds: tif.pages[0] is one IFD; "
-                "tif.series[0].levels gathers every level"
+                "finds fewer levels than the file holds: tif.pages lists only top-level "
+                "IFDs and misses levels stored as SubIFDs; tif.series[0].levels gathers "
+                "every level"
                 if len(answer) < len(expected)
                 else "finds more levels than the slide's pyramid has"
             )
@@ -734,7 +804,21 @@ def check_region_tissue_fraction(region_tissue_fraction, cases=()) -> bool:
         log_sat = _log_saturation(region)
         sat = 10**log_sat - 0.01
         own_otsu = float(np.mean(log_sat > threshold_otsu(log_sat)))
-        if abs(value - own_otsu) <= 0.005:
+        grey = region[..., :3].astype(np.float32).mean(axis=-1)
+        dark_otsu = float(np.mean(grey < threshold_otsu(grey)))  # Otsu on brightness
+        near_own, near_dark = abs(value - own_otsu) <= 0.005, abs(value - dark_otsu) <= 0.005
+        if near_own and near_dark:
+            detail = (
+                "recomputes Otsu on the region itself (on brightness or on log-saturation: "
+                "both give this value here): a region that is mostly tissue has little glass, "
+                "so Otsu splits the tissue in two; use the slide's threshold"
+            )
+        elif near_dark:
+            detail = (
+                "thresholds brightness; the slide's threshold is on log-saturation, so compute "
+                "that feature for the region and compare it with the given threshold"
+            )
+        elif near_own:
             detail = (
                 "recomputes Otsu on the region itself: a region that is mostly tissue has little "
                 "glass, so Otsu splits the tissue in two; use the slide's threshold"
