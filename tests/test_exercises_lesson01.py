@@ -6,7 +6,7 @@ import numpy as np
 import pydicom
 import pytest
 from scipy import ndimage as ndi
-from skimage import exposure
+from skimage import exposure, filters
 
 from course_utils import data, dicom
 from course_utils.exercises import lesson01
@@ -91,7 +91,46 @@ def test_modality_overflow_case_is_real():
 
 
 # --------------------------------------------------------------------------- exercise 2
-@pytest.mark.parametrize("window", [(400, 1800), (600, 2800), (300, 1500)])
+def _window(hu, centre, width):
+    return np.clip((hu - (centre - width / 2)) / width, 0, 1)
+
+
+def _window_in_place(hu, centre, width):
+    hu -= centre - width / 2
+    hu /= width
+    return np.clip(hu, 0, 1, out=hu)
+
+
+def test_apply_window_right(capsys):
+    assert lesson01.check_apply_window(_window)
+    assert lesson01.check_apply_window(
+        lambda hu, c, w: np.interp(hu, [c - w / 2, c + w / 2], [0, 1])
+    )
+    assert "✅" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("function", "message"),
+    [
+        (lambda hu, c, w: (hu - (c - w / 2)) / w, "the clip is missing"),
+        (lambda hu, c, w: np.clip((hu - (c - w)) / (2 * w), 0, 1), "twice the width"),
+        (lambda hu, c, w: 1 - _window(hu, c, w), "slope is inverted"),
+        (lambda hu, c, w: 255 * _window(hu, c, w), "0-255"),
+        (lambda hu, c, w: np.clip(hu, c - w / 2, c + w / 2), "not clipped"),
+        (lambda hu, c, w: np.clip((hu - c) / w, 0, 1), "grey ramp runs from"),
+        (_window_in_place, "in-place"),
+        (lambda hu, c, w: None, "returned None"),
+        (_stub, "not implemented yet"),
+    ],
+    ids=["no-clip", "width", "inverted", "x255", "clip-hu", "shifted", "in-place", "none", "stub"],
+)
+def test_apply_window_wrong(function, message, capsys):
+    assert not lesson01.check_apply_window(function)
+    out = capsys.readouterr().out
+    assert message in out, out
+
+
+@pytest.mark.parametrize("window", [(400, 1800), (600, 2800), (300, 1500), (1000, 2000)])
 def test_bone_window_right(window, ct, capsys):
     assert lesson01.check_bone_window(window, ct[0])
     assert "✅" in capsys.readouterr().out
@@ -104,6 +143,7 @@ def test_bone_window_right(window, ct, capsys):
         ((50, 350), "pure white"),
         ((1000, 600), "pure black"),
         ((1000, 6000), "grey levels"),
+        ((500, 3000), "below -200 HU"),
         ((0, 3000), "soft tissue"),
         ((400, 0), "width must be positive"),
         ((400,), "pair"),
@@ -215,6 +255,33 @@ def test_equalise_right_on_lesson_images(ct, capsys):
     ],
 )
 def test_equalise_wrong(function, message, capsys):
+    assert not lesson01.check_equalize_from_cdf(function)
+    out = capsys.readouterr().out
+    assert message in out, out
+
+
+def _interp_256_bins(image):
+    counts, edges = np.histogram(image, 256)
+    return np.interp(
+        image.astype(float), (edges[:-1] + edges[1:]) / 2, np.cumsum(counts) / image.size
+    )
+
+
+def _unsigned_cast(image):
+    levels = image.astype(np.uint16)  # negative values wrap to 65535, 65534...
+    return (np.cumsum(np.bincount(levels.ravel())) / image.size)[levels]
+
+
+@pytest.mark.parametrize(
+    ("function", "message"),
+    [
+        (lambda im: exposure.equalize_hist(im.astype(float)), "256 bins interpolated"),
+        (_interp_256_bins, "256 bins interpolated"),
+        (_unsigned_cast, "cast to an unsigned type wrapped"),
+    ],
+    ids=["float-equalize-hist", "interp-256", "unsigned-cast"],
+)
+def test_equalise_lesson_pitfalls_are_named(function, message, capsys):
     assert not lesson01.check_equalize_from_cdf(function)
     out = capsys.readouterr().out
     assert message in out, out
@@ -463,6 +530,60 @@ def test_foreground_on_a_monochrome1_chest_is_the_body():
     exposed = lesson01.reference_region_mask(stored, "foreground")
     assert np.median(stored[body]) < np.median(stored[exposed])
     assert (body & exposed).sum() < 0.2 * (body | exposed).sum()  # IoU: different regions
+
+
+# --------------------------------------------------------------------------- exercise 5
+def _smooth(image, sigma_mm, spacing):
+    return ndi.gaussian_filter(image.astype(float), (sigma_mm / spacing[0], sigma_mm / spacing[1]))
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        _smooth,
+        lambda im, s, sp: ndi.gaussian_filter(im.astype(float), np.divide(s, sp), mode="nearest"),
+        lambda im, s, sp: filters.gaussian(im, np.divide(s, sp), preserve_range=True),
+    ],
+    ids=["ndi", "nearest", "skimage-preserve"],
+)
+def test_smooth_mm_right(function, capsys):
+    mr = pydicom.dcmread(data.sample_path("MR2_UNCI.dcm"))
+    assert lesson01.check_smooth_mm(function, mr.pixel_array[::4, ::4], (0.78, 0.78))
+    assert "✅" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("function", "message"),
+    [
+        (lambda im, s, sp: ndi.gaussian_filter(im.astype(float), s), "sigma left in pixels"),
+        (lambda im, s, sp: _smooth(im, s, sp[::-1]), "row and column spacing swapped"),
+        (lambda im, s, sp: ndi.gaussian_filter(im.astype(float), np.multiply(s, sp)), "multiplied"),
+        (lambda im, s, sp: ndi.gaussian_filter(im.astype(float), s / sp[0]), "one spacing"),
+        (
+            lambda im, s, sp: ndi.gaussian_filter(im, np.divide(s, sp)),
+            "rounded to the image's integer",
+        ),
+        (lambda im, s, sp: filters.gaussian(im, np.divide(s, sp)), "rescaled to [0, 1]"),
+        (lambda im, s, sp: _smooth(im, 2.355 * s, sp), "differs from a Gaussian"),
+        (lambda im, s, sp: None, "returned None"),
+        (_stub, "not implemented yet"),
+    ],
+    ids=[
+        "pixels",
+        "swapped",
+        "multiplied",
+        "one-spacing",
+        "integer",
+        "skimage-range",
+        "fwhm",
+        "none",
+        "stub",
+    ],
+)
+def test_smooth_mm_wrong(function, message, capsys):
+    assert not lesson01.check_smooth_mm(function)
+    out = capsys.readouterr().out
+    assert message in out, out
 
 
 def test_lesson01_docstring_examples_hold():

@@ -448,6 +448,15 @@ def test_dataset_stats_names_a_variance_and_the_within_volume_spread(capsys):
     assert "within-volume spread only" in capsys.readouterr().out
 
 
+def test_percentile_clip_names_fractional_percentiles(capsys):
+    def fractional(image, mask, low=1, high=99):
+        a, b = np.percentile(image[mask], [low / 100, high / 100])
+        return (np.clip(image, a, b) - a) / (b - a)
+
+    assert not ex.check_percentile_clip(fractional)
+    assert "np.percentile takes 0-100" in capsys.readouterr().out
+
+
 def test_percentile_clip_names_a_label_outside_the_mask_left_unclipped(capsys):
     def inside_only(image, mask, low=1, high=99):
         a, b = np.percentile(image[mask], [low, high])

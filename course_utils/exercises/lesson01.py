@@ -20,10 +20,12 @@ from course_utils import checks
 
 __all__ = [
     "check_to_modality_values",
+    "check_apply_window",
     "check_bone_window",
     "check_equalize_from_cdf",
     "check_region_mask",
     "check_area",
+    "check_smooth_mm",
     "opening_footprint",
     "reference_region_mask",
     "resample_square",
@@ -167,6 +169,121 @@ def check_to_modality_values(function, slope: float = 1.0, intercept: float = -1
 
 
 # --------------------------------------------------------------------------- exercise 2
+def _window_reference(hu, centre: float, width: float) -> np.ndarray:
+    return np.clip((hu - (centre - width / 2)) / width, 0.0, 1.0)
+
+
+def _ramp_ends(hu: np.ndarray, result: np.ndarray) -> tuple[float, float]:
+    """HU where the (increasing) result leaves 0 and where it reaches 1."""
+    low = hu[result > 1e-6]
+    high = hu[result >= 1 - 1e-6]
+    return (float(low.min()) if low.size else np.nan, float(high.min()) if high.size else np.nan)
+
+
+def check_apply_window(function) -> bool:
+    """Check ``f(hu, centre, width) -> brightness in [0, 1]`` (0 = black, 1 = white).
+
+    Tried on a ramp of HU values with two windows. Each failure names the mistake: no clip,
+    ``width`` used where ``width / 2`` belongs, an inverted slope, 0-255 instead of 0-1,
+    the input array changed in place.
+
+    Example
+    -------
+    >>> check_apply_window(lambda hu, c, w: np.clip((hu - (c - w / 2)) / w, 0, 1))
+    ✅ window function: correct.
+    True
+    """
+    name = "window function"
+    if not callable(function):
+        return checks.feedback(False, name, f"expected a function, got {type(function).__name__}.")
+    hu = np.linspace(-3000.0, 4000.0, 1401)
+    for centre, width in ((400.0, 1800.0), (40.0, 80.0)):
+        lower, upper = centre - width / 2, centre + width / 2
+        label = f"window {centre:g}/{width:g} (expected black below {lower:g}, white above {upper:g} HU)"
+        given = hu.copy()
+        try:
+            result = function(given, centre, width)
+        except NotImplementedError:
+            return checks.feedback(
+                False, name, "not implemented yet (it still raises NotImplementedError)."
+            )
+        except Exception as exc:
+            return checks.feedback(
+                False, name, f"with {label} it raised {type(exc).__name__}: {exc}"
+            )
+        if result is None:
+            return checks.feedback(
+                False, name, "your function returned None; `return` the brightness."
+            )
+        if not np.array_equal(given, hu):
+            return checks.feedback(
+                False,
+                name,
+                "it changed the HU array it was given (an in-place operation).",
+                "Compute a new array; the HU values are needed again for measurements.",
+            )
+        result = np.asarray(result, dtype=np.float64)
+        if result.shape != hu.shape:
+            return checks.feedback(
+                False, name, f"the shape is {result.shape}, expected the input's {hu.shape}."
+            )
+        expected = _window_reference(hu, centre, width)
+        if np.allclose(result, expected, atol=1e-6):
+            continue
+        if np.allclose(result / 255, expected, atol=1e-3):
+            return checks.feedback(
+                False,
+                name,
+                f"with {label} the values go up to {result.max():.0f}: that is 0-255.",
+                "Return display brightness in [0, 1]; plotting maps it to grey.",
+            )
+        if np.allclose(result, 1 - expected, atol=1e-6):
+            return checks.feedback(
+                False,
+                name,
+                f"with {label} the brightness falls as HU rises: the slope is inverted.",
+                "In a CT window high HU (bone) is white: brightness = (hu - lower) / width.",
+            )
+        unclipped = (hu - lower) / width
+        if result.min() < -1e-6 or result.max() > 1 + 1e-6:
+            cause = (
+                "the clip is missing"
+                if np.allclose(result, unclipped, atol=1e-6)
+                else "values outside the window are not clipped"
+            )
+            return checks.feedback(
+                False,
+                name,
+                f"with {label} the values span {result.min():.3g}..{result.max():.3g}: {cause}.",
+                "Everything below the window is black (0), everything above it white (1): np.clip.",
+            )
+        start, end = _ramp_ends(hu, result)
+        ramp = (result > 0.05) & (result < 0.95)
+        slope = float(np.polyfit(hu[ramp], result[ramp], 1)[0]) if ramp.sum() > 2 else 0.0
+        if abs(slope * width - 0.5) < 0.05:
+            return checks.feedback(
+                False,
+                name,
+                f"with {label} the grey ramp runs from {start:.0f} to {end:.0f} HU, twice the width: "
+                "centre - width and centre + width were used.",
+                "The window reaches width / 2 on each side of the centre.",
+            )
+        if np.isfinite(start) and np.isfinite(end):
+            return checks.feedback(
+                False,
+                name,
+                f"with {label} the grey ramp runs from {start:.0f} to {end:.0f} HU.",
+                "Black at centre - width/2, white at centre + width/2, a straight line between.",
+            )
+        return checks.feedback(
+            False, name, f"with {label} the values differ from a linear window clipped to [0, 1]."
+        )
+    return checks.feedback(True, name)
+
+
+LOW_HU_SHARE_MAX = 0.25  # a bone window gives at most a quarter of its grey levels to < -200 HU
+
+
 def check_bone_window(window, hu_image) -> bool:
     """Check a (centre, width) CT window chosen to show bone in ``hu_image`` (HU).
 
@@ -235,6 +352,15 @@ def check_bone_window(window, hu_image) -> bool:
             name,
             f"soft tissue is shown at {soft_grey:.0%} grey, brighter than mid-grey, so bone does not stand out.",
             "Move the centre up.",
+        )
+    low_share = (min(-200.0, upper) - lower) / width if lower < -200 else 0.0
+    if low_share > LOW_HU_SHARE_MAX:
+        return checks.feedback(
+            False,
+            name,
+            f"{low_share:.0%} of the grey scale lies below -200 HU (the window starts at {lower:g} HU): "
+            "air and fat, where there is no bone, so the window is too wide and too low.",
+            "Raise the bottom of the window and narrow it; the bone tail starts near 300 HU.",
         )
     return checks.feedback(True, name)
 
@@ -362,8 +488,26 @@ def check_equalize_from_cdf(function, *images) -> bool:
                 "that is the histogram, not its running sum.",
                 "The CDF adds up the counts of all levels up to v (np.cumsum).",
             )
+        if _is_256_bin_interpolation(result, image):
+            return checks.feedback(
+                False,
+                name,
+                f"on the {label} the result matches a CDF of 256 bins interpolated between bins "
+                "(what equalize_hist does with a float image, or np.interp over a 256-bin CDF).",
+                "Count every integer level: np.bincount of the shifted integer image, no float.",
+            )
         order = np.argsort(image.ravel(), kind="stable")
         monotonic = bool(np.all(np.diff(result.ravel()[order]) >= -1e-9))
+        if not monotonic and image.min() < 0:
+            wrapped = np.argsort(image.astype(np.uint64).ravel(), kind="stable")
+            if np.all(np.diff(result.ravel()[wrapped]) >= -1e-9):
+                return checks.feedback(
+                    False,
+                    name,
+                    f"on the {label} the output rises with the values as an unsigned cast sees "
+                    "them: negative values cast to an unsigned type wrapped to large ones.",
+                    "Shift by the minimum (image.astype(np.int64) - image.min()) instead of casting.",
+                )
         if not monotonic:
             correlation = np.corrcoef(result.ravel(), plain.ravel())[0, 1] if result.std() else 0.0
             trend = "; they even decrease as the input increases" if correlation < 0 else ""
@@ -406,6 +550,22 @@ def check_equalize_from_cdf(function, *images) -> bool:
             "np.bincount and np.cumsum.",
         )
     return checks.feedback(True, name)
+
+
+def _is_256_bin_interpolation(result: np.ndarray, image: np.ndarray) -> bool:
+    """True if ``result`` is close to a 256-bin CDF interpolated at each value (float input)."""
+    values = image.astype(np.float64).ravel()
+    counts, edges = np.histogram(values, bins=256)
+    cdf = np.cumsum(counts) / values.size
+    centres = (edges[:-1] + edges[1:]) / 2
+    from skimage.exposure import equalize_hist
+
+    candidates = [
+        np.interp(values, centres, cdf),
+        np.interp(values, edges[1:], cdf),
+        equalize_hist(image.astype(np.float64)).ravel(),
+    ]
+    return any(np.allclose(result.ravel(), c, atol=1e-6) for c in candidates)
 
 
 def _describe_image(image) -> str:
@@ -824,3 +984,144 @@ def show_region_masks(
     fig.suptitle(f"{target} mask: yours and the reference")
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------- exercise 5
+def _smoothing_cases() -> list[tuple[str, np.ndarray, float, tuple[float, float]]]:
+    """(label, image, sigma_mm, spacing) cases: oblong pixels and an integer image first."""
+    rng = np.random.default_rng(5)
+    oblong = rng.poisson(400, (120, 90)).astype(np.uint16)
+    oblong[50:70, 30:60] += 600  # a bright block: its edges show the blur along each axis
+    square = rng.normal(100.0, 20.0, (96, 96))
+    return [
+        ("uint16 image with 0.5 x 1.25 mm pixels (row x column)", oblong, 2.0, (0.5, 1.25)),
+        ("float image with 0.195 mm square pixels", square, 1.0, (0.195313, 0.195313)),
+    ]
+
+
+def _interior(array: np.ndarray, sigma_px) -> np.ndarray:
+    """Drop a margin of 4 sigma, where the choice of edge padding changes the result."""
+    margin = [min(int(np.ceil(4 * s)), n // 3) for s, n in zip(sigma_px, array.shape, strict=True)]
+    return array[margin[0] : array.shape[0] - margin[0], margin[1] : array.shape[1] - margin[1]]
+
+
+def _smoothing_slip(result, image, sigma_mm: float, spacing, sigma_px) -> str | None:
+    """Name the mistake whose output ``result`` matches, or None."""
+    floating = image.astype(np.float64)
+    scale = max(float(np.ptp(floating)), 1.0)
+
+    def close(candidate) -> bool:
+        return bool(
+            np.allclose(
+                _interior(result, sigma_px), _interior(candidate, sigma_px), atol=1e-4 * scale
+            )
+        )
+
+    row, col = (float(v) for v in spacing)
+    if close(ndi.gaussian_filter(floating, sigma_mm)):
+        return (
+            f"sigma left in pixels: {sigma_mm:g} was passed to the filter as is, but the filter "
+            f"counts pixels; {sigma_mm:g} mm is {sigma_px[0]:.3g} x {sigma_px[1]:.3g} pixels here"
+        )
+    if row != col and close(ndi.gaussian_filter(floating, (sigma_mm / col, sigma_mm / row))):
+        return "row and column spacing swapped: sigma along the rows needs the row spacing"
+    if close(ndi.gaussian_filter(floating, (sigma_mm * row, sigma_mm * col))):
+        return "multiplied by the spacing: mm / (mm per pixel) = pixels, so divide"
+    if row != col and (
+        close(ndi.gaussian_filter(floating, sigma_mm / row))
+        or close(ndi.gaussian_filter(floating, sigma_mm / col))
+    ):
+        return "one spacing used for both axes, but these pixels are not square"
+    expected = ndi.gaussian_filter(floating, sigma_px)
+    # each 1-d pass of ndi.gaussian_filter rounds to the integer dtype
+    if np.issubdtype(result.dtype, np.integer) and np.abs(result - expected).max() <= 3.0:
+        return (
+            "the result was rounded to the image's integer dtype (ndi.gaussian_filter returns "
+            "the input's dtype): convert the image to float first"
+        )
+    if np.issubdtype(image.dtype, np.integer) and close(expected / np.iinfo(image.dtype).max):
+        return (
+            "the values were rescaled to [0, 1] (skimage.filters.gaussian on an integer image): "
+            "keep the image's units (preserve_range=True, or ndi.gaussian_filter on a float copy)"
+        )
+    return None
+
+
+def check_smooth_mm(function, image=None, spacing_mm=None) -> bool:
+    """Check ``f(image, sigma_mm, spacing_mm) -> Gaussian-smoothed float image``.
+
+    ``sigma_mm`` is in millimetres, ``spacing_mm`` is (row, column) in mm per pixel. The function
+    is tried on oblong pixels (0.5 x 1.25 mm, an integer image) and on square 0.195 mm pixels,
+    and on ``image`` with ``spacing_mm`` if given. The edge padding is not checked (a margin of
+    4 sigma is ignored). Each failure names the mistake: sigma left in pixels, row and column
+    spacing swapped, multiplied instead of divided, one spacing for both axes, the result
+    rounded to an integer dtype, values rescaled to [0, 1].
+
+    Example
+    -------
+    >>> check_smooth_mm(lambda im, s, sp: ndi.gaussian_filter(im.astype(float), (s / sp[0], s / sp[1])))
+    ✅ Gaussian sigma in mm: correct.
+    True
+    """
+    name = "Gaussian sigma in mm"
+    if not callable(function):
+        return checks.feedback(False, name, f"expected a function, got {type(function).__name__}.")
+    cases = _smoothing_cases()
+    if image is not None and spacing_mm is not None:
+        cases.append(
+            ("lesson's image", np.asarray(image), 1.0, tuple(float(v) for v in spacing_mm))
+        )
+    for label, test_image, sigma_mm, spacing in cases:
+        sigma_px = (sigma_mm / spacing[0], sigma_mm / spacing[1])
+        given = test_image.copy()
+        try:
+            result = function(given, sigma_mm, spacing)
+        except NotImplementedError:
+            return checks.feedback(
+                False, name, "not implemented yet (it still raises NotImplementedError)."
+            )
+        except Exception as exc:
+            return checks.feedback(
+                False, name, f"on the {label} it raised {type(exc).__name__}: {exc}"
+            )
+        if result is None:
+            return checks.feedback(False, name, "your function returned None; `return` the image.")
+        result = np.asarray(result)
+        if result.shape != test_image.shape:
+            return checks.feedback(
+                False,
+                name,
+                f"on the {label} the shape is {result.shape}, expected {test_image.shape}.",
+            )
+        if not np.array_equal(given, test_image):
+            return checks.feedback(
+                False, name, f"on the {label} it changed the image it was given (in place)."
+            )
+        expected = ndi.gaussian_filter(test_image.astype(np.float64), sigma_px)
+        scale = max(float(np.ptp(test_image)), 1.0)
+        inner, inner_expected = (
+            _interior(result.astype(np.float64), sigma_px),
+            _interior(expected, sigma_px),
+        )
+        if np.allclose(inner, inner_expected, atol=1e-4 * scale) and not np.issubdtype(
+            result.dtype, np.integer
+        ):
+            continue
+        slip = _smoothing_slip(
+            result.astype(np.float64) if not np.issubdtype(result.dtype, np.integer) else result,
+            test_image,
+            sigma_mm,
+            spacing,
+            sigma_px,
+        )
+        where = f"on the {label} (sigma {sigma_mm:g} mm)"
+        if slip:
+            return checks.feedback(False, name, f"{where}: {slip}.")
+        return checks.feedback(
+            False,
+            name,
+            f"{where} the result differs from a Gaussian of {sigma_px[0]:.3g} x {sigma_px[1]:.3g} "
+            "pixels (row x column).",
+            "sigma in pixels = sigma in mm / spacing in mm per pixel, each axis with its own spacing.",
+        )
+    return checks.feedback(True, name)

@@ -633,6 +633,15 @@ def check_percentile_clip(function) -> bool:
             "where the tissue is clipped.",
             "Take the percentiles of image[mask] only, then apply them to every pixel.",
         )
+    fractions = preprocess.percentile_clip(image, 2 / 100, 98 / 100, mask=mask)
+    if np.allclose(result, fractions, atol=1e-4):
+        return checks.feedback(
+            False,
+            name,
+            "the result matches the 0.02 and 0.98 percentiles: the percentiles look like "
+            "fractions, but np.percentile takes 0-100 (np.quantile takes 0-1).",
+            "Pass low and high to np.percentile as they are, not divided by 100.",
+        )
     for low, high in ((1, 99), (5, 95), (0.5, 99.5)):
         if np.allclose(result, preprocess.percentile_clip(image, low, high, mask=mask), atol=1e-4):
             return checks.feedback(
