@@ -81,6 +81,7 @@ __all__ = [
     "AxialAffine3D",
     "Elastic",
     "CropKeeping",
+    "LesionWindow",
     "Brightness",
     "Contrast",
     "Gamma",
@@ -1085,7 +1086,8 @@ def bias_field(
     ----------
     image : ndarray, 2-D or 3-D
     max_gain : float
-        Largest multiplicative change, >= 1 (1 = no field; 1.3 = ±30 %).
+        Largest multiplicative change, >= 1 (1 = no field; 1.3 = a gain between
+        1/1.3 and 1.3, i.e. -23 % to +30 %).
     rng : numpy.random.Generator
     spacing : float or sequence, optional
         Pixel/voxel size per axis in mm, so the field is smooth in millimetres,
@@ -1458,6 +1460,62 @@ class CropKeeping(Transform):
         sizes = np.broadcast_to(np.asarray(self.size), (image.ndim,))
         window = tuple(slice(o, o + int(s)) for o, s in zip(params["origin"], sizes, strict=True))
         return image[window].copy(), None if mask is None else mask[window].copy()
+
+
+class LesionWindow(Transform):
+    """Window of ``size`` centred on the lesion's bounding box, padded with ``fill``.
+
+    No random draw: this step cuts a generous window *before* rotations, so a
+    lesion near the image border is not carried out of the frame. The window
+    may reach past the image; those pixels get ``fill`` (mask 0). With an empty
+    mask the window is centred on the image.
+
+    Example
+    -------
+    >>> mask = np.zeros((6, 6), dtype=np.uint8); mask[0, 0] = 1
+    >>> image, out, params = LesionWindow(3)(np.ones((6, 6)), mask, rng=np.random.default_rng(0))
+    >>> params["origin"], int(out[1, 1]), float(image[0, 0])
+    ((-1, -1), 1, 0.0)
+    """
+
+    name = "lesion_window"
+
+    def __init__(self, size, fill: float = 0.0):
+        self.size = size
+        self.fill = _finite(fill, "fill")
+
+    def _sizes(self, ndim: int) -> tuple[int, ...]:
+        sizes = np.broadcast_to(np.asarray(self.size), (ndim,))
+        if sizes.dtype.kind not in "iu" or (sizes <= 0).any():
+            raise ValueError(f"size must be positive integer(s), got {self.size!r}")
+        return tuple(int(s) for s in sizes)
+
+    def sample(self, rng, image, mask):
+        shape = np.shape(image)
+        sizes = self._sizes(len(shape))
+        lesion = np.argwhere(np.asarray(mask) != 0) if mask is not None else np.empty((0, 0))
+        if lesion.size:
+            centre = (lesion.min(axis=0) + lesion.max(axis=0)) / 2.0
+        else:
+            centre = (np.array(shape) - 1) / 2.0
+        origin = tuple(int(np.floor(c - (s - 1) / 2.0)) for c, s in zip(centre, sizes, strict=True))
+        return {"origin": origin}
+
+    def apply(self, image, mask, params):
+        image, mask = _as_pair(image, mask, ndims=None)
+        sizes = self._sizes(image.ndim)
+        before = [max(0, -o) for o in params["origin"]]
+        after = [
+            max(0, o + s - n) for o, s, n in zip(params["origin"], sizes, image.shape, strict=True)
+        ]
+        pad = list(zip(before, after, strict=True))
+        window = tuple(
+            slice(o + b, o + b + s) for o, b, s in zip(params["origin"], before, sizes, strict=True)
+        )
+        padded = np.pad(image, pad, mode="constant", constant_values=self.fill)[window].copy()
+        if mask is None:
+            return padded, None
+        return padded, np.pad(mask, pad, mode="constant", constant_values=0)[window].copy()
 
 
 class _IntensityTransform(Transform):

@@ -476,3 +476,27 @@ def test_replay_rejects_mismatched_record():
     pipeline = _pipeline()
     with pytest.raises(ValueError, match="steps"):
         pipeline.replay(np.zeros((18, 18)), None, [])
+
+
+def test_lesion_window_centres_pads_and_keeps_the_lesion():
+    image = np.arange(100, dtype=float).reshape(10, 10) + 1
+    mask = np.zeros((10, 10), dtype=np.uint8)
+    mask[0:2, 8:10] = 1  # lesion in the top-right corner
+    step = augment.LesionWindow(6)
+    out, out_mask, params = step(image, mask, rng=np.random.default_rng(0))
+    assert out.shape == out_mask.shape == (6, 6)
+    assert out_mask.sum() == mask.sum()
+    assert params["origin"] == (-2, 6)
+    assert (out[:2] == 0).all() and (out[:, 4:] == 0).all()  # padding past the border
+    assert np.array_equal(out[out_mask == 1], image[mask == 1])
+    rows, cols = np.nonzero(out_mask)
+    assert (rows.min() + rows.max()) / 2 == pytest.approx(2.5)
+    assert (cols.min() + cols.max()) / 2 == pytest.approx(2.5)
+    again = augment.Compose([step]).replay(
+        image, mask, [{"transform": "lesion_window", "applied": True, **params}]
+    )
+    assert np.array_equal(again[0], out)
+    centred, _, _ = step(image, None, rng=np.random.default_rng(0))
+    assert np.array_equal(centred, image[2:8, 2:8])
+    with pytest.raises(ValueError, match="positive"):
+        augment.LesionWindow(0)(image, mask, rng=np.random.default_rng(0))

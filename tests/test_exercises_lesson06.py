@@ -502,3 +502,83 @@ def test_weights_reject_two_class_only_and_uniform(capsys):
     assert "repeat the imbalance" in capsys.readouterr().out
     assert not ex.check_balanced_weights(lambda labels: None, LABELS)
     assert "None" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- intensity transforms
+def good_contrast(image, factor, centre, value_range):
+    return np.clip((image - centre) * factor + centre, *value_range)
+
+
+def good_gamma(image, gamma, value_range):
+    low, high = value_range
+    unit = np.clip((image - low) / (high - low), 0.0, 1.0)
+    return low + (high - low) * unit**gamma
+
+
+def test_intensity_accepts_correct_answers_and_helpers(capsys):
+    assert ex.check_intensity_transforms(good_contrast, good_gamma)
+    assert "✅" in capsys.readouterr().out
+
+    def contrast_helper(image, factor, centre, value_range):
+        return augment.adjust_contrast(image, factor, value_range=value_range, centre=centre)
+
+    def gamma_helper(image, gamma, value_range):
+        return augment.adjust_gamma(image, gamma, value_range=value_range)
+
+    assert ex.check_intensity_transforms(contrast_helper, gamma_helper)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda image, f, c, r: (image - c) * f + c, "np.clip"),
+        (lambda image, f, c, r: np.clip(image * f, *r), "about 0"),
+        (lambda image, f, c, r: np.clip((image - image.mean()) * f + image.mean(), *r), "mean"),
+        (lambda image, f, c, r: np.clip((image - c) / f + c, *r), "compressed"),
+        (lambda image, f, c, r: None, "None"),
+    ],
+)
+def test_intensity_names_the_contrast_mistake(wrong, message, capsys):
+    assert not ex.check_intensity_transforms(wrong, good_gamma)
+    assert message in capsys.readouterr().out
+
+
+def _no_clip_gamma(image, gamma, value_range):
+    low, high = value_range
+    return low + (high - low) * ((image - low) / (high - low)) ** gamma
+
+
+def _unit_only_gamma(image, gamma, value_range):
+    low, high = value_range
+    return np.clip((image - low) / (high - low), 0, 1) ** gamma
+
+
+def _inverse_gamma(image, gamma, value_range):
+    return good_gamma(image, 1 / gamma, value_range)
+
+
+def _raw_gamma(image, gamma, value_range):
+    return np.clip(image**gamma, *value_range)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (_no_clip_gamma, "outside it"),
+        (_unit_only_gamma, "did not map back"),
+        (_inverse_gamma, "1 / gamma"),
+        (_raw_gamma, "Normalise first"),
+    ],
+)
+def test_intensity_names_the_gamma_mistake(wrong, message, capsys):
+    with np.errstate(invalid="ignore"):
+        assert not ex.check_intensity_transforms(good_contrast, wrong)
+    assert message in capsys.readouterr().out
+
+
+def test_intensity_stub(capsys):
+    def stub(*args):
+        raise NotImplementedError
+
+    assert not ex.check_intensity_transforms(stub, good_gamma)
+    assert "not implemented" in capsys.readouterr().out

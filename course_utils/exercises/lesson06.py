@@ -1,5 +1,6 @@
 """Checks for ``06_augmentation``: paired orientations, crops that keep a lesion, spacing-aware
-matrices, a recording pipeline, reproducible sampling and class-balanced sampling weights.
+matrices, intensity transforms on a declared range, a recording pipeline, reproducible sampling
+and class-balanced sampling weights.
 
 Each check calls the student's function on its own small test data, looks at
 *properties* of the result (is the mask transformed like the image? does the
@@ -23,6 +24,7 @@ __all__ = [
     "check_compose_record",
     "check_reproducible_augment",
     "check_balanced_weights",
+    "check_intensity_transforms",
 ]
 
 #: The 8 orientations of a rectangle (the dihedral group): ``(flipped, k)`` -> name.
@@ -719,7 +721,7 @@ def check_balanced_weights(function, labels) -> bool:
                 return checks.feedback(
                     False,
                     name,
-                    f"rows of class {values[index]!r} get different weights.",
+                    f"rows of class {str(values[index])!r} get different weights.",
                     "Within a class every row should be equally likely.",
                 )
         if not np.allclose(per_class, per_class[0]):
@@ -729,7 +731,7 @@ def check_balanced_weights(function, labels) -> bool:
                 "the majority class still gets most of the draws: weights proportional to the class "
                 "size repeat the imbalance."
                 if favoured == values[np.argmax(counts)]
-                else f"class {favoured!r} is now drawn more often than the others."
+                else f"class {str(favoured)!r} is now drawn more often than the others."
             )
             return checks.feedback(
                 False,
@@ -737,4 +739,154 @@ def check_balanced_weights(function, labels) -> bool:
                 f"the classes do not get equal total weight: {detail}",
                 "A class's total weight is its row weight times its number of rows.",
             )
+    return checks.feedback(True, name)
+
+
+def _intensity_cases():
+    # a CT-like range in HU, so "forgot to normalise" and "stretched about 0" both show, and
+    # values beyond both ends of the range, so a missing clip shows
+    value_range = (-1000.0, 3000.0)
+    image = np.linspace(-1400.0, 3400.0, 49).reshape(7, 7)
+    return image, value_range
+
+
+def _compare(result, expected, name):
+    if result is None:
+        return "got None. Did your function forget to `return` the result?"
+    result = np.asarray(result, dtype=float)
+    if result.shape != expected.shape:
+        return f"expected the image's shape {expected.shape}, got {result.shape}."
+    if np.allclose(result, expected, rtol=1e-6, atol=1e-6, equal_nan=False):
+        return None
+    return ""
+
+
+def _check_contrast(function, image, value_range, name):
+    lo, hi = value_range
+    factor, centre = 1.6, 400.0
+    ok, result = checks.call_student(function, image.copy(), factor, centre, value_range, name=name)
+    if not ok:
+        return False
+    expected = np.clip((image - centre) * factor + centre, lo, hi)
+    problem = _compare(result, expected, name)
+    if problem is None:
+        return True
+    if problem:
+        return checks.feedback(False, name, problem)
+    result = np.asarray(result, dtype=float)
+    if np.isnan(result).any():
+        return checks.feedback(False, name, "the result holds NaN.")
+    if np.allclose(result, (image - centre) * factor + centre):
+        return checks.feedback(
+            False,
+            name,
+            f"values outside value_range {value_range} remain (from {result.min():g} to "
+            f"{result.max():g}).",
+            "No detector produces them: finish with np.clip(result, low, high).",
+        )
+    wrong_centres = {
+        "0 (a plain multiplication)": 0.0,
+        "the image's mean": float(image.mean()),
+        "the middle of value_range": (lo + hi) / 2,
+    }
+    for label, wrong in wrong_centres.items():
+        if np.allclose(result, np.clip((image - wrong) * factor + wrong, lo, hi)):
+            return checks.feedback(
+                False,
+                name,
+                f"the stretch is about {label}, not about the `centre` you were given.",
+                "Subtract the centre, multiply by the factor, add the centre back.",
+            )
+    if np.allclose(result, np.clip((image - centre) / factor + centre, lo, hi)):
+        return checks.feedback(
+            False, name, "the contrast is compressed: a factor above 1 should stretch."
+        )
+    return checks.feedback(
+        False,
+        name,
+        f"with factor {factor} and centre {centre:g} the result differs from a stretch about "
+        "the centre.",
+        "The centre itself must not move: contrast_about(centre) == centre.",
+    )
+
+
+def _check_gamma(function, image, value_range, name):
+    lo, hi = value_range
+    gamma = 0.6
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ok, result = checks.call_student(function, image.copy(), gamma, value_range, name=name)
+    if not ok:
+        return False
+    unit = np.clip((image - lo) / (hi - lo), 0.0, 1.0)
+    expected = lo + (hi - lo) * unit**gamma
+    problem = _compare(result, expected, name)
+    if problem is None:
+        return True
+    if problem:
+        return checks.feedback(False, name, problem)
+    result = np.asarray(result, dtype=float)
+    inside = (image >= lo) & (image <= hi)
+    with np.errstate(invalid="ignore"):
+        if np.allclose(result[inside], expected[inside]):
+            return checks.feedback(
+                False,
+                name,
+                f"right inside value_range, but the {np.sum(~inside)} pixels outside it give "
+                "NaN or values beyond the range.",
+                "Clip the normalised values to [0, 1] with np.clip before the power.",
+            )
+        if np.allclose(result, unit**gamma) or np.nanmax(result) <= 1.0:
+            return checks.feedback(
+                False,
+                name,
+                "the result stays in [0, 1]: you normalised but did not map back to "
+                f"value_range {value_range}.",
+                "Finish with low + (high - low) * unit ** gamma.",
+            )
+        if np.allclose(result, lo + (hi - lo) * unit ** (1 / gamma)):
+            return checks.feedback(
+                False, name, "the exponent is 1 / gamma: gamma below 1 should brighten."
+            )
+        if np.isnan(result).any() or np.allclose(result, np.clip(image, lo, hi)):
+            return checks.feedback(
+                False,
+                name,
+                "the power was applied to the raw values: on [-1000, 3000] HU, x ** gamma is "
+                "NaN for negative values and leaves the ends of the range where they are not.",
+                "Normalise first: unit = (image - low) / (high - low), a number in [0, 1].",
+            )
+    return checks.feedback(
+        False,
+        name,
+        "the result differs from a gamma curve on the declared range.",
+        "Normalise to [0, 1], clip, raise to gamma, map back to the range.",
+    )
+
+
+def check_intensity_transforms(contrast_about, gamma_on_range) -> bool:
+    """Check ``contrast_about(image, factor, centre, value_range)`` and
+    ``gamma_on_range(image, gamma, value_range)``.
+
+    Both are tested on a CT-like range (-1000 to 3000 HU) with pixels beyond
+    both ends, so a missing clip, a stretch about 0 or the mean, and a gamma
+    applied without normalising to the range each give a different result.
+
+    Example
+    -------
+    >>> def contrast(image, factor, centre, value_range):
+    ...     return np.clip((image - centre) * factor + centre, *value_range)
+    >>> def gamma(image, gamma, value_range):
+    ...     low, high = value_range
+    ...     unit = np.clip((image - low) / (high - low), 0, 1)
+    ...     return low + (high - low) * unit**gamma
+    >>> check_intensity_transforms(contrast, gamma)
+    ✅ contrast about a centre and gamma on a range: correct.
+    True
+    """
+    name = "contrast about a centre and gamma on a range"
+    image, value_range = _intensity_cases()
+    if not _check_contrast(contrast_about, image, value_range, "contrast_about"):
+        return False
+    if not _check_gamma(gamma_on_range, image, value_range, "gamma_on_range"):
+        return False
     return checks.feedback(True, name)
