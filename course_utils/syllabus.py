@@ -51,6 +51,11 @@ LESSONS = [
         "Denoising",
         "X-ray noise physics, PSNR/SSIM, classical denoisers and BM3D, learned and self-supervised filters",
     ),
+    (
+        "09",
+        "Image comparison and registration",
+        "4x4 transforms in mm, resampling by geometry, MSE/NCC/MI, rigid registration by hand and SimpleITK",
+    ),
 ]
 
 

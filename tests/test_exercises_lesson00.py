@@ -25,7 +25,9 @@ def test_field_of_view_right(header, capsys):
         (None, "not done yet"),
         ((100, 200), "numbers of pixels"),
         ((200.0, 250.0), "divided by the spacing"),
-        ((160.0, 50.0), "does not match"),
+        ((160.0, 50.0), "(width, height)"),
+        ((80.0, 100.0), "swapped"),
+        ((51.0, 170.0), "does not match"),
         (50.0, "(height, width) pair"),
     ],
 )
@@ -41,14 +43,76 @@ def test_field_of_view_without_spacing_is_an_error():
         ex.check_field_of_view((1, 1), ds)
 
 
+def good_fov(header):
+    row_mm, col_mm = (float(v) for v in header.PixelSpacing)
+    return header.Rows * row_mm, header.Columns * col_mm
+
+
+def test_field_of_view_function_right(capsys):
+    square = Dataset()
+    square.Rows, square.Columns, square.PixelSpacing = 128, 128, [0.66, 0.66]
+    assert ex.check_field_of_view(good_fov, square)
+    assert "✅" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda h: (h.Rows * h.PixelSpacing[1], h.Columns * h.PixelSpacing[0]), "swapped"),
+        (lambda h: good_fov(h)[::-1], "(width, height)"),
+        (lambda h: (h.Rows, h.Columns), "numbers of pixels"),
+    ],
+)
+def test_field_of_view_order_mistakes_caught_on_square_pixels(wrong, message, capsys):
+    # CT_small.dcm is 128 x 128 with square pixels: only the check's own header tells these apart
+    square = Dataset()
+    square.Rows, square.Columns, square.PixelSpacing = 128, 128, [0.66, 0.66]
+    assert not ex.check_field_of_view(wrong, square)
+    assert message in capsys.readouterr().out
+
+
 def test_memory_and_brightest_checks(capsys):
     image = np.zeros((3, 4), np.uint16)
     image[2, 1] = 9
     assert ex.check_memory_bytes(24, image)
     assert not ex.check_memory_bytes(18, image)
-    assert ex.check_brightest_pixel(lambda im: (2, 1), image)
+    assert ex.check_brightest_pixel(lambda im: np.unravel_index(np.argmax(im), im.shape), image)
     assert not ex.check_brightest_pixel(lambda im: (1, 2), image)
     assert "(column, row)" in capsys.readouterr().out
+
+
+def test_brightest_column_row_caught_when_the_maximum_is_on_the_diagonal(capsys):
+    image = np.zeros((5, 5))
+    image[2, 2] = 1.0  # (row, column) and (column, row) agree here
+    swapped = lambda im: np.unravel_index(np.argmax(im), im.shape)[::-1]  # noqa: E731
+    assert not ex.check_brightest_pixel(swapped, image)
+    assert "(column, row)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda im: np.argmax(im), "flattened array"),
+        (lambda im: im.max(), "largest value itself"),
+        (lambda im: (int(np.argmax(im.max(axis=1))), 0), "not the brightest"),
+    ],
+)
+def test_brightest_names_the_mistake(wrong, message, capsys):
+    image = np.zeros((4, 5))
+    image[3, 1] = 2.0
+    assert not ex.check_brightest_pixel(wrong, image)
+    out = capsys.readouterr().out
+    assert message in out and "unravel_index" not in out
+
+
+def test_memory_getsizeof_and_text(capsys):
+    import sys
+
+    image = np.zeros((4, 5), np.uint16)
+    assert not ex.check_memory_bytes(sys.getsizeof(image), image)
+    assert "getsizeof" in capsys.readouterr().out
+    assert not ex.check_memory_bytes("40", image)
+    assert "text" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from course_utils import checks
@@ -30,6 +32,8 @@ def check_memory_bytes(answer, image) -> bool:
     expected = image.size * image.itemsize
     if answer is None:
         return checks.feedback(False, name, "not done yet: `n_bytes` is still None.")
+    if isinstance(answer, (str, bytes)):
+        return checks.feedback(False, name, f"expected a number, got the text {answer!r}.", hint)
     if isinstance(answer, (bool, np.bool_)) or np.ndim(answer) != 0:
         return checks.feedback(
             False, name, f"expected one number, got {type(answer).__name__}.", hint
@@ -53,12 +57,31 @@ def check_memory_bytes(answer, image) -> bool:
                     f"{value:g} is too low: it counts the {bits} bits the values need, not the bits the dtype stores.",
                     "Memory holds every pixel at the full size of its dtype (image.dtype.itemsize bytes).",
                 )
+    if value > expected and np.isclose(value, sys.getsizeof(image)):
+        return checks.feedback(
+            False,
+            name,
+            f"{value:g} is too high: it is what sys.getsizeof reports, which adds the Python "
+            "object's own header to the pixel data.",
+            "Count only the pixel data: the array's nbytes, or pixels times the dtype's itemsize.",
+        )
     direction = "too high" if value > expected else "too low"
     return checks.feedback(False, name, f"{value:g} is {direction}.", hint)
 
 
+def _brightest_case() -> np.ndarray:
+    """The check's own image: not square, its maximum off the diagonal (row 1, column 4)."""
+    image = np.arange(24, dtype=float).reshape(4, 6) % 7
+    image[1, 4] = 50.0
+    return image
+
+
 def check_brightest_pixel(function, image) -> bool:
     """Check a function that returns the (row, column) of the brightest pixel.
+
+    The function runs on the caller's image and on the check's own 4 x 6 image,
+    whose maximum is off the diagonal, so (column, row) cannot pass by luck.
+    Named mistakes: (column, row), a flat index, a value instead of a position.
 
     Example
     -------
@@ -67,35 +90,117 @@ def check_brightest_pixel(function, image) -> bool:
     ✅ brightest pixel: correct.
     True
     """
-    ok, result = checks.call_student(function, np.asarray(image), name="brightest pixel")
-    if not ok:
-        return False
-    expected = np.unravel_index(np.argmax(image), np.shape(image))
-    if result is None or np.ndim(result) != 1 or len(result) != 2:
-        return checks.feedback(
-            False, "brightest pixel", f"expected a (row, column) pair, got {result!r}."
-        )
-    if tuple(int(v) for v in result) == tuple(int(v) for v in expected):
-        return checks.feedback(True, "brightest pixel")
-    if tuple(int(v) for v in result) == tuple(int(v) for v in expected[::-1]):
+    name = "brightest pixel"
+    for case in (np.asarray(image), _brightest_case()):
+        ok, result = checks.call_student(function, case.copy(), name=name)
+        if not ok:
+            return False
+        expected = tuple(int(v) for v in np.unravel_index(np.argmax(case), case.shape))
+        if isinstance(result, (int, float, np.number)) and not isinstance(result, bool):
+            if np.isclose(float(result), np.argmax(case)):
+                return checks.feedback(
+                    False,
+                    name,
+                    f"you returned one number, {result!r}: the position in the flattened array, "
+                    "not a (row, column) pair.",
+                    "np.argmax counts positions row by row through the flattened image; convert that "
+                    "count back to a row and a column using the image's shape.",
+                )
+            if np.isclose(float(result), case.max()):
+                return checks.feedback(
+                    False,
+                    name,
+                    "you returned the largest value itself; the exercise asks where it is.",
+                )
+        if result is None or np.ndim(result) != 1 or len(result) != 2:
+            return checks.feedback(False, name, f"expected a (row, column) pair, got {result!r}.")
+        answer = tuple(int(v) for v in result)
+        if answer == expected:
+            continue
+        if answer == expected[::-1]:
+            return checks.feedback(
+                False,
+                name,
+                f"on a {case.shape[0]} x {case.shape[1]} image you returned (column, row); numpy "
+                "indexes images as [row, column].",
+            )
         return checks.feedback(
             False,
-            "brightest pixel",
-            "you returned (column, row); numpy indexes images as [row, column].",
+            name,
+            f"on a {case.shape[0]} x {case.shape[1]} image that pixel is not the brightest.",
+            "Look for the position of the largest value, not the largest value along one axis.",
         )
+    return checks.feedback(True, name)
+
+
+def _fov_case():
+    """The check's own header: 6 x 8 pixels of 0.5 mm (rows) x 0.25 mm (columns)."""
+    from pydicom.dataset import Dataset
+
+    header = Dataset()
+    header.Rows, header.Columns, header.PixelSpacing = 6, 8, [0.5, 0.25]
+    return header
+
+
+def _fov_feedback(values, dataset, where):
+    """Feedback for a wrong (height, width) answer on one header."""
+    name = "field of view"
+    row_mm, col_mm = (float(v) for v in dataset.PixelSpacing)
+    rows, cols = int(dataset.Rows), int(dataset.Columns)
+    named = [
+        (
+            (rows, cols),
+            "those are the numbers of pixels, not millimetres.",
+            "Each pixel covers PixelSpacing mm: multiply.",
+        ),
+        (
+            (rows / row_mm, cols / col_mm),
+            "you divided by the spacing; PixelSpacing is mm per pixel, so multiply.",
+            None,
+        ),
+        (
+            (rows * col_mm, cols * row_mm),
+            "the row and column spacings are swapped: PixelSpacing "
+            "lists the spacing between rows (the height direction) first.",
+            None,
+        ),
+        (
+            (cols * col_mm, rows * row_mm),
+            "you returned (width, height); the exercise asks for "
+            "(height, width), in the order numpy gives the shape.",
+            None,
+        ),
+        (
+            (cols * row_mm, rows * col_mm),
+            "(width, height) with the spacings swapped as well: "
+            "height comes first, and it uses the spacing between rows.",
+            None,
+        ),
+    ]
+    for candidate, message, hint in named:
+        if np.allclose(values, candidate, rtol=1e-3):
+            return checks.feedback(False, name, f"{where}{message}", hint)
     return checks.feedback(
         False,
-        "brightest pixel",
-        "that pixel is not the brightest.",
-        "np.argmax works on the flattened array; np.unravel_index turns that into (row, column).",
+        name,
+        f"{where}the size in mm does not match the header's Rows, Columns and PixelSpacing.",
     )
+
+
+def _expected_fov(dataset):
+    row_mm, col_mm = (float(v) for v in dataset.PixelSpacing)
+    return (dataset.Rows * row_mm, dataset.Columns * col_mm)
 
 
 def check_field_of_view(answer, dataset) -> bool:
     """Check the (height, width) field of view in mm of a DICOM image.
 
-    The reference is rows x row spacing and columns x column spacing, from the file's
-    ``Rows``, ``Columns`` and ``PixelSpacing`` (row spacing first, as DICOM orders it).
+    ``answer`` is either a function ``field_of_view(header) -> (height_mm, width_mm)``
+    or the pair it returned for ``dataset``. The reference is rows x row spacing and
+    columns x column spacing, from ``Rows``, ``Columns`` and ``PixelSpacing`` (row
+    spacing first, as DICOM orders it). A function is also run on the check's own
+    6 x 8 header with 0.5 x 0.25 mm pixels, where swapped spacings and (width, height)
+    give different numbers, so they are named even when the file's pixels are square.
 
     Example
     -------
@@ -105,34 +210,26 @@ def check_field_of_view(answer, dataset) -> bool:
     ✅ field of view: correct.
     True
     """
+    name = "field of view"
     if "PixelSpacing" not in dataset:
         raise ValueError("the dataset has no PixelSpacing tag; its field of view is unknown")
-    row_mm, col_mm = (float(v) for v in dataset.PixelSpacing)
-    expected = (dataset.Rows * row_mm, dataset.Columns * col_mm)
     if answer is None:
-        return checks.feedback(False, "field of view", "not done yet: `fov_mm` is still None.")
-    if np.ndim(answer) != 1 or len(answer) != 2:
-        return checks.feedback(
-            False, "field of view", f"expected a (height, width) pair in mm, got {answer!r}."
-        )
-    values = tuple(float(v) for v in answer)
-    if np.allclose(values, expected, rtol=1e-3):
-        return checks.feedback(True, "field of view")
-    if np.allclose(values, (dataset.Rows, dataset.Columns)):
-        return checks.feedback(
-            False,
-            "field of view",
-            "those are the numbers of pixels, not millimetres.",
-            "Each pixel covers PixelSpacing mm: multiply.",
-        )
-    if np.allclose(values, (dataset.Rows / row_mm, dataset.Columns / col_mm), rtol=1e-3):
-        return checks.feedback(
-            False,
-            "field of view",
-            "you divided by the spacing; PixelSpacing is mm per pixel, so multiply.",
-        )
-    return checks.feedback(
-        False,
-        "field of view",
-        "the size in mm does not match the file's Rows, Columns and PixelSpacing.",
-    )
+        return checks.feedback(False, name, "not done yet: `fov_mm` is still None.")
+    cases = [(dataset, "")]
+    if callable(answer):
+        cases.append((_fov_case(), "on a 6 x 8 header with 0.5 x 0.25 mm pixels, "))
+    for header, where in cases:
+        if callable(answer):
+            ok, values = checks.call_student(answer, header, name=name)
+            if not ok:
+                return False
+        else:
+            values = answer
+        if values is None or np.ndim(values) != 1 or len(values) != 2:
+            return checks.feedback(
+                False, name, f"{where}expected a (height, width) pair in mm, got {values!r}."
+            )
+        values = tuple(float(v) for v in values)
+        if not np.allclose(values, _expected_fov(header), rtol=1e-3):
+            return _fov_feedback(values, header, where)
+    return checks.feedback(True, name)

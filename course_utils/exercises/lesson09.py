@@ -1,0 +1,573 @@
+"""Checks for ``09_registration``: rigid matrices, resampling by geometry, mutual information, registration.
+
+Each check runs the student's function on test data, compares the result with
+a reference computed the same way, prints specific feedback that names the
+likely mistake without revealing the expected values, and returns a boolean.
+
+Conventions the checks assume (the lesson states them):
+
+- a rigid transform is a 4 x 4 matrix acting on homogeneous points in mm,
+  rotating by ``R = Rz @ Ry @ Rx`` (angles in degrees, x first) about a centre
+  ``c`` and then translating by ``t``: ``p -> R (p - c) + c + t``;
+- a registration transform maps a point of the *fixed* image to the point of
+  the *moving* image that shows the same anatomy (the direction resampling
+  needs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from course_utils import checks
+
+__all__ = [
+    "check_rigid_matrix",
+    "check_resample_to_grid",
+    "check_mutual_information",
+    "check_registration",
+    "fallback_register_rigid",
+]
+
+
+# --------------------------------------------------------------------------- reference maths
+def _rotation(angles_deg, radians: bool = False, order: str = "zyx") -> np.ndarray:
+    ax, ay, az = np.asarray(angles_deg, dtype=float) if radians else np.deg2rad(angles_deg)
+    rx = np.array([[1, 0, 0], [0, np.cos(ax), -np.sin(ax)], [0, np.sin(ax), np.cos(ax)]])
+    ry = np.array([[np.cos(ay), 0, np.sin(ay)], [0, 1, 0], [-np.sin(ay), 0, np.cos(ay)]])
+    rz = np.array([[np.cos(az), -np.sin(az), 0], [np.sin(az), np.cos(az), 0], [0, 0, 1]])
+    return rz @ ry @ rx if order == "zyx" else rx @ ry @ rz
+
+
+def _rigid(angles_deg, translation_mm, centre_mm, **kwargs) -> np.ndarray:
+    rotation = _rotation(angles_deg, **kwargs)
+    centre = np.asarray(centre_mm, dtype=float)
+    matrix = np.eye(4)
+    matrix[:3, :3] = rotation
+    matrix[:3, 3] = centre + np.asarray(translation_mm, dtype=float) - rotation @ centre
+    return matrix
+
+
+def _resample(moving, moving_affine, fixed_shape, fixed_affine, order=1, transform=None):
+    index_map = (
+        np.linalg.inv(moving_affine)
+        @ (np.eye(4) if transform is None else transform)
+        @ np.asarray(fixed_affine, dtype=float)
+    )
+    grid = np.indices(fixed_shape, dtype=float).reshape(3, -1)
+    coords = index_map[:3, :3] @ grid + index_map[:3, 3:]
+    return ndimage.map_coordinates(moving, coords, order=order, cval=0.0).reshape(fixed_shape)
+
+
+def _as_matrix(value, name: str, what: str):
+    try:
+        matrix = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        checks.feedback(
+            False, name, f"{what} returned {type(value).__name__}; expected a 4 x 4 array."
+        )
+        return None
+    if matrix.shape != (4, 4):
+        checks.feedback(False, name, f"{what} returned shape {matrix.shape}; expected (4, 4).")
+        return None
+    return matrix
+
+
+# --------------------------------------------------------------------------- exercise 1
+_RIGID_CASES = [
+    ((0.0, 0.0, 30.0), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0)),
+    ((10.0, -20.0, 5.0), (3.0, -4.0, 5.0), (10.0, 20.0, -5.0)),
+    ((-7.0, 12.0, 25.0), (-15.0, 2.5, 8.0), (-30.0, 5.0, 40.0)),
+]
+
+
+def check_rigid_matrix(function) -> bool:
+    """Check ``function(angles_deg, translation_mm, centre_mm) -> 4 x 4`` rigid matrix.
+
+    The rotation is ``Rz @ Ry @ Rx`` (degrees) about ``centre_mm``, followed by
+    the translation. The feedback names the usual mistakes: angles used as
+    radians, rotation about the origin instead of the centre, the inverse
+    (transposed) rotation, another order of the three rotations, a wrong
+    bottom row.
+
+    Example
+    -------
+    >>> from course_utils.exercises.lesson09 import _rigid
+    >>> check_rigid_matrix(_rigid)
+    ✅ rigid matrix: correct.
+    True
+    """
+    name = "rigid matrix"
+    for angles, translation, centre in _RIGID_CASES:
+        ok, value = checks.call_student(function, angles, translation, centre, name=name)
+        if not ok:
+            return False
+        matrix = _as_matrix(value, name, "your function")
+        if matrix is None:
+            return False
+        expected = _rigid(angles, translation, centre)
+        if np.allclose(matrix, expected, atol=1e-6):
+            continue
+        label = f"angles {angles} deg, translation {translation} mm, centre {centre} mm"
+        if not np.allclose(matrix[3], [0, 0, 0, 1]):
+            return checks.feedback(
+                False,
+                name,
+                f"for {label} the bottom row is not (0, 0, 0, 1).",
+                "A homogeneous matrix keeps the 1 of (x, y, z, 1): its last row is 0 0 0 1.",
+            )
+        if np.allclose(matrix, _rigid(angles, translation, centre, radians=True), atol=1e-6):
+            return checks.feedback(
+                False,
+                name,
+                f"for {label} the rotation is far too large: the angles were used as radians.",
+                "np.cos and np.sin expect radians; convert the degrees first.",
+            )
+        rotation_ok = np.allclose(matrix[:3, :3], expected[:3, :3], atol=1e-6)
+        if rotation_ok and np.allclose(matrix, _rigid(angles, translation, (0, 0, 0)), atol=1e-6):
+            return checks.feedback(
+                False,
+                name,
+                f"for {label} the rotation is right but it turns about the origin (0, 0, 0) mm, "
+                "not about centre_mm.",
+                "Rotating about c means: move c to the origin, rotate, move back, then translate.",
+            )
+        if np.allclose(matrix[:3, :3], expected[:3, :3].T, atol=1e-6):
+            return checks.feedback(
+                False,
+                name,
+                f"for {label} the rotation turns the other way (its 3 x 3 part is the transpose, "
+                "i.e. the inverse, of the one asked for).",
+                "Check the sign of the sines: a positive angle about z turns +x towards +y.",
+            )
+        if np.allclose(matrix[:3, :3], _rotation(angles, order="xyz"), atol=1e-6):
+            return checks.feedback(
+                False,
+                name,
+                f"for {label} the three rotations are composed in another order.",
+                "Rotations do not commute: R = Rz @ Ry @ Rx applies the x rotation first.",
+            )
+        if rotation_ok:
+            return checks.feedback(
+                False,
+                name,
+                f"for {label} the rotation part is right but the translation column is not.",
+                "Rotate about c: move c to the origin, rotate, move c back, then add t.",
+            )
+        factors = [_rotation(np.eye(3)[k] * angles[k]) for k in range(3)]  # Rx, Ry, Rz
+        for k, (axis, towards) in enumerate(
+            zip("xyz", ["+y towards +z", "+z towards +x", "+x towards +y"], strict=True)
+        ):
+            flipped = [f.T if j == k else f for j, f in enumerate(factors)]
+            if angles[k] and np.allclose(matrix[:3, :3], flipped[2] @ flipped[1] @ flipped[0]):
+                return checks.feedback(
+                    False,
+                    name,
+                    f"for {label} the rotation about {axis} turns the wrong way (the signs of its "
+                    "sines are swapped); the other two are right.",
+                    f"A positive angle about {axis} turns {towards}.",
+                )
+        return checks.feedback(
+            False,
+            name,
+            f"for {label} the rotation part differs from Rz @ Ry @ Rx.",
+            "Build each elementary rotation, then multiply them, z on the left.",
+        )
+    return checks.feedback(True, name)
+
+
+# --------------------------------------------------------------------------- exercise 2
+def _resample_case():
+    rng = np.random.default_rng(9)
+    moving = ndimage.gaussian_filter(rng.random((14, 20, 22)), 1.5)
+    moving = (moving - moving.min()) / np.ptp(moving)
+    # moving grid: 4 mm slices, 2 x 1.5 mm pixels, slices along z, rotated in plane
+    turn = _rotation((0.0, 0.0, 12.0))
+    moving_affine = np.eye(4)
+    moving_affine[:3, :3] = np.column_stack(
+        [turn @ [0, 0, 4.0], turn @ [0, 2.0, 0], turn @ [1.5, 0, 0]]
+    )
+    moving_affine[:3, 3] = [-16.0, -20.0, -28.0]
+    # fixed grid: coronal-like, 3 mm, another origin
+    fixed_affine = np.array(
+        [[0, 0, 3.0, -15.0], [3.0, 0, 0, -12.0], [0, -3.0, 0, 20.0], [0, 0, 0, 1.0]]
+    )
+    return moving, moving_affine, (10, 14, 12), fixed_affine
+
+
+def check_resample_to_grid(function) -> bool:
+    """Check ``function(moving, moving_affine, fixed_shape, fixed_affine, order) -> volume``.
+
+    The test volume has anisotropic, rotated voxels and the fixed grid another
+    orientation and origin. The feedback names the usual mistakes: the two
+    affines composed the wrong way round, the translation column dropped,
+    indices used as if they were mm (no affines), nearest-neighbour or the
+    default cubic spline instead of the requested order, the coordinate axes
+    reversed, and ``mode``/``cval`` other than 0 outside the moving volume.
+
+    Example
+    -------
+    >>> from course_utils.exercises.lesson09 import _resample
+    >>> check_resample_to_grid(_resample)
+    ✅ resampling by geometry: correct.
+    True
+    """
+    name = "resampling by geometry"
+    moving, moving_affine, fixed_shape, fixed_affine = _resample_case()
+    ok, value = checks.call_student(
+        function,
+        moving.copy(),
+        moving_affine.copy(),
+        fixed_shape,
+        fixed_affine.copy(),
+        1,
+        name=name,
+    )
+    if not ok:
+        return False
+    try:
+        result = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return checks.feedback(
+            False, name, f"it returned {type(value).__name__}; expected a volume."
+        )
+    if result.shape != tuple(fixed_shape):
+        return checks.feedback(
+            False,
+            name,
+            f"it returned shape {result.shape}; expected the fixed grid's shape {fixed_shape}.",
+            "The output has one value per voxel of the fixed grid.",
+        )
+    expected = _resample(moving, moving_affine, fixed_shape, fixed_affine, 1)
+
+    def same(candidate):
+        return bool(np.allclose(result, candidate, atol=1e-4))
+
+    if same(expected):
+        return checks.feedback(True, name)
+    wrong_way = np.linalg.inv(fixed_affine) @ moving_affine
+    grid = np.indices(fixed_shape, dtype=float).reshape(3, -1)
+    if same(
+        ndimage.map_coordinates(
+            moving, wrong_way[:3, :3] @ grid + wrong_way[:3, 3:], order=1, cval=0.0
+        ).reshape(fixed_shape)
+    ):
+        return checks.feedback(
+            False,
+            name,
+            "the affines are composed the wrong way round (fixed^-1 @ moving maps moving indices "
+            "to fixed indices).",
+            "For each fixed voxel: its index -> mm with the fixed affine -> moving index with the "
+            "inverse of the moving affine.",
+        )
+    no_shift = np.linalg.inv(moving_affine) @ fixed_affine
+    if same(
+        ndimage.map_coordinates(moving, no_shift[:3, :3] @ grid, order=1, cval=0.0).reshape(
+            fixed_shape
+        )
+    ):
+        return checks.feedback(
+            False,
+            name,
+            "the output is shifted: the translation column of the index map was dropped.",
+            "Use homogeneous coordinates (append a 1) or add the last column explicitly.",
+        )
+    if same(ndimage.map_coordinates(moving, grid, order=1, cval=0.0).reshape(fixed_shape)):
+        return checks.feedback(
+            False,
+            name,
+            "it samples the moving volume at the fixed voxel *indices*: the affines are ignored, "
+            "so voxels of different size and position are treated as the same place.",
+            "An index is only a place once an affine turns it into mm.",
+        )
+    if same(_resample(moving, moving_affine, fixed_shape, fixed_affine, 0)):
+        return checks.feedback(
+            False,
+            name,
+            "the geometry is right but the values are nearest-neighbour, not the requested order.",
+            "Pass the order argument to map_coordinates.",
+        )
+    if same(_resample(moving, moving_affine, fixed_shape, fixed_affine, 3)):
+        return checks.feedback(
+            False,
+            name,
+            "the geometry is right but the values are cubic: the order argument is not passed, "
+            "so map_coordinates uses its default (order=3, a cubic spline).",
+            "Pass order=order to map_coordinates.",
+        )
+    index_map = np.linalg.inv(moving_affine) @ fixed_affine
+    coords = index_map[:3, :3] @ grid + index_map[:3, 3:]
+    if same(ndimage.map_coordinates(moving, coords[::-1], order=1, cval=0.0).reshape(fixed_shape)):
+        return checks.feedback(
+            False,
+            name,
+            "the coordinate rows are in reversed order (k, j, i instead of i, j, k).",
+            "map_coordinates wants row 0 to index the moving volume's first axis, row 1 its "
+            "second, row 2 its third: the order the affine's columns use.",
+        )
+    if np.isnan(result).any():
+        return checks.feedback(
+            False,
+            name,
+            "some values are NaN: points outside the moving volume were filled with cval=nan.",
+            "Use cval=0 (the default) so that outside the moving volume is background.",
+        )
+    if same(ndimage.map_coordinates(moving, coords, order=1, mode="nearest").reshape(fixed_shape)):
+        return checks.feedback(
+            False,
+            name,
+            "outside the moving volume the edge values are repeated (mode='nearest').",
+            "Use the default mode='constant' with cval=0: outside the moving volume is background.",
+        )
+    return checks.feedback(
+        False,
+        name,
+        "the values differ from sampling the moving volume at the mapped positions.",
+        "map_coordinates takes the coordinates as an array of shape (3, N) in the moving "
+        "volume's index order, with cval=0 outside.",
+    )
+
+
+# --------------------------------------------------------------------------- exercise 3
+def _reference_mi(a, b, bins) -> float:
+    joint, _, _ = np.histogram2d(np.ravel(a), np.ravel(b), bins=bins)
+    p = joint / joint.sum()
+    pa, pb = p.sum(axis=1), p.sum(axis=0)
+    nz = p > 0
+    return float(np.sum(p[nz] * np.log(p[nz] / np.outer(pa, pb)[nz])))
+
+
+def _joint_entropy(a, b, bins) -> float:
+    joint, _, _ = np.histogram2d(np.ravel(a), np.ravel(b), bins=bins)
+    p = joint[joint > 0] / joint.sum()
+    return float(-np.sum(p * np.log(p)))
+
+
+def _mi_cases():
+    rng = np.random.default_rng(3)
+    a = ndimage.gaussian_filter(rng.random((40, 40)), 2)
+    remapped = np.cos(8 * (a - a.mean()) / np.ptp(a)) + 0.05 * rng.standard_normal(a.shape)
+    return [
+        ("an image and a non-monotonic remap of it, 32 bins", a, remapped, 32),
+        ("the same pair, 16 bins", a, remapped, 16),
+        ("two independent noise images, 8 bins", rng.random(5000), rng.random(5000), 8),
+    ]
+
+
+def check_mutual_information(function) -> bool:
+    """Check ``function(a, b, bins) -> float``: mutual information (nats) from a joint histogram.
+
+    The feedback names the usual mistakes: empty bins giving NaN (0 log 0),
+    the logarithm in base 2 (bits), the joint entropy instead of the mutual
+    information, counts not normalised to probabilities.
+
+    Example
+    -------
+    >>> from course_utils.exercises.lesson09 import _reference_mi
+    >>> check_mutual_information(_reference_mi)
+    ✅ mutual information: correct.
+    True
+    """
+    name = "mutual information"
+    for label, a, b, bins in _mi_cases():
+        with np.errstate(all="ignore"):
+            ok, value = checks.call_student(function, a.copy(), b.copy(), bins, name=name)
+        if not ok:
+            return False
+        if value is None or np.ndim(value) != 0:
+            return checks.feedback(
+                False, name, f"for {label} it returned {type(value).__name__}; expected one number."
+            )
+        value = float(value)
+        expected = _reference_mi(a, b, bins)
+        if np.isclose(value, expected, rtol=1e-6, atol=1e-9):
+            continue
+        if np.isnan(value):
+            return checks.feedback(
+                False,
+                name,
+                f"for {label} it returned NaN: empty bins of the joint histogram give 0 · log 0.",
+                "Sum only over the bins with p > 0 (their contribution tends to 0).",
+            )
+        if np.isclose(value, expected / np.log(2), rtol=1e-6):
+            return checks.feedback(
+                False,
+                name,
+                f"for {label} the value is in bits (log base 2); the lesson uses nats.",
+                "Use np.log, the natural logarithm.",
+            )
+        if np.isclose(value, _joint_entropy(a, b, bins), rtol=1e-6) or np.isclose(
+            value, -_joint_entropy(a, b, bins), rtol=1e-6
+        ):
+            return checks.feedback(
+                False,
+                name,
+                f"for {label} it returned the joint entropy H(A, B), not the mutual information.",
+                "MI = H(A) + H(B) - H(A, B): it compares the joint histogram with the product of "
+                "its two marginals.",
+            )
+        if abs(value) > 2 * abs(expected) + 1.0:
+            return checks.feedback(
+                False,
+                name,
+                f"for {label} the value is far too large: the histogram counts were not turned "
+                "into probabilities.",
+                "Divide the joint histogram by its total so it sums to 1.",
+            )
+        return checks.feedback(
+            False,
+            name,
+            f"for {label} the value is {'too high' if value > expected else 'too low'}.",
+            "Marginals are the row and column sums of the normalised joint histogram.",
+        )
+    return checks.feedback(True, name)
+
+
+# --------------------------------------------------------------------------- exercise 4
+def check_registration(function, fixed, affine, centre_mm, landmarks_mm, *, seed: int = 1) -> bool:
+    """Run ``function(fixed, moving, affine, centre_mm)`` on a case with a known motion.
+
+    The check moves ``fixed`` by a rigid motion of about 9 degrees and 14 mm
+    (drawn from ``seed``), adds noise, calls the student's registration and
+    measures the target registration error (TRE) on ``landmarks_mm``. It
+    passes at a mean TRE of 2 mm or less. The feedback names the usual
+    mistakes: the start (the identity) returned unchanged, the similarity
+    minimised instead of maximised (a cost of +similarity), the inverse
+    transform returned (moving -> fixed), translations in voxels instead of
+    mm.
+
+    Example
+    -------
+    >>> check_registration(register_rigid, t1, affine, centre, landmarks)   # doctest: +SKIP
+    ✅ rigid registration: correct. Mean TRE ... mm.
+    True
+    """
+    name = "rigid registration"
+    fixed = np.asarray(fixed, dtype=float)
+    affine = np.asarray(affine, dtype=float)
+    landmarks = np.c_[np.asarray(landmarks_mm, dtype=float), np.ones(len(landmarks_mm))]
+    rng = np.random.default_rng(seed)
+    angles = rng.choice([-1, 1], 3) * rng.uniform(5, 9, 3)
+    shift = rng.choice([-1, 1], 3) * rng.uniform(6, 12, 3)
+    motion = _rigid(angles, shift, centre_mm)
+    moving = _resample(fixed, affine, fixed.shape, affine, 1, transform=np.linalg.inv(motion))
+    moving = moving + 0.02 * rng.standard_normal(moving.shape)
+    ok, value = checks.call_student(function, fixed, moving, affine, centre_mm, name=name)
+    if not ok:
+        return False
+    estimate = _as_matrix(value, name, "your registration")
+    if estimate is None:
+        return False
+
+    def tre(matrix):
+        return float(np.mean(np.linalg.norm((landmarks @ (matrix - motion).T)[:, :3], axis=1)))
+
+    error = tre(estimate)
+    if error <= 2.0:
+        return checks.feedback(True, name, f"Mean TRE {error:.2f} mm on this test case.")
+    if np.allclose(estimate, np.eye(4), atol=1e-9):
+        return checks.feedback(
+            False,
+            name,
+            f"it returned the identity, the starting point (mean TRE {error:.1f} mm): the "
+            "registration did not move from the start.",
+            "Return the matrix built from the optimiser's result (result.x), not the start.",
+        )
+    if tre(np.linalg.inv(estimate)) <= 2.0:
+        return checks.feedback(
+            False,
+            name,
+            "the transform found is the inverse of the one asked for: it maps moving to fixed.",
+            "Resampling needs, for each fixed point, where it lies in the moving image.",
+        )
+    if _similarity_at(fixed, moving, affine, estimate) < _similarity_at(
+        fixed, moving, affine, np.eye(4)
+    ):
+        return checks.feedback(
+            False,
+            name,
+            f"mean TRE {error:.1f} mm, and the images are *less* similar at the result than at "
+            "the start: the registration moved away from alignment.",
+            "The optimiser minimises: is the cost -similarity (not +similarity)?",
+        )
+    found_rotation = estimate[:3, :3]
+    if np.allclose(found_rotation, motion[:3, :3], atol=0.02):
+        return checks.feedback(
+            False,
+            name,
+            f"the rotation is recovered but the translation is not (mean TRE {error:.1f} mm): "
+            "translations in voxels instead of mm?",
+            "Parametrise the translation in mm and build the matrix with the affine's mm "
+            "coordinates, not indices.",
+        )
+    return checks.feedback(
+        False,
+        name,
+        f"mean TRE {error:.1f} mm: the optimiser stopped far from the true motion.",
+        "Check each step on its own: the matrix (Exercise 1), the index -> mm -> index "
+        "mapping of the sample points (Exercise 2) and the sign of the cost.",
+    )
+
+
+def _similarity_at(fixed, moving, affine, transform) -> float:
+    """NCC of ``fixed`` and ``moving`` sampled at ``transform`` (fixed mm -> moving mm)."""
+    index = np.indices(fixed.shape)[:, ::2, ::2, ::2].reshape(3, -1)
+    index = index[:, ndimage.binary_dilation(fixed > 0, iterations=2)[tuple(index)]].astype(float)
+    mapping = np.linalg.inv(affine) @ transform @ affine
+    values = ndimage.map_coordinates(moving, mapping[:3, :3] @ index + mapping[:3, 3:], order=1)
+    return _ncc(ndimage.map_coordinates(fixed, index, order=1), values)
+
+
+def _ncc(a, b) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    denominator = np.sqrt(np.sum(a * a) * np.sum(b * b))
+    if denominator == 0:  # e.g. every sample outside the moving volume
+        return 0.0
+    return float(np.sum(a * b) / denominator)
+
+
+def fallback_register_rigid(fixed, moving, affine, centre_mm, levels_mm=(8, 4, 2), similarity=_ncc):
+    """The course's version of Exercise 4, used by the lesson until your ``register_rigid`` passes.
+
+    Multi-resolution rigid registration with ``scipy.optimize.minimize`` (Powell),
+    parametrised by three angles in degrees and a translation in mm about
+    ``centre_mm``; returns the 4 x 4 transform mapping fixed mm to moving mm.
+
+    Example
+    -------
+    >>> fallback_register_rigid(t1, moved, affine, centre)   # doctest: +SKIP
+    """
+    from scipy import optimize
+
+    fixed = np.asarray(fixed, dtype=float)
+    moving = np.asarray(moving, dtype=float)
+    if fixed.shape != moving.shape or fixed.ndim != 3:
+        raise ValueError(
+            f"expected two 3-D volumes of one shape, got {fixed.shape} and {moving.shape}"
+        )
+    affine = np.asarray(affine, dtype=float)
+    voxel = float(np.mean(np.linalg.norm(affine[:3, :3], axis=0)))
+    to_index = np.linalg.inv(affine)
+    grown = ndimage.binary_dilation(fixed > 0, iterations=3)
+    parameters = np.zeros(6)
+    for level in levels_mm:
+        sigma = 0.5 * level / voxel if level > voxel else 0.0
+        fixed_level = ndimage.gaussian_filter(fixed, sigma) if sigma else fixed
+        moving_level = ndimage.gaussian_filter(moving, sigma) if sigma else moving
+        step = max(2, int(round(level / voxel)))
+        index = np.indices(fixed.shape)[:, ::step, ::step, ::step].reshape(3, -1)
+        index = index[:, grown[tuple(index)]].astype(float)
+        fixed_values = ndimage.map_coordinates(fixed_level, index, order=1)
+        points = affine[:3, :3] @ index + affine[:3, 3:]
+
+        def cost(p, points=points, fixed_values=fixed_values, moving_level=moving_level):
+            transform = to_index @ _rigid(p[:3], p[3:], centre_mm)
+            values = ndimage.map_coordinates(
+                moving_level, transform[:3, :3] @ points + transform[:3, 3:], order=1
+            )
+            return -similarity(fixed_values, values)
+
+        parameters = optimize.minimize(
+            cost, parameters, method="Powell", options={"xtol": 1e-2, "ftol": 1e-6}
+        ).x
+    return _rigid(parameters[:3], parameters[3:], centre_mm)

@@ -1,0 +1,273 @@
+"""Checks of lesson 09: right answers pass, typical wrong answers fail with specific feedback."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from course_utils.exercises import lesson09
+from course_utils.exercises.lesson09 import _reference_mi, _resample, _rigid, _rotation
+
+
+# --------------------------------------------------------------------------- rigid matrix
+def test_rigid_right_answer(capsys):
+    assert lesson09.check_rigid_matrix(_rigid) is True
+    assert "✅" in capsys.readouterr().out
+
+
+def test_rigid_radians(capsys):
+    assert lesson09.check_rigid_matrix(lambda a, t, c: _rigid(a, t, c, radians=True)) is False
+    assert "radians" in capsys.readouterr().out
+
+
+def test_rigid_about_origin(capsys):
+    assert lesson09.check_rigid_matrix(lambda a, t, c: _rigid(a, t, (0, 0, 0))) is False
+    assert "about the origin" in capsys.readouterr().out
+
+
+def test_rigid_inverse_rotation(capsys):
+    def transposed(a, t, c):
+        m = _rigid(a, t, c)
+        m[:3, :3] = m[:3, :3].T
+        return m
+
+    assert lesson09.check_rigid_matrix(transposed) is False
+    assert "other way" in capsys.readouterr().out
+
+
+def test_rigid_other_order(capsys):
+    def xyz(a, t, c):
+        m = np.eye(4)
+        m[:3, :3] = _rotation(a, order="xyz")
+        m[:3, 3] = np.asarray(c) + np.asarray(t) - m[:3, :3] @ np.asarray(c)
+        return m
+
+    assert lesson09.check_rigid_matrix(xyz) is False
+    assert "order" in capsys.readouterr().out
+
+
+def test_rigid_stub_and_shape(capsys):
+    def stub(a, t, c):
+        raise NotImplementedError
+
+    assert lesson09.check_rigid_matrix(stub) is False
+    assert "not implemented yet" in capsys.readouterr().out
+    assert lesson09.check_rigid_matrix(lambda a, t, c: np.eye(3)) is False
+    assert "(4, 4)" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- resampling
+def test_resample_right_answer(capsys):
+    assert lesson09.check_resample_to_grid(_resample) is True
+    assert "✅" in capsys.readouterr().out
+
+
+def test_resample_wrong_way_round(capsys):
+    def wrong(moving, moving_affine, shape, fixed_affine, order=1):
+        m = np.linalg.inv(fixed_affine) @ moving_affine
+        grid = np.indices(shape, dtype=float).reshape(3, -1)
+        values = ndimage.map_coordinates(moving, m[:3, :3] @ grid + m[:3, 3:], order=order)
+        return values.reshape(shape)
+
+    assert lesson09.check_resample_to_grid(wrong) is False
+    assert "wrong way round" in capsys.readouterr().out
+
+
+def test_resample_drops_translation(capsys):
+    def no_shift(moving, moving_affine, shape, fixed_affine, order=1):
+        m = np.linalg.inv(moving_affine) @ fixed_affine
+        grid = np.indices(shape, dtype=float).reshape(3, -1)
+        return ndimage.map_coordinates(moving, m[:3, :3] @ grid, order=order).reshape(shape)
+
+    assert lesson09.check_resample_to_grid(no_shift) is False
+    assert "translation column" in capsys.readouterr().out
+
+
+def test_resample_ignores_affines(capsys):
+    def indices_only(moving, moving_affine, shape, fixed_affine, order=1):
+        grid = np.indices(shape, dtype=float).reshape(3, -1)
+        return ndimage.map_coordinates(moving, grid, order=order).reshape(shape)
+
+    assert lesson09.check_resample_to_grid(indices_only) is False
+    assert "affines are ignored" in capsys.readouterr().out
+
+
+def test_resample_nearest_and_shape(capsys):
+    def nearest(moving, moving_affine, shape, fixed_affine, order=1):
+        return _resample(moving, moving_affine, shape, fixed_affine, 0)
+
+    assert lesson09.check_resample_to_grid(nearest) is False
+    assert "order" in capsys.readouterr().out
+    assert lesson09.check_resample_to_grid(lambda m, ma, s, fa, order=1: m) is False
+    assert "shape" in capsys.readouterr().out
+
+
+def _mapped(moving, moving_affine, shape, fixed_affine):
+    m = np.linalg.inv(moving_affine) @ fixed_affine
+    grid = np.indices(shape, dtype=float).reshape(3, -1)
+    return m[:3, :3] @ grid + m[:3, 3:]
+
+
+@pytest.mark.parametrize(
+    ("keywords", "expected"),
+    [
+        ({}, "order=3"),  # order not passed: map_coordinates defaults to cubic
+        ({"order": 1, "mode": "nearest"}, "mode='nearest'"),
+        ({"order": 1, "cval": np.nan}, "cval=nan"),
+    ],
+)
+def test_resample_order_mode_cval(keywords, expected, capsys):
+    def wrong(moving, moving_affine, shape, fixed_affine, order=1):
+        coords = _mapped(moving, moving_affine, shape, fixed_affine)
+        return ndimage.map_coordinates(moving, coords, **keywords).reshape(shape)
+
+    assert lesson09.check_resample_to_grid(wrong) is False
+    assert expected in capsys.readouterr().out
+
+
+def test_resample_reversed_axes(capsys):
+    def reversed_rows(moving, moving_affine, shape, fixed_affine, order=1):
+        coords = _mapped(moving, moving_affine, shape, fixed_affine)[::-1]
+        return ndimage.map_coordinates(moving, coords, order=order).reshape(shape)
+
+    assert lesson09.check_resample_to_grid(reversed_rows) is False
+    assert "reversed order" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- mutual information
+def test_mi_right_answer(capsys):
+    assert lesson09.check_mutual_information(_reference_mi) is True
+    assert "✅" in capsys.readouterr().out
+
+
+def test_mi_nan_from_empty_bins(capsys):
+    def all_bins(a, b, bins=32):
+        joint, _, _ = np.histogram2d(np.ravel(a), np.ravel(b), bins=bins)
+        p = joint / joint.sum()
+        return float(np.sum(p * np.log(p / np.outer(p.sum(1), p.sum(0)))))
+
+    assert lesson09.check_mutual_information(all_bins) is False
+    assert "0 · log 0" in capsys.readouterr().out
+
+
+def test_mi_in_bits(capsys):
+    assert (
+        lesson09.check_mutual_information(
+            lambda a, b, bins=32: _reference_mi(a, b, bins) / np.log(2)
+        )
+        is False
+    )
+    assert "bits" in capsys.readouterr().out
+
+
+def test_mi_joint_entropy(capsys):
+    def joint_entropy(a, b, bins=32):
+        joint, _, _ = np.histogram2d(np.ravel(a), np.ravel(b), bins=bins)
+        p = joint[joint > 0] / joint.sum()
+        return float(-np.sum(p * np.log(p)))
+
+    assert lesson09.check_mutual_information(joint_entropy) is False
+    assert "joint entropy" in capsys.readouterr().out
+
+
+def test_mi_counts_not_normalised(capsys):
+    def counts(a, b, bins=32):
+        joint, _, _ = np.histogram2d(np.ravel(a), np.ravel(b), bins=bins)
+        pa, pb = joint.sum(1), joint.sum(0)
+        nz = joint > 0
+        return float(np.sum(joint[nz] * np.log(joint[nz] / np.outer(pa, pb)[nz] * joint.sum())))
+
+    assert lesson09.check_mutual_information(counts) is False
+    assert "probabilities" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("answer", [None, "not a function"])
+def test_mi_missing_answer(answer, capsys):
+    assert lesson09.check_mutual_information(answer) is False
+    assert "❌" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- registration
+@pytest.fixture(scope="module")
+def small_brain():
+    """A smooth blob volume at 4 mm standing in for the template (fast)."""
+    rng = np.random.default_rng(0)
+    volume = ndimage.gaussian_filter(rng.random((40, 44, 38)), 2.5)
+    index = np.indices(volume.shape) - (np.array(volume.shape) / 2)[:, None, None, None]
+    inside = (index[0] / 16) ** 2 + (index[1] / 18) ** 2 + (index[2] / 15) ** 2 < 1
+    volume = np.where(inside, (volume - volume.min()) / np.ptp(volume), 0.0)
+    affine = np.diag([4.0, 4.0, 4.0, 1.0])
+    affine[:3, 3] = [-80, -88, -76]
+    centre = np.zeros(3)
+    box = np.array(
+        [[sx * 30, sy * 35, sz * 25] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)]
+    )
+    return volume, affine, centre, box
+
+
+def _reference_register(fixed, moving, affine, centre_mm):
+    return lesson09.fallback_register_rigid(fixed, moving, affine, centre_mm, (12.0, 8.0, 4.0))
+
+
+def test_registration_right_answer(small_brain, capsys):
+    assert lesson09.check_registration(_reference_register, *small_brain) is True
+    assert "✅" in capsys.readouterr().out
+
+
+def test_registration_inverse(small_brain, capsys):
+    def inverse(*args):
+        return np.linalg.inv(_reference_register(*args))
+
+    assert lesson09.check_registration(inverse, *small_brain) is False
+    assert "inverse" in capsys.readouterr().out
+
+
+def test_registration_translation_in_voxels(small_brain, capsys):
+    def voxels(fixed, moving, affine, centre_mm):
+        found = _reference_register(fixed, moving, affine, centre_mm)
+        shift = found[:3, 3] - (np.eye(3) - found[:3, :3]) @ centre_mm
+        found[:3, 3] = shift / 4.0 + (np.eye(3) - found[:3, :3]) @ centre_mm
+        return found
+
+    assert lesson09.check_registration(voxels, *small_brain) is False
+    assert "translations in voxels" in capsys.readouterr().out
+
+
+def test_registration_identity_is_stuck(small_brain, capsys):
+    assert lesson09.check_registration(lambda *args: np.eye(4), *small_brain) is False
+    assert "did not move from the start" in capsys.readouterr().out
+
+
+def test_registration_sign_error_moves_away(small_brain, capsys):
+    # what minimising +similarity does: it runs away from alignment, out of the brain
+    def away(fixed, moving, affine, centre_mm):
+        return _rigid((0.0, 0.0, 25.0), (40.0, -30.0, 20.0), centre_mm)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from the similarity
+        assert lesson09.check_registration(away, *small_brain) is False
+    assert "-similarity" in capsys.readouterr().out
+
+
+def test_ncc_without_overlap_is_zero():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert lesson09._ncc(np.arange(5.0), np.zeros(5)) == 0.0
+
+
+def test_rigid_one_axis_the_wrong_way(capsys):
+    def ry_swapped(angles_deg, translation_mm, centre_mm):
+        ax, ay, az = angles_deg
+        matrix = _rigid(angles_deg, translation_mm, centre_mm)
+        ry = _rotation((0.0, ay, 0.0))
+        wrong = _rotation((0.0, 0.0, az)) @ ry.T @ _rotation((ax, 0.0, 0.0))
+        matrix[:3, :3] = wrong
+        matrix[:3, 3] = centre_mm + np.asarray(translation_mm) - wrong @ centre_mm
+        return matrix
+
+    assert lesson09.check_rigid_matrix(ry_swapped) is False
+    out = capsys.readouterr().out
+    assert "about y turns the wrong way" in out
