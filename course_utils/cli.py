@@ -307,7 +307,7 @@ TEST_BANNER = """\
       the notebook contract, spelling and ruff
    It takes about {minutes} minutes on 2 cores. The 15 slowest tests are listed at the end.
 """
-SUITE_MINUTES = 7
+SUITE_MINUTES = 7  # measured: 6 min 45 s from a fresh clone, 2 cores (6 min 18 s of tests)
 
 
 # Where `run` (and `course`, which is `run` on every notebook with HTML pages) writes.

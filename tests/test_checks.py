@@ -99,6 +99,12 @@ def test_lesson00_checks(capsys):
     image[2, 1] = 9
     assert lesson00.check_memory_bytes(40, image)
     assert not lesson00.check_memory_bytes(30, image)
-    assert lesson00.check_brightest_pixel(lambda im: (2, 1), image)
-    assert not lesson00.check_brightest_pixel(lambda im: (1, 2), image)
+
+    def row_col(im):
+        return tuple(int(i) for i in np.unravel_index(np.argmax(im), im.shape))
+
+    assert lesson00.check_brightest_pixel(row_col, image)
+    # the check also runs the function on an image of its own: a constant answer fails there
+    assert not lesson00.check_brightest_pixel(lambda im: (2, 1), image)
+    assert not lesson00.check_brightest_pixel(lambda im: row_col(im)[::-1], image)
     assert "(column, row)" in capsys.readouterr().out
