@@ -120,6 +120,45 @@ def test_square_rejects_wrong_answers(answer, message, capsys):
     assert message in capsys.readouterr().out
 
 
+def centred_unclipped_square(shape, roi_mask, size=None):
+    """Centred on the ROI, never shifted: leaves the image near an edge."""
+    side = min(shape) if size is None else size
+    box = preprocess.bounding_box(roi_mask)
+    starts = [(b.start + b.stop) // 2 - side // 2 for b in box]
+    return tuple(slice(s, s + side) for s in starts)
+
+
+def separately_clipped_square(shape, roi_mask, size=None):
+    """Start and stop clipped one by one: stays inside, but is no longer square."""
+    side = min(shape) if size is None else size
+    box = preprocess.bounding_box(roi_mask)
+    starts = [(b.start + b.stop) // 2 - side // 2 for b in box]
+    return tuple(slice(max(0, s), min(n, s + side)) for s, n in zip(starts, shape, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("answer", "message", "hint"),
+    [
+        # the three-case recipe of a published notebook: side = image width
+        (width_based_square, "is the image's longer side", "must be the shorter image side"),
+        (centred_unclipped_square, "leaves the image", "move the start so the square fits"),
+        (unshifted_square, "leaves the image", "move the start so the square fits"),
+        (separately_clipped_square, "cut at the image edge", "Clipping the start and the stop"),
+    ],
+)
+def test_square_names_the_likely_mistakes(answer, message, hint, capsys):
+    assert not ex.check_square_box(answer)
+    out = capsys.readouterr().out
+    assert message in out and hint in out
+    assert "Keep the side" not in out or answer is not width_based_square  # the side is wrong
+
+
+def test_square_names_the_side_not_the_bounds_for_the_width_recipe(capsys):
+    assert not ex.check_square_box(width_based_square)
+    out = capsys.readouterr().out
+    assert "leaves the image" not in out and "Keep the side" not in out
+
+
 def test_square_rejects_non_square(capsys):
     def rectangle(shape, roi_mask, size=None):
         return slice(0, shape[0]), slice(0, shape[1])
@@ -196,7 +235,7 @@ def mask_not_anchored(image, shape_rc, kind="image"):
     return preprocess.resize_with_padding(image, shape_rc, kind=kind, anchor=anchor)
 
 
-def film_base_padding(image, shape_rc, kind="image"):
+def min_value_padding(image, shape_rc, kind="image"):
     fill = float(image.min()) if kind == "image" else 0
     return preprocess.resize_with_padding(image, shape_rc, kind=kind, anchor="left", pad_value=fill)
 
@@ -214,7 +253,7 @@ def swapped_dsize(image, shape_rc, kind="image"):
 
 
 def test_padding_names_a_non_zero_fill(capsys):
-    assert not ex.check_resize_with_padding(film_base_padding)
+    assert not ex.check_resize_with_padding(min_value_padding)
     out = capsys.readouterr().out
     assert "the padding holds 100" in out and "expected 0" in out
     assert "stretched" not in out

@@ -212,6 +212,18 @@ def check_square_box(function) -> bool:
         side = min(shape) if size is None else size
         starts = [s.start or 0 for s in box]
         stops = [shape[i] if box[i].stop is None else box[i].stop for i in range(2)]
+        lengths = [stop - start for start, stop in zip(starts, stops, strict=True)]
+        # the side first: a wrong side (e.g. the width of a wide image) is the cause, and the
+        # box leaving the image only its consequence
+        if size is None and shape[0] != shape[1] and max(shape) in lengths:
+            return checks.feedback(
+                False,
+                name,
+                f"on {description} the box is {lengths[0]} x {lengths[1]}: {max(shape)} is the "
+                f"image's longer side, expected a {side} x {side} square.",
+                "The side must be the shorter image side: on a wide image the width is longer "
+                "than the height, so a square of the width cannot fit.",
+            )
         if any(start < 0 for start in starts) or any(
             stop > n for stop, n in zip(stops, shape, strict=True)
         ):
@@ -222,8 +234,19 @@ def check_square_box(function) -> bool:
                 "Keep the side, and move the start so the square fits: it cannot begin before 0 "
                 "or end after the image.",
             )
-        lengths = [stop - start for start, stop in zip(starts, stops, strict=True)]
         if lengths != [side, side]:
+            at_edge = any(
+                start == 0 or stop == n for start, stop, n in zip(starts, stops, shape, strict=True)
+            )
+            if at_edge and all(length <= side for length in lengths):
+                return checks.feedback(
+                    False,
+                    name,
+                    f"on {description} the box is {lengths[0]} x {lengths[1]}, expected a "
+                    f"{side} x {side} square: it was cut at the image edge.",
+                    "Clipping the start and the stop separately shrinks the square. Keep the "
+                    "side, and move the start so the square fits.",
+                )
             return checks.feedback(
                 False,
                 name,
@@ -376,7 +399,8 @@ def check_resize_with_padding(function) -> bool:
                 False,
                 name,
                 f"on {description} the padding holds {fill:.4g}, expected 0. Padding with the "
-                "film base (as the lesson's figure does) is a fine choice in a pipeline, but the "
+                "image minimum, just below the background level (as the lesson's figure does), is a "
+                "fine choice in a pipeline, but the "
                 "exercise asks for 0.",
                 "Start from np.zeros(shape_rc, dtype=image.dtype) and copy the resized image in.",
             )
