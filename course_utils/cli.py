@@ -448,7 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = data_sub.add_parser(
         "validate", help="check a real dataset folder against its manifest"
     )
-    validate.add_argument("name", help="rsna-miccai, strip-ai, cbis-ddsm or mura")
+    validate.add_argument("name", help="rsna-miccai, strip-ai, cbis-ddsm, mura or dsb-cardiac")
     validate.add_argument("path")
     data_parser.set_defaults(func=_cmd_data)
     return parser

@@ -343,7 +343,7 @@ def dataset_path(
     ----------
     name : str
         One of the generated datasets (``brain-mri-study``, ``ct-phantom``,
-        ``clot-slides``, ``mammo-roi``, ``bone-xray``).
+        ``clot-slides``, ``mammo-roi``, ``bone-xray``, ``cardiac-cine``).
     rebuild : bool
         Delete and rebuild the cached copy.
     root : path, optional
@@ -624,7 +624,7 @@ def validate(name: str, path: str | os.PathLike) -> ValidationReport:
     Parameters
     ----------
     name : str
-        ``rsna-miccai``, ``strip-ai``, ``cbis-ddsm`` or ``mura``.
+        ``rsna-miccai``, ``strip-ai``, ``cbis-ddsm``, ``mura`` or ``dsb-cardiac``.
     path : path
         The folder as the dataset's distributor ships it.
 

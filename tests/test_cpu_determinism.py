@@ -34,6 +34,7 @@ SMALL = {
     "clot-slides": {"n_slides": 3, "min_side_px": 800, "max_side_px": 1800},
     "mammo-roi": {"n_patients": 4, "height": 400},
     "bone-xray": {"n_patients_train": 2, "n_patients_valid": 1},
+    "cardiac-cine": {"n_phases": 8, "rows": 72, "columns": 88},
 }
 
 _BUILD = r"""

@@ -11,6 +11,7 @@ ct-phantom         ``ct_phantom``      (none)
 clot-slides        ``clot_slides``     strip-ai               ``validate_strip_ai``
 mammo-roi          ``mammo``           cbis-ddsm              ``validate_cbis_ddsm``
 bone-xray          ``bone_xray``       mura                   ``validate_mura``
+cardiac-cine       ``cardiac_cine``    dsb-cardiac            ``validate_dsb_cardiac``
 =================  ==================  =====================  ==========================
 
 Generator protocol: a module-level ``DEFAULTS`` dict (every parameter and its
@@ -28,6 +29,7 @@ GENERATED = {
     "clot-slides": "clot_slides",
     "mammo-roi": "mammo",
     "bone-xray": "bone_xray",
+    "cardiac-cine": "cardiac_cine",
 }
 
 EXTERNAL = {
@@ -35,4 +37,5 @@ EXTERNAL = {
     "strip-ai": ("clot_slides", "validate_strip_ai"),
     "cbis-ddsm": ("mammo", "validate_cbis_ddsm"),
     "mura": ("bone_xray", "validate_mura"),
+    "dsb-cardiac": ("cardiac_cine", "validate_dsb_cardiac"),
 }
