@@ -15,7 +15,6 @@ from scipy import ndimage
 from course_utils import data
 from course_utils.datasets import cardiac_cine
 
-
 SMALL = {"n_phases": 8, "rows": 72, "columns": 88}
 
 
