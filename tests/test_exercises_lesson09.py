@@ -271,3 +271,83 @@ def test_rigid_one_axis_the_wrong_way(capsys):
     assert lesson09.check_rigid_matrix(ry_swapped) is False
     out = capsys.readouterr().out
     assert "about y turns the wrong way" in out
+
+
+def test_resample_points_as_rows(capsys):
+    # coordinates of shape (N, 3): map_coordinates raises, the check names the (3, N) convention
+    def rows(moving, moving_affine, shape, fixed_affine, order=1):
+        coords = _mapped(moving, moving_affine, shape, fixed_affine).T
+        return ndimage.map_coordinates(moving, coords, order=order).reshape(shape)
+
+    assert lesson09.check_resample_to_grid(rows) is False
+    out = capsys.readouterr().out
+    assert "(3, N)" in out
+    assert "RuntimeError" not in out
+
+
+def test_resample_mm_first(capsys):
+    def mm_first(moving, moving_affine, shape, fixed_affine, order=1):
+        m = moving_affine @ np.linalg.inv(fixed_affine)
+        grid = np.indices(shape, dtype=float).reshape(3, -1)
+        return ndimage.map_coordinates(moving, m[:3, :3] @ grid + m[:3, 3:], order=order).reshape(
+            shape
+        )
+
+    assert lesson09.check_resample_to_grid(mm_first) is False
+    assert "moving_affine @ inv(fixed_affine)" in capsys.readouterr().out
+
+
+def test_resample_other_errors_still_reported(capsys):
+    def broken(moving, moving_affine, shape, fixed_affine, order=1):
+        raise RuntimeError("something else")
+
+    assert lesson09.check_resample_to_grid(broken) is False
+    assert "raised RuntimeError: something else" in capsys.readouterr().out
+
+
+def _mi_with(product):
+    def mi(a, b, bins=32):
+        joint, _, _ = np.histogram2d(np.ravel(a), np.ravel(b), bins=bins)
+        p = joint / joint.sum()
+        q = product(p.sum(axis=1), p.sum(axis=0))
+        nz = (p > 0) & (q > 0)
+        return float(np.sum(p[nz] * np.log(p[nz] / q[nz])))
+
+    return mi
+
+
+def test_mi_inverted_ratio(capsys):
+    def inverted(a, b, bins=32):
+        return -_reference_mi(a, b, bins)  # sum p log(p_a p_b / p)
+
+    assert lesson09.check_mutual_information(inverted) is False
+    out = capsys.readouterr().out
+    assert "negative" in out
+    assert "p(a, b) / (p(a) p(b))" in out
+
+
+def test_mi_swapped_marginals(capsys):
+    swapped = _mi_with(lambda pa, pb: np.outer(pb, pa))
+    assert lesson09.check_mutual_information(swapped) is False
+    assert "transposed" in capsys.readouterr().out
+
+
+def test_mi_right_answer_written_with_outer(capsys):
+    assert lesson09.check_mutual_information(_mi_with(np.outer)) is True
+    assert "✅" in capsys.readouterr().out
+
+
+def test_fallback_handles_anisotropic_voxels_and_mask(small_brain):
+    # thick slices along axis 0 and a noisy background: per-axis sigma and stride, Otsu mask
+    volume, affine, centre, box = small_brain
+    thick = volume[::2]
+    thick_affine = affine @ np.diag([2.0, 1.0, 1.0, 1.0])
+    rng = np.random.default_rng(5)
+    motion = _rigid((4.0, -3.0, 5.0), (6.0, -4.0, 3.0), centre)
+    moving = _resample(thick, thick_affine, thick.shape, thick_affine, 1, np.linalg.inv(motion))
+    fixed = thick + 0.02 * rng.standard_normal(thick.shape)
+    moving = moving + 0.02 * rng.standard_normal(thick.shape)
+    found = lesson09.fallback_register_rigid(fixed, moving, thick_affine, centre, (12.0, 8.0))
+    points = np.c_[centre + box, np.ones(len(box))]
+    tre = np.linalg.norm((points @ (found - motion).T)[:, :3], axis=1)
+    assert tre.mean() < 2.0

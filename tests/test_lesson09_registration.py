@@ -38,10 +38,12 @@ def _functions() -> dict:
     namespace = {"np": np, "ndimage": ndimage, "optimize": optimize, "seed": 0}
     import nibabel as nib
     import SimpleITK as sitk
+    from skimage.filters import threshold_otsu
 
     from course_utils import nifti
 
     namespace.update(nib=nib, sitk=sitk, nifti=nifti, RAS_TO_LPS=np.diag([-1.0, -1.0, 1.0, 1.0]))
+    namespace.update(threshold_otsu=threshold_otsu, SITK_SAMPLING=0.05)
     found = {}
     for cell in nb["cells"]:
         if cell["cell_type"] != "code":

@@ -203,7 +203,9 @@ def check_resample_to_grid(function) -> bool:
     affines composed the wrong way round, the translation column dropped,
     indices used as if they were mm (no affines), nearest-neighbour or the
     default cubic spline instead of the requested order, the coordinate axes
-    reversed, and ``mode``/``cval`` other than 0 outside the moving volume.
+    reversed, coordinates passed as (N, 3) instead of (3, N), the index map
+    written ``moving_affine @ inv(fixed_affine)``, and ``mode``/``cval`` other
+    than 0 outside the moving volume.
 
     Example
     -------
@@ -214,8 +216,17 @@ def check_resample_to_grid(function) -> bool:
     """
     name = "resampling by geometry"
     moving, moving_affine, fixed_shape, fixed_affine = _resample_case()
+
+    def guarded(*args):
+        try:
+            return function(*args)
+        except RuntimeError as error:
+            if "coordinate array" in str(error):  # map_coordinates given (N, 3) coordinates
+                return _COORDINATE_SHAPE
+            raise
+
     ok, value = checks.call_student(
-        function,
+        guarded,
         moving.copy(),
         moving_affine.copy(),
         fixed_shape,
@@ -225,6 +236,15 @@ def check_resample_to_grid(function) -> bool:
     )
     if not ok:
         return False
+    if value is _COORDINATE_SHAPE:
+        return checks.feedback(
+            False,
+            name,
+            "map_coordinates rejected the coordinate array: it wants shape (3, N), one row per "
+            "axis of the moving volume, and yours has the points as rows.",
+            "Keep the indices as columns: index_map[:3, :3] @ grid with grid of shape (3, N), "
+            "or transpose an (N, 3) array before passing it.",
+        )
     try:
         result = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -259,6 +279,20 @@ def check_resample_to_grid(function) -> bool:
             "to fixed indices).",
             "For each fixed voxel: its index -> mm with the fixed affine -> moving index with the "
             "inverse of the moving affine.",
+        )
+    mm_first = moving_affine @ np.linalg.inv(fixed_affine)
+    if same(
+        ndimage.map_coordinates(
+            moving, mm_first[:3, :3] @ grid + mm_first[:3, 3:], order=1, cval=0.0
+        ).reshape(fixed_shape)
+    ):
+        return checks.feedback(
+            False,
+            name,
+            "the index map is moving_affine @ inv(fixed_affine): it treats the fixed indices as mm "
+            "(inverse of the fixed affine first) and ends in mm, not in moving indices.",
+            "Read the product right to left: the fixed affine turns a fixed index into mm, then the "
+            "inverse of the moving affine turns mm into a moving index.",
         )
     no_shift = np.linalg.inv(moving_affine) @ fixed_affine
     if same(
@@ -328,6 +362,9 @@ def check_resample_to_grid(function) -> bool:
     )
 
 
+_COORDINATE_SHAPE = object()  # marker: map_coordinates raised on an (N, 3) coordinate array
+
+
 # --------------------------------------------------------------------------- exercise 3
 def _reference_mi(a, b, bins) -> float:
     joint, _, _ = np.histogram2d(np.ravel(a), np.ravel(b), bins=bins)
@@ -335,6 +372,15 @@ def _reference_mi(a, b, bins) -> float:
     pa, pb = p.sum(axis=1), p.sum(axis=0)
     nz = p > 0
     return float(np.sum(p[nz] * np.log(p[nz] / np.outer(pa, pb)[nz])))
+
+
+def _swapped_marginals_mi(a, b, bins) -> float:
+    joint, _, _ = np.histogram2d(np.ravel(a), np.ravel(b), bins=bins)
+    p = joint / joint.sum()
+    pa, pb = p.sum(axis=1), p.sum(axis=0)
+    product = np.outer(pb, pa)
+    nz = (p > 0) & (product > 0)
+    return float(np.sum(p[nz] * np.log(p[nz] / product[nz])))
 
 
 def _joint_entropy(a, b, bins) -> float:
@@ -359,7 +405,9 @@ def check_mutual_information(function) -> bool:
 
     The feedback names the usual mistakes: empty bins giving NaN (0 log 0),
     the logarithm in base 2 (bits), the joint entropy instead of the mutual
-    information, counts not normalised to probabilities.
+    information, the ratio inside the logarithm inverted (a negative value),
+    the product of the marginals transposed, counts not normalised to
+    probabilities.
 
     Example
     -------
@@ -405,6 +453,23 @@ def check_mutual_information(function) -> bool:
                 f"for {label} it returned the joint entropy H(A, B), not the mutual information.",
                 "MI = H(A) + H(B) - H(A, B): it compares the joint histogram with the product of "
                 "its two marginals.",
+            )
+        if value < -1e-9:
+            return checks.feedback(
+                False,
+                name,
+                f"for {label} the value is negative, and mutual information never is: the ratio "
+                "inside the logarithm is upside down.",
+                "The ratio is p(a, b) / (p(a) p(b)): the joint probability over the product of the "
+                "marginals.",
+            )
+        if np.isclose(value, _swapped_marginals_mi(a, b, bins), rtol=1e-6):
+            return checks.feedback(
+                False,
+                name,
+                f"for {label} the product of the marginals is transposed: p(a) (the row sums) "
+                "must go with the rows of the joint histogram.",
+                "np.outer(p_a, p_b)[i, j] is p_a[i] * p_b[j], the same index order as p[i, j].",
             )
         if abs(value) > 2 * abs(expected) + 1.0:
             return checks.feedback(
@@ -526,18 +591,25 @@ def _ncc(a, b) -> float:
     return float(np.sum(a * b) / denominator)
 
 
-def fallback_register_rigid(fixed, moving, affine, centre_mm, levels_mm=(8, 4, 2), similarity=_ncc):
+def fallback_register_rigid(
+    fixed, moving, affine, centre_mm, levels_mm=(8, 4, 2), similarity=_ncc, mask=None
+):
     """The course's version of Exercise 4, used by the lesson until your ``register_rigid`` passes.
 
     Multi-resolution rigid registration with ``scipy.optimize.minimize`` (Powell),
     parametrised by three angles in degrees and a translation in mm about
     ``centre_mm``; returns the 4 x 4 transform mapping fixed mm to moving mm.
+    The smoothing (sigma = level / 2 mm) and the sampling stride are set per axis
+    from the voxel size, so anisotropic voxels are handled; the sample points lie
+    in ``mask`` grown by 3 voxels (default: the fixed image above its Otsu
+    threshold, which separates a head from a noisy background).
 
     Example
     -------
     >>> fallback_register_rigid(t1, moved, affine, centre)   # doctest: +SKIP
     """
     from scipy import optimize
+    from skimage.filters import threshold_otsu
 
     fixed = np.asarray(fixed, dtype=float)
     moving = np.asarray(moving, dtype=float)
@@ -546,16 +618,18 @@ def fallback_register_rigid(fixed, moving, affine, centre_mm, levels_mm=(8, 4, 2
             f"expected two 3-D volumes of one shape, got {fixed.shape} and {moving.shape}"
         )
     affine = np.asarray(affine, dtype=float)
-    voxel = float(np.mean(np.linalg.norm(affine[:3, :3], axis=0)))
+    voxel_mm = np.linalg.norm(affine[:3, :3], axis=0)  # per axis
     to_index = np.linalg.inv(affine)
-    grown = ndimage.binary_dilation(fixed > 0, iterations=3)
+    if mask is None:
+        mask = fixed > threshold_otsu(fixed)
+    grown = ndimage.binary_dilation(np.asarray(mask, dtype=bool), iterations=3)
     parameters = np.zeros(6)
     for level in levels_mm:
-        sigma = 0.5 * level / voxel if level > voxel else 0.0
-        fixed_level = ndimage.gaussian_filter(fixed, sigma) if sigma else fixed
-        moving_level = ndimage.gaussian_filter(moving, sigma) if sigma else moving
-        step = max(2, int(round(level / voxel)))
-        index = np.indices(fixed.shape)[:, ::step, ::step, ::step].reshape(3, -1)
+        sigma = np.where(level > voxel_mm, 0.5 * level / voxel_mm, 0.0)  # 0: axis not smoothed
+        fixed_level = ndimage.gaussian_filter(fixed, sigma)
+        moving_level = ndimage.gaussian_filter(moving, sigma)
+        step = np.maximum(2, np.rint(level / voxel_mm)).astype(int)
+        index = np.indices(fixed.shape)[:, :: step[0], :: step[1], :: step[2]].reshape(3, -1)
         index = index[:, grown[tuple(index)]].astype(float)
         fixed_values = ndimage.map_coordinates(fixed_level, index, order=1)
         points = affine[:3, :3] @ index + affine[:3, 3:]
