@@ -90,42 +90,47 @@ def salt_pepper_data():
     return sets, clean
 
 
-def good_best_median(noisy_images, clean_images, sizes):
-    scores = [
-        np.mean(
-            [
-                metrics.psnr(c, ndimage.median_filter(n, size=s), data_range=1.0)
-                for n, c in zip(noisy_images, clean_images, strict=True)
-            ]
-        )
-        for s in sizes
+def per_image_psnr(noisy_images, clean_images, size):
+    return [
+        metrics.psnr(c, ndimage.median_filter(n, size=size), data_range=1.0)
+        for n, c in zip(noisy_images, clean_images, strict=True)
     ]
-    return sizes[int(np.argmax(scores))]
+
+
+def good_best_median(noisy_images, clean_images, sizes):
+    worst = [np.min(per_image_psnr(noisy_images, clean_images, s)) for s in sizes]
+    return sizes[int(np.argmax(worst))]
 
 
 def test_median_right_answer(salt_pepper_data, capsys):
     sets, clean = salt_pepper_data
     assert lesson07.check_best_median_size(good_best_median, sets, clean, sizes=[3, 5, 7]) is True
-    assert "Best sizes by level" in capsys.readouterr().out
+    assert "Safest sizes by level" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("statistic", [np.mean, np.max, np.median])
+def test_median_mean_or_best_image_is_named(statistic, salt_pepper_data, capsys):
+    """The copy of the lesson's tuning (mean), the easiest image (max) and the median over images."""
+    sets, clean = salt_pepper_data
+
+    def on_average(noisy_images, clean_images, sizes):
+        values = [statistic(per_image_psnr(noisy_images, clean_images, s)) for s in sizes]
+        return sizes[int(np.argmax(values))]
+
+    assert lesson07.check_best_median_size(on_average, sets, clean, sizes=[3, 5, 7]) is False
+    out = capsys.readouterr().out
+    assert "not on the worst one" in out and "Safest" not in out
 
 
 def test_median_argmin_is_wrong(salt_pepper_data, capsys):
     sets, clean = salt_pepper_data
 
     def argmin(noisy_images, clean_images, sizes):
-        scores = [
-            np.mean(
-                [
-                    metrics.psnr(c, ndimage.median_filter(n, size=s), data_range=1.0)
-                    for n, c in zip(noisy_images, clean_images, strict=True)
-                ]
-            )
-            for s in sizes
-        ]
-        return sizes[int(np.argmin(scores))]
+        worst = [np.min(per_image_psnr(noisy_images, clean_images, s)) for s in sizes]
+        return sizes[int(np.argmin(worst))]
 
     assert lesson07.check_best_median_size(argmin, sets, clean, sizes=[3, 5, 7]) is False
-    assert "highest mean PSNR" in capsys.readouterr().out
+    assert "highest worst-image PSNR" in capsys.readouterr().out
 
 
 def test_median_returning_index_or_score(salt_pepper_data, capsys):
@@ -416,3 +421,65 @@ def test_anscombe_sigma_message_prints_a_plain_number(capsys):
     assert lesson07.check_anscombe_denoise(estimated_sigma) is False
     out = capsys.readouterr().out
     assert "1.583" in out and "np.float64" not in out
+
+
+# --------------------------------------------------------------------------- review fixes: named mistakes
+def test_anscombe_missing_clip_is_caught_at_low_counts(capsys):
+    def no_clip(counts, gaussian_denoiser):
+        stabilised = 2.0 * np.sqrt(np.asarray(counts, dtype=float) + 3.0 / 8.0)
+        return (gaussian_denoiser(stabilised, 1.0) / 2.0) ** 2 - 3.0 / 8.0
+
+    assert lesson07.check_anscombe_denoise(no_clip) is False
+    out = capsys.readouterr().out
+    assert "negative counts" in out and "clip" in out
+
+
+@pytest.mark.parametrize(
+    "inverse",
+    [
+        lambda d: np.clip(d**2 - 3 / 8, 0, None),  # forgot the /2
+        lambda d: np.clip(4 * ((d / 2) ** 2 - 3 / 8), 0, None),  # multiplied where it should divide
+        lambda d: np.clip(d**2 / 2 - 3 / 8, 0, None),  # divided d² by 2, not by 4
+    ],
+)
+def test_anscombe_inverse_without_factor_two_is_named(inverse, capsys):
+    def wrong(counts, gaussian_denoiser):
+        return inverse(gaussian_denoiser(2.0 * np.sqrt(np.asarray(counts, float) + 3 / 8), 1.0))
+
+    assert lesson07.check_anscombe_denoise(wrong) is False
+    out = capsys.readouterr().out
+    assert "factor 2" in out and "stabilised image itself" not in out
+
+
+def test_anscombe_all_accepted_inverses_pass_the_low_count_case(capsys):
+    def asymptotic(counts, gaussian_denoiser):
+        d = gaussian_denoiser(2.0 * np.sqrt(np.asarray(counts, float) + 3 / 8), 1.0)
+        return np.clip(d**2 / 4 - 1 / 8, 0, None)
+
+    assert lesson07.check_anscombe_denoise(asymptotic) is True
+    assert "asymptotic unbiased" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_sigma_neighbour_difference_is_named(axis, capsys):
+    def neighbour(image):
+        return np.median(np.abs(np.diff(np.asarray(image, float), axis=axis))) / 0.6745
+
+    assert lesson07.check_noise_sigma(neighbour) is False
+    out = capsys.readouterr().out
+    assert "neighbouring pixels" in out and "divide the diagonal coefficient by 2" not in out
+
+
+def test_sigma_neighbour_difference_std_is_named(capsys):
+    assert lesson07.check_noise_sigma(lambda im: np.std(np.diff(im, axis=1))) is False
+    assert "neighbouring pixels" in capsys.readouterr().out
+
+
+def test_psnr_identical_feedback_prints_a_plain_number(capsys):
+    def no_guard(reference, test, data_range):
+        error = np.mean((np.asarray(reference, float) - np.asarray(test, float)) ** 2)
+        return np.float64(120.0) if error == 0 else 10 * np.log10(data_range**2 / error)
+
+    assert lesson07.check_psnr(no_guard) is False
+    out = capsys.readouterr().out
+    assert "120" in out and "np.float64" not in out

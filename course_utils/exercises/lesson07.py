@@ -167,7 +167,7 @@ def check_psnr(function) -> bool:
         return checks.feedback(
             False,
             name,
-            f"identical images gave {value!r}; expected inf (the MSE is 0).",
+            f"identical images gave {_short(value)}; expected inf (the MSE is 0).",
             "Test for a zero MSE before dividing.",
         )
     return checks.feedback(True, name)
@@ -372,6 +372,18 @@ def check_noise_sigma(function) -> bool:
             )
         values.append(float(value))
     on_noise, on_edges = values
+    neighbour = [np.median(np.abs(np.diff(flat, axis=axis))) / 0.6745 for axis in (0, 1)] + [
+        np.std(np.diff(flat, axis=axis)) for axis in (0, 1)
+    ]
+    if any(np.isclose(on_noise, value, rtol=0.01) for value in neighbour):
+        return checks.feedback(
+            False,
+            name,
+            "on pure noise your estimate is too high by about √2: it matches a difference of two "
+            "neighbouring pixels.",
+            "a − b of two noise values has variance 2σ², and it does not cancel a ramp; use the "
+            "diagonal detail of each 2 × 2 block, (a − b − c + d) / 2.",
+        )
     if abs(on_noise) < 0.2 * sigma:
         return checks.feedback(
             False,
@@ -387,7 +399,7 @@ def check_noise_sigma(function) -> bool:
             "For Gaussian noise the median of |n| is 0.6745 σ: divide the median by 0.6745.",
         )
     if np.isclose(on_noise, 2 * sigma, rtol=0.08) or np.isclose(
-        on_noise, 2 * 0.6745 * sigma, rtol=0.08
+        on_noise, 2 * 0.6745 * sigma, rtol=0.025
     ):
         return checks.feedback(
             False,
@@ -413,26 +425,51 @@ def check_noise_sigma(function) -> bool:
     return checks.feedback(True, name)
 
 
-def _mean_median_psnr(noisy_images, clean_images, size) -> float:
+def _median_psnrs(noisy_images, clean_images, size) -> np.ndarray:
     from scipy import ndimage
 
-    return float(
-        np.mean(
-            [
-                _reference_psnr(clean, ndimage.median_filter(noisy, size=size), 1.0)
-                for noisy, clean in zip(noisy_images, clean_images, strict=True)
-            ]
-        )
+    return np.array(
+        [
+            _reference_psnr(clean, ndimage.median_filter(noisy, size=size), 1.0)
+            for noisy, clean in zip(noisy_images, clean_images, strict=True)
+        ]
     )
 
 
+def _worst_crop_best(noisy_images, clean_images, sizes, statistic=np.min):
+    """The size whose per-image PSNRs have the largest ``statistic`` (min: the worst image)."""
+    scores = [statistic(_median_psnrs(noisy_images, clean_images, size)) for size in sizes]
+    return sizes[int(np.argmax(scores))]
+
+
+def _discriminating_case():
+    """Two images on which the best mean and the best worst-image window differ.
+
+    A step edge under heavy salt-and-pepper noise (30 %) wants a wide window; a fine
+    texture under light noise (1 %) wants the smallest.
+    """
+    from course_utils import noise
+
+    rows, cols = np.mgrid[0:48, 0:48]
+    edge = 0.3 + 0.4 * (rows > 24)
+    texture = 0.5 + 0.3 * np.sin(cols / 4.0) * np.sin(rows / 4.0)
+    noisy = [noise.add_salt_pepper(edge, 0.3, rng=1), noise.add_salt_pepper(texture, 0.01, rng=2)]
+    return noisy, [edge, texture]
+
+
 def check_best_median_size(function, noisy_sets: dict, clean_images, sizes=(3, 5, 7, 9)) -> bool:
-    """Check ``function(noisy_images, clean_images, sizes) -> size`` on every noise level.
+    """Check ``function(noisy_images, clean_images, sizes) -> size``: the safest median window.
+
+    The function must return the window size whose median filter gives the
+    highest **worst-image** PSNR (the minimum over the image pairs). The check
+    first runs it on two images where the best mean and the best worst image
+    disagree, then on every noise level of ``noisy_sets``. The feedback names
+    the mean (or the best image) used instead of the worst, and argmin for argmax.
 
     Parameters
     ----------
     function : callable
-        The student's ``best_median_size``.
+        The student's ``safest_median_size``.
     noisy_sets : dict
         Noise level -> list of noisy images (same order as ``clean_images``).
     clean_images : list of numpy.ndarray
@@ -442,45 +479,63 @@ def check_best_median_size(function, noisy_sets: dict, clean_images, sizes=(3, 5
 
     Example
     -------
-    >>> from scipy import ndimage
     >>> clean = [np.tile(np.linspace(0, 1, 32), (32, 1))]
     >>> noisy = {0.1: [np.where(np.random.default_rng(0).random((32, 32)) < 0.1, 1.0, clean[0])]}
-    >>> def best(noisy_images, clean_images, sizes):
-    ...     return sizes[int(np.argmax([_mean_median_psnr(noisy_images, clean_images, s) for s in sizes]))]
-    >>> check_best_median_size(best, noisy, clean, sizes=[3, 5])
-    ✅ best median window: correct. Best sizes by level: {0.1: 3}.
+    >>> check_best_median_size(_worst_crop_best, noisy, clean, sizes=[3, 5])
+    ✅ best median window: correct. Safest sizes by level: {0.1: 3}.
     True
     """
     name = "best median window"
     sizes = list(sizes)
     if not noisy_sets:
         raise ValueError("noisy_sets is empty; expected {noise level: list of noisy images}")
+    cases = [("two test images", *_discriminating_case(), [5, 7, 9])] + [
+        (f"level {level}", list(noisy_images), list(clean_images), sizes)
+        for level, noisy_images in noisy_sets.items()
+    ]
     chosen = {}
-    for level, noisy_images in noisy_sets.items():
+    for (label, noisy_images, clean_list, candidates), level in zip(
+        cases, [None, *noisy_sets], strict=True
+    ):
         ok, answer = checks.call_student(
-            function, list(noisy_images), list(clean_images), list(sizes), name=name
+            function, list(noisy_images), list(clean_list), list(candidates), name=name
         )
         if not ok:
             return False
-        if isinstance(answer, (bool, np.bool_)) or np.ndim(answer) != 0 or answer not in sizes:
+        if isinstance(answer, (bool, np.bool_)) or np.ndim(answer) != 0 or answer not in candidates:
             return checks.feedback(
                 False,
                 name,
-                f"for level {level} it returned {answer!r}, which is not one of the candidate sizes {sizes}.",
+                f"for the {label} it returned {answer!r}, which is not one of the candidate sizes "
+                f"{candidates}.",
                 "Return the window size itself, not its score or its index.",
             )
-        scores = [_mean_median_psnr(noisy_images, clean_images, size) for size in sizes]
-        best = sizes[int(np.argmax(scores))]
+        best = _worst_crop_best(noisy_images, clean_list, candidates)
         if answer != best:
+            on_average = {
+                _worst_crop_best(noisy_images, clean_list, candidates, np.mean),
+                _worst_crop_best(noisy_images, clean_list, candidates, np.max),
+            }
+            if answer in on_average:
+                return checks.feedback(
+                    False,
+                    name,
+                    f"for the {label} size {answer} is the best on average (or on the easiest "
+                    "image), not on the worst one.",
+                    "For each size keep the lowest PSNR over the images, then choose the size "
+                    "where that lowest value is highest.",
+                )
             return checks.feedback(
                 False,
                 name,
-                f"for level {level} size {answer} is not the size with the highest mean PSNR.",
-                "For each size, filter every noisy image, compute PSNR against its clean twin, average, "
-                "and keep the size with the best mean score: higher PSNR is better.",
+                f"for the {label} size {answer} does not give the highest worst-image PSNR.",
+                "For each size, filter every noisy image, compute PSNR against its clean twin, "
+                "keep the minimum over the images, and choose the size with the largest minimum: "
+                "higher PSNR is better.",
             )
-        chosen[level] = int(answer)
-    return checks.feedback(True, name, f"Best sizes by level: {chosen}.")
+        if level is not None:
+            chosen[level] = int(answer)
+    return checks.feedback(True, name, f"Safest sizes by level: {chosen}.")
 
 
 def _anscombe_test_counts(photons: float = 12.0):
@@ -517,6 +572,59 @@ def _inverses():
     }
 
 
+def _undershooting_denoiser(image, sigma):
+    """An unsharp mask: like a linear filter with negative weights (or BM3D) near an edge, its
+    output can dip below the transform of 0 counts, 2·sqrt(3/8)."""
+    from scipy import ndimage
+
+    image = np.asarray(image, dtype=float)
+    return image + 0.5 * (image - ndimage.gaussian_filter(image, 1.0))
+
+
+def _low_counts():
+    cols = np.mgrid[0:64, 0:64][1]
+    return np.random.default_rng(12).poisson(np.where(cols < 32, 0.3, 2.0)).astype(float)
+
+
+def _check_low_counts(function, name, inverse, inverse_name) -> bool:
+    """At a fraction of a photon per pixel the inverse goes negative unless clipped."""
+    counts = _low_counts()
+    ok, result = checks.call_student(function, counts.copy(), _undershooting_denoiser, name=name)
+    if not ok:
+        return False
+    result = np.asarray(result, dtype=float) if result is not None else None
+    if result is None or result.shape != counts.shape:
+        return checks.feedback(False, name, "with very low counts the result is not a count image.")
+    if result.min() < 0:
+        return checks.feedback(
+            False,
+            name,
+            "right at a dozen counts, but at a fraction of a photon per pixel, with a denoiser whose "
+            "output dips below the transform of 0 counts, the result has negative counts.",
+            "A count cannot be negative: clip the inverse at 0.",
+        )
+    expected = inverse(_undershooting_denoiser(2 * np.sqrt(counts + 3 / 8), 1.0))
+    if not np.allclose(result, expected, atol=1e-6):
+        return checks.feedback(
+            False,
+            name,
+            "right at a dozen counts but not at a fraction of a photon per pixel.",
+            "Apply the same transform -> denoise(·, 1.0) -> inverse -> clip at 0 to every image.",
+        )
+    return checks.feedback(True, name, f"You used the {inverse_name} inverse.")
+
+
+def _inverse_misses_factor_two(result, stabilised) -> bool:
+    """True when the result is a scaled inverse, α·a² + β with α far from 1/4 (a² − 3/8, 4·(…))."""
+    design = np.column_stack([stabilised.ravel() ** 2, np.ones(stabilised.size)])
+    (alpha, beta), *_ = np.linalg.lstsq(design, result.ravel(), rcond=None)
+    fitted = design @ np.array([alpha, beta])
+    exact_fit = np.allclose(
+        fitted, result.ravel(), atol=1e-3 * max(1.0, float(np.abs(result).max()))
+    )
+    return bool(exact_fit and not np.isclose(alpha, 0.25, rtol=0.05))
+
+
 def check_anscombe_denoise(function) -> bool:
     """Check ``function(counts, gaussian_denoiser) -> counts``: Anscombe, denoise with sigma=1, invert.
 
@@ -526,7 +634,8 @@ def check_anscombe_denoise(function) -> bool:
     inverses are accepted: the algebraic ``(a / 2)² − 3/8`` (biased at low
     counts), the asymptotically unbiased ``a² / 4 − 1/8`` and the exact
     unbiased inverse of Mäkitalo & Foi (closed-form approximation), each with
-    negative counts clipped to 0.
+    negative counts clipped to 0. A last run at a fraction of a photon per pixel,
+    with a denoiser that undershoots (an unsharp mask), checks that clip.
 
     Example
     -------
@@ -593,7 +702,7 @@ def check_anscombe_denoise(function) -> bool:
         )
     for inverse_name, inverse in _inverses().items():
         if np.allclose(denoised, inverse(stabilised), atol=1e-6):
-            return checks.feedback(True, name, f"You used the {inverse_name} inverse.")
+            return _check_low_counts(function, name, inverse, inverse_name)
     for inverse in _inverses().values():
         shift = denoised - inverse(stabilised)
         if np.ptp(shift) < 1e-6 and abs(float(shift.mean())) > 1e-6:
@@ -603,6 +712,13 @@ def check_anscombe_denoise(function) -> bool:
                 f"the counts come back {'too high' if shift.mean() > 0 else 'too low'} by a constant.",
                 "Undo every step of the forward transform, the + 3/8 included, and no more.",
             )
+    if _inverse_misses_factor_two(denoised, stabilised):
+        return checks.feedback(
+            False,
+            name,
+            "the inverse does not undo the factor 2 of the forward transform.",
+            "Solve a = 2·sqrt(k + 3/8) for k step by step: divide by 2 before squaring.",
+        )
     if denoised.min() < 0:
         return checks.feedback(
             False,
