@@ -659,6 +659,7 @@ def elastic_pair(
     spacing=None,
     order_image: int = 1,
     fill_image: float | None = None,
+    axes=None,
 ):
     """Elastic deformation of an image and its mask by one smooth random displacement field.
 
@@ -682,6 +683,10 @@ def elastic_pair(
         Spline order for the image; the mask uses nearest neighbour.
     fill_image : float, optional
         Value outside the input (default: the image minimum).
+    axes : sequence of int, optional
+        Axes along which pixels may move (default: all). ``axes=(1, 2)`` keeps
+        every voxel of a thick-slice volume in its slice (no push across
+        planes). The same random numbers are drawn either way.
 
     Returns
     -------
@@ -692,7 +697,8 @@ def elastic_pair(
     TypeError
         ``rng`` is not a Generator.
     ValueError
-        Shapes differ, NaN, negative ``alpha``, non-positive ``sigma``.
+        Shapes differ, NaN, negative ``alpha``, non-positive ``sigma``, an axis
+        out of range.
 
     Example
     -------
@@ -715,6 +721,11 @@ def elastic_pair(
         )
         for _ in range(image.ndim)
     ]
+    if axes is not None:
+        moving = {int(a) for a in np.atleast_1d(axes)}
+        if not moving or not moving <= set(range(image.ndim)):
+            raise ValueError(f"axes must be axes of a {image.ndim}-D image, got {axes!r}")
+        fields = [f if a in moving else np.zeros_like(f) for a, f in enumerate(fields)]
     largest = max(float(np.abs(np.stack(fields)).max()), np.finfo(float).tiny)
     grid = np.meshgrid(*(np.arange(n, dtype=float) for n in image.shape), indexing="ij")
     coordinates = np.stack(
@@ -1414,11 +1425,12 @@ class Elastic(Transform):
 
     name = "elastic"
 
-    def __init__(self, alpha: float, sigma: float, spacing=None, order_image: int = 1):
+    def __init__(self, alpha: float, sigma: float, spacing=None, order_image: int = 1, axes=None):
         self.alpha = _non_negative(alpha, "alpha")
         self.sigma = _positive(sigma, "sigma")
         self.spacing = spacing
         self.order_image = _check_order(order_image)
+        self.axes = None if axes is None else tuple(int(a) for a in np.atleast_1d(axes))
 
     def sample(self, rng, image, mask):
         return {"seed": _seed(rng)}
@@ -1432,6 +1444,7 @@ class Elastic(Transform):
             rng=np.random.default_rng(params["seed"]),
             spacing=self.spacing,
             order_image=self.order_image,
+            axes=self.axes,
         )
 
 

@@ -159,6 +159,24 @@ def test_elastic_zero_alpha_is_identity():
     np.testing.assert_array_equal(out_mask, mask)
 
 
+def test_elastic_in_plane_axes_keep_every_voxel_in_its_slice():
+    # A volume whose value is the slice index: moving only along rows and columns keeps it exact.
+    planes = np.broadcast_to(np.arange(5.0)[:, None, None], (5, 20, 20)).copy()
+    rng = np.random.default_rng(3)
+    inner = (slice(None), slice(4, -4), slice(4, -4))  # away from the fill at the frame
+    moved, _ = augment.elastic_pair(planes, None, alpha=3, sigma=4, rng=rng, axes=(1, 2))
+    np.testing.assert_allclose(moved[inner], planes[inner])
+    everywhere, _ = augment.elastic_pair(
+        planes, None, alpha=3, sigma=4, rng=np.random.default_rng(3)
+    )
+    assert np.abs(everywhere[inner] - planes[inner]).max() > 0.5
+    step = augment.Elastic(alpha=3, sigma=4, axes=(1, 2))
+    out, _, _ = augment.Compose([step])(planes, None, rng=np.random.default_rng(0))
+    np.testing.assert_allclose(out[inner], planes[inner])
+    with pytest.raises(ValueError, match="axes"):
+        augment.elastic_pair(planes, None, alpha=1, sigma=1, rng=rng, axes=(3,))
+
+
 def test_affine_3d_rotates_in_mm_with_anisotropic_spacing():
     # A disc of radius 6 mm in a volume with 0.5 x 1.0 mm in-plane pixels stays a disc.
     spacing = (4.0, 0.5, 1.0)

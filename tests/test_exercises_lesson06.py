@@ -582,3 +582,75 @@ def test_intensity_stub(capsys):
 
     assert not ex.check_intensity_transforms(stub, good_gamma)
     assert "not implemented" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- wrong answers added in the fix
+@pytest.mark.parametrize("p_mirror", [0.25, 0.75])
+def test_flip_rotate_rejects_a_biased_mirror(p_mirror, capsys):
+    def biased(image, mask, rng):
+        if rng.random() < p_mirror:
+            image, mask = np.fliplr(image), np.fliplr(mask)
+        k = int(rng.integers(4))
+        return np.rot90(image, k), np.rot90(mask, k)
+
+    assert not ex.check_random_flip_rotate(biased)
+    out = capsys.readouterr().out
+    assert "mirrored in" in out and str(p_mirror) not in out
+
+
+def test_flip_rotate_accepts_the_other_draw_order(capsys):
+    def rotate_first(image, mask, rng):
+        k = int(rng.integers(4))
+        image, mask = np.rot90(image, k), np.rot90(mask, k)
+        if rng.random() < 0.5:
+            image, mask = np.flipud(image), np.flipud(mask)  # a mirror after the turn: still fair
+        return image, mask
+
+    assert ex.check_random_flip_rotate(rotate_first)
+    assert "✅" in capsys.readouterr().out
+
+
+def test_crop_corner_names_a_deterministic_centred_crop(capsys):
+    def centred(mask, size, rng):
+        rows, cols = np.nonzero(mask)
+        if not rows.size:
+            return (mask.shape[0] - size) // 2, (mask.shape[1] - size) // 2
+        row0 = (rows.min() + rows.max() + 1) // 2 - size // 2
+        col0 = (cols.min() + cols.max() + 1) // 2 - size // 2
+        return (
+            int(np.clip(row0, 0, mask.shape[0] - size)),
+            int(np.clip(col0, 0, mask.shape[1] - size)),
+        )
+
+    assert not ex.check_crop_corner(centred)
+    out = capsys.readouterr().out
+    assert "not random" in out and "never returns" not in out
+
+
+def test_voxel_matrix_names_reversed_spacing_order(capsys):
+    def reversed_order(linear_mm, spacing_mm):
+        s = np.diag(spacing_mm[::-1])  # (x, y, z) thinking
+        return np.linalg.inv(s) @ linear_mm @ s
+
+    assert not ex.check_voxel_matrix(reversed_order)
+    out = capsys.readouterr().out
+    assert "reverse axis order" in out and "unchanged" not in out
+
+
+def test_reproducible_rejects_seed_plus_index(pair, capsys):
+    def added(image, mask, indices, seed):
+        return _split([PIPELINE(image, mask, rng=np.random.default_rng(seed + i)) for i in indices])
+
+    assert not ex.check_reproducible_augment(added, *pair)
+    out = capsys.readouterr().out
+    assert "seeds share" in out and "are added" in out
+
+
+def test_reproducible_accepts_a_unique_integer_per_pair(pair, capsys):
+    def packed(image, mask, indices, seed):
+        return _split(
+            [PIPELINE(image, mask, rng=np.random.default_rng(seed * 100_000 + i)) for i in indices]
+        )
+
+    assert ex.check_reproducible_augment(packed, *pair)
+    assert "✅" in capsys.readouterr().out

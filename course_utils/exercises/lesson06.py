@@ -140,6 +140,15 @@ def check_random_flip_rotate(function, n_trials: int = 240) -> bool:
             f"over {n_trials} seeds some orientations never occurred: {', '.join(missing)}.",
             "Each of 'mirror or not' and k in {0, 1, 2, 3} must be possible, including no change at all.",
         )
+    mirrored = sum(count for (flipped, _), count in counts.items() if flipped)
+    if not 0.38 * n_trials <= mirrored <= 0.62 * n_trials:
+        return checks.feedback(
+            False,
+            name,
+            f"the image was mirrored in {mirrored} of {n_trials} seeds ({mirrored / n_trials:.0%}); "
+            "a mirror that happens half of the time would give between 38 % and 62 % here.",
+            "Mirror when one uniform draw falls below 0.5, not below another threshold.",
+        )
     largest = max(counts, key=counts.get)
     if counts[largest] > 2.0 * n_trials / 8:
         return checks.feedback(
@@ -292,6 +301,21 @@ def check_reproducible_augment(function, image, mask, n_samples: int = 4) -> boo
             "every call.",
             "A local numpy.random.Generator needs no global seed at all.",
         )
+    shifted = all(
+        np.array_equal(np.asarray(other[0][i]), np.asarray(first[0][i + 1]))
+        and other[2][i] == first[2][i + 1]
+        for i in range(n_samples - 1)
+    )
+    if n_samples > 1 and shifted:
+        return checks.feedback(
+            False,
+            name,
+            "sample i of seed 2025 is sample i + 1 of seed 2024: seed and index are added, so "
+            "neighbouring seeds share all but one sample and two 'independent' runs are mostly the "
+            "same data.",
+            "Combine seed and index so that every (seed, index) pair gets its own generator; "
+            "numpy's seeding accepts several integers at once.",
+        )
     reference = ([first[0][i] for i in subset], [first[1][i] for i in subset], None)
     if not _same_samples(part, reference):
         return checks.feedback(
@@ -406,6 +430,16 @@ def check_crop_corner(function, size: int = 8, n_trials: int = 300) -> bool:
                     "last row (a window of size n starting at r ends at r + n - 1); same for columns.",
                 )
             seen.add((row0, col0))
+        if len(seen) == 1 and any(high > low for low, high in ranges):
+            return checks.feedback(
+                False,
+                name,
+                f"{where}, every one of {n_trials} seeds gave the same corner {next(iter(seen))}: "
+                "the crop's position is not random, so the lesion always sits at the same place in "
+                "the patch (and a model can learn that place).",
+                "Draw each coordinate of the corner with the `rng` argument, between the smallest "
+                "and the largest corner that keep the lesion.",
+            )
         for axis, axis_name in enumerate(("row", "column")):
             low, high = ranges[axis]
             found = {corner[axis] for corner in seen}
@@ -472,9 +506,10 @@ def check_voxel_matrix(function) -> bool:
     True
     """
     name = "voxel matrix from a mm matrix"
+    # the first case has three different spacings, so that each mistake gives another matrix
     cases = [
-        (_rotation((0, 1), 20.0), (8.0, 2.5, 2.5)),
         (_rotation((1, 2), -35.0) @ np.diag([1.0, 1.2, 0.9]), (3.0, 1.0, 0.5)),
+        (_rotation((0, 1), 20.0), (8.0, 2.5, 2.5)),
         (_rotation((0, 2), 50.0) @ _rotation((1, 2), 15.0), (5.0, 0.8, 1.6)),
     ]
     for linear_mm, spacing in cases:
@@ -491,8 +526,14 @@ def check_voxel_matrix(function) -> bool:
         s, s_inv = np.diag(spacing), np.diag(1.0 / np.asarray(spacing))
         if np.allclose(answer, s_inv @ linear_mm @ s, atol=1e-9):
             continue
+        r, r_inv = np.diag(spacing[::-1]), np.diag(1.0 / np.asarray(spacing[::-1]))
         mistakes = [
             (linear_mm, "you returned the mm matrix unchanged: that treats every voxel as a cube."),
+            (
+                r_inv @ linear_mm @ r,
+                "the spacing is in the reverse axis order. `spacing_mm` is given as (plane, row, "
+                "col), the order of the array's axes, not (x, y, z); use it as it comes.",
+            ),
             (
                 s @ linear_mm @ s_inv,
                 "the spacing is on the wrong sides. Follow a voxel index from right to left: first "
