@@ -158,6 +158,10 @@ def _affine_with(**changes):
             affine[:3, [1, 2]] = affine[:3, [2, 1]]
         if "last_origin" in changes:
             affine[:3, 3] = last
+        if "fence_post" in changes:
+            affine[:3, 0] = (last - first) / n
+        if "fence_post_rounded" in changes:
+            affine[:3, 0] = (last - first) / (n + 1)
         return affine
 
     return build
@@ -176,6 +180,8 @@ def test_build_affine_accepts_right_answer(capsys):
         (_affine_with(swap_directions=True), "columns 1 and 2 are swapped"),
         (_affine_with(swap_iop=True), "two IOP vectors are used the wrong way round"),
         (_affine_with(last_origin=True), "IPP of the last slice"),
+        (_affine_with(fence_post=True), "fewer steps than slices"),
+        (_affine_with(fence_post_rounded=True), "slice column is off"),
         (lambda *a: np.eye(3), "4 x 4"),
     ],
 )
@@ -202,11 +208,20 @@ def test_slab_mip_accepts_right_answer(capsys):
         (lambda v, a, y0, y1: v[:, 9:16].max(axis=0), "wrong axis"),
         (lambda v, a, y0, y1: v[:, 9:16].min(axis=1), "the minimum"),
         (lambda v, a, y0, y1: v[:, int(-y0) : int(-y1)].max(axis=1), "zero-size array"),
+        # the most likely mistakes: mm as (negative) indices, with or without the step
+        (lambda v, a, y0, y1: v[:, int(y0) : int(y1) + 1].max(axis=1), "negative here"),
+        (lambda v, a, y0, y1: v[:, int(y0) : int(y1)].max(axis=1), "negative here"),
+        (
+            lambda v, a, y0, y1: v[:, round(y0 / a[1, 1]) : round(y1 / a[1, 1]) + 1].max(axis=1),
+            "negative here",
+        ),
     ],
 )
 def test_slab_mip_names_mistakes(function, message, capsys):
     assert not ex.check_slab_mip(function)
-    assert message in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert message in out
+    assert "-17" not in out and "9:16" not in out  # neither the slab nor the rows are given away
 
 
 # --------------------------------------------------------------------------- NIfTI affine
@@ -362,31 +377,34 @@ def _ct5n_like():
     return volume
 
 
+def _right_evidence(volume):
+    return np.mean(volume < -500, axis=(1, 2)), np.sum(volume > 150, axis=(1, 2))
+
+
 def test_ct5n_evidence_accepts_right_answer(capsys):
     volume = _ct5n_like()
-    lung = np.mean(volume < -500, axis=(1, 2))
-    bone = np.sum(volume > 150, axis=(1, 2))
-    assert ex.check_ct5n_evidence(lung, bone, volume)
-    assert ex.check_ct5n_evidence(list(lung), bone.astype(float), volume)
-    assert capsys.readouterr().out.count("✅") == 2
+    assert ex.check_ct5n_evidence(_right_evidence, volume)
+    assert ex.check_ct5n_evidence(
+        lambda v: [list(_right_evidence(v)[0]), _right_evidence(v)[1] * 1.0], volume
+    )
+    assert ex.check_ct5n_evidence(ex.reference_slice_evidence, volume)
+    assert capsys.readouterr().out.count("✅") == 3
 
 
-def _wrong_ct5n(kind):
-    volume = _ct5n_like()
-    lung = np.mean(volume < -500, axis=(1, 2))
-    bone = np.sum(volume > 150, axis=(1, 2))
-    return {
-        "percent": (100 * lung, bone),
-        "above": (1 - lung, bone),
-        "count": (256 * lung, bone),
-        "whole": (np.mean(volume < -500), bone),
-        "axes": (np.mean(volume < -500, axis=(0, 1)), bone),
-        "threshold": (np.mean(volume < -900, axis=(1, 2)), bone),
-        "bone_fraction": (lung, bone / 256),
-        "bone_below": (lung, np.sum(volume < 150, axis=(1, 2))),
-        "bone_threshold": (lung, np.sum(volume > 1000, axis=(1, 2))),
-        "none": (None, None),
-    }[kind]
+_WRONG_CT5N = {
+    "percent": lambda v: (100 * np.mean(v < -500, axis=(1, 2)), np.sum(v > 150, axis=(1, 2))),
+    "above": lambda v: (np.mean(v > -500, axis=(1, 2)), np.sum(v > 150, axis=(1, 2))),
+    "count": lambda v: (np.sum(v < -500, axis=(1, 2)), np.sum(v > 150, axis=(1, 2))),
+    "whole": lambda v: (np.mean(v < -500), np.sum(v > 150, axis=(1, 2))),
+    "axes": lambda v: (np.mean(v < -500, axis=(0, 1)), np.sum(v > 150, axis=(1, 2))),
+    "threshold": lambda v: (np.mean(v < -900, axis=(1, 2)), np.sum(v > 150, axis=(1, 2))),
+    # the three most likely wrong bone counts
+    "bone_fraction": lambda v: (np.mean(v < -500, axis=(1, 2)), np.mean(v > 150, axis=(1, 2))),
+    "bone_below": lambda v: (np.mean(v < -500, axis=(1, 2)), np.sum(v < 150, axis=(1, 2))),
+    "bone_threshold": lambda v: (np.mean(v < -500, axis=(1, 2)), np.sum(v > 1000, axis=(1, 2))),
+    "none": lambda v: (None, None),
+    "one_value": lambda v: np.mean(v < -500, axis=(1, 2)),
+}
 
 
 @pytest.mark.parametrize(
@@ -396,17 +414,136 @@ def _wrong_ct5n(kind):
         ("above", "everything but lung"),
         ("count", "a count of pixels"),
         ("whole", "one number for the whole volume"),
-        ("axes", "16 values but the volume has 3 slices"),
+        ("axes", "16 values but the volume has 4 slices"),
         ("threshold", "not the fraction of lung-valued pixels"),
         ("bone_fraction", "bone_pixels is a fraction"),
         ("bone_below", "below the threshold"),
         ("bone_threshold", "not the number of bone-valued pixels"),
-        ("none", "got None"),
+        ("none", "is None"),
+        ("one_value", "return two arrays"),
     ],
 )
 def test_ct5n_evidence_names_mistakes(kind, message, capsys):
-    lung, bone = _wrong_ct5n(kind)
-    assert not ex.check_ct5n_evidence(lung, bone, _ct5n_like())
+    assert not ex.check_ct5n_evidence(_WRONG_CT5N[kind], _ct5n_like())
     out = capsys.readouterr().out
     assert "❌" in out and message in out
     assert "-500" not in out and "150" not in out  # the thresholds stay in the lesson's text
+
+
+@pytest.mark.parametrize("kind", ["bone_fraction", "bone_threshold", "bone_below"])
+def test_ct5n_evidence_bone_mistakes_fail_on_a_volume_without_bone(kind, capsys):
+    """On the real CT5N every bone count is 0, so a wrong method must fail on the check's own test volume."""
+    no_bone = np.full((5, 16, 16), 40.0)
+    no_bone[3:, :, 8:] = -850.0
+    assert not ex.check_ct5n_evidence(_WRONG_CT5N[kind], no_bone)
+    assert "on a small test volume with lung and bone" in capsys.readouterr().out
+
+
+def test_ct5n_evidence_stub_is_not_implemented(capsys):
+    def stub(volume):
+        raise NotImplementedError
+
+    assert not ex.check_ct5n_evidence(stub, _ct5n_like())
+    assert "not implemented yet" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- anti-aliased resampling
+def _antialiased(sigma_rule="right", mode="nearest", after=False):
+    def function(volume, spacing_mm, target_mm, order=1):
+        factor = np.broadcast_to(np.asarray(target_mm, float), (3,)) / np.asarray(spacing_mm)
+        sigma = {
+            "right": np.maximum((factor - 1) / 2, 0),
+            "every_axis": np.abs(factor - 1) / 2,
+            "half_factor": np.where(factor > 1, factor / 2, 0),
+            "none": np.zeros(3),
+        }[sigma_rule]
+        if after:
+            out, spacing = ex.reference_resample(volume, spacing_mm, target_mm, order)
+            return ndimage.gaussian_filter(out, sigma / np.maximum(factor, 1), mode=mode), spacing
+        smoothed = ndimage.gaussian_filter(np.asarray(volume, float), sigma, mode=mode)
+        return ex.reference_resample(smoothed, spacing_mm, target_mm, order)
+
+    return function
+
+
+def test_antialiased_resample_accepts_right_answers(capsys):
+    assert ex.check_antialiased_resample(ex.reference_antialiased_resample)
+    assert ex.check_antialiased_resample(_antialiased())
+    assert ex.check_antialiased_resample(_antialiased(mode="reflect"))  # gaussian_filter's default
+    assert capsys.readouterr().out.count("✅") == 3
+
+
+@pytest.mark.parametrize(
+    ("function", "message"),
+    [
+        (_antialiased("none"), "nothing was smoothed"),
+        (_antialiased("every_axis"), "up-sampled was smoothed too"),
+        (_antialiased("half_factor"), "too wide"),
+        (_antialiased(after=True), "came after the resampling"),
+        (lambda v, s, t, order=1: ex.reference_resample(v, s, t, order)[0], "expected a tuple"),
+    ],
+)
+def test_antialiased_resample_names_mistakes(function, message, capsys):
+    assert not ex.check_antialiased_resample(function)
+    out = capsys.readouterr().out
+    assert "❌" in out and message in out
+    assert "(factor - 1)" not in out  # the rule stays in the lesson's code cell
+
+
+def test_antialiased_resample_stub(capsys):
+    def stub(volume, spacing_mm, target_mm, order=1):
+        raise NotImplementedError
+
+    assert not ex.check_antialiased_resample(stub)
+    assert "not implemented yet" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- multi-frame positions
+def _enhanced_like():
+    from pydicom.dataset import Dataset
+
+    frames = []
+    for z in (-149.0, -159.0, -169.0):
+        item = Dataset()
+        item.PlanePositionSequence = [Dataset()]
+        item.PlanePositionSequence[0].ImagePositionPatient = [99.5, -301.5, z]
+        frames.append(item)
+    ds = Dataset()
+    ds.PerFrameFunctionalGroupsSequence = frames
+    return ds
+
+
+def test_frame_positions_accepts_right_answer(capsys):
+    ds = _enhanced_like()
+    ipps = [
+        f.PlanePositionSequence[0].ImagePositionPatient for f in ds.PerFrameFunctionalGroupsSequence
+    ]
+    assert ex.check_frame_positions(ipps, ds)
+    assert ex.check_frame_positions(ex.reference_frame_positions(ds), ds)
+    assert capsys.readouterr().out.count("✅") == 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("first_only", "position of one frame"),
+        ("transposed", "transposed"),
+        ("reversed", "reverse order"),
+        ("none", "still None"),
+        ("two", "expected 3 positions"),
+    ],
+)
+def test_frame_positions_names_mistakes(kind, message, capsys):
+    ds = _enhanced_like()
+    right = ex.reference_frame_positions(ds)
+    answer = {
+        "first_only": right[0],
+        "transposed": right.T,
+        "reversed": right[::-1],
+        "none": None,
+        "two": right[:2],
+    }[kind]
+    assert not ex.check_frame_positions(answer, ds)
+    out = capsys.readouterr().out
+    assert "❌" in out and message in out
+    assert "-159" not in out

@@ -21,6 +21,9 @@ from course_utils import checks
 __all__ = [
     "check_field_of_view",
     "check_ct5n_evidence",
+    "check_frame_positions",
+    "reference_frame_positions",
+    "reference_slice_evidence",
     "check_slice_order",
     "reference_slice_order",
     "check_build_affine",
@@ -29,6 +32,8 @@ __all__ = [
     "reference_slab_mip",
     "check_resample_to_spacing",
     "reference_resample",
+    "check_antialiased_resample",
+    "reference_antialiased_resample",
     "check_show_section",
     "reference_show_section",
 ]
@@ -271,6 +276,143 @@ def check_resample_to_spacing(function, order: int = 1) -> bool:
                 "that does not pad with zeros.",
             )
     return checks.feedback(True, name)
+
+
+def _antialias_sigma(spacing_mm, target_mm):
+    factor = np.broadcast_to(np.asarray(target_mm, float), (3,)) / np.asarray(spacing_mm, float)
+    return np.maximum((factor - 1) / 2, 0.0)
+
+
+def reference_antialiased_resample(volume, spacing_mm, target_mm, order: int = 1):
+    """Reference for exercise 5's second part: low-pass each down-sampled axis, then resample.
+
+    An axis whose target spacing is coarser than its spacing (factor = target /
+    spacing > 1) is smoothed with a Gaussian of sigma = (factor - 1) / 2 voxels
+    first (the rule scikit-image uses); the other axes are left alone.
+
+    Example
+    -------
+    >>> out, spacing = reference_antialiased_resample(np.ones((4, 8, 8)), (2.5, 0.7, 0.7), 1.4)
+    >>> out.shape, spacing
+    ((7, 4, 4), (1.4285714285714286, 1.4, 1.4))
+    """
+    from scipy import ndimage
+
+    array = np.asarray(volume, dtype=np.float32)
+    _geometry(array.shape, spacing_mm, "reference_antialiased_resample")
+    smoothed = ndimage.gaussian_filter(
+        array, _antialias_sigma(spacing_mm, target_mm), mode="nearest"
+    )
+    return reference_resample(smoothed, spacing_mm, target_mm, order)
+
+
+def check_antialiased_resample(function, order: int = 1) -> bool:
+    """Check ``function(volume, spacing_mm, target_mm, order) -> (resampled, new_spacing_mm)``.
+
+    Like exercise 5, but every axis that is down-sampled is first smoothed with
+    a Gaussian (sigma = (factor - 1) / 2 voxels, factor = target / spacing).
+    Tried on a volume that is up-sampled along one axis and down-sampled along
+    the others; edge handling ("nearest" or "reflect") is not judged.
+
+    Example
+    -------
+    >>> check_antialiased_resample(reference_antialiased_resample)
+    ✅ anti-aliased resampling: correct.
+    True
+    """
+
+    name = "anti-aliased resampling"
+    rng = np.random.default_rng(5)
+    volume = rng.normal(0, 100, (6, 24, 30)).astype(np.float32)
+    cases = [(volume, (2.5, 0.7, 0.7), 1.4), (volume[:, :, :24], (3.0, 0.5, 1.0), (1.0, 2.0, 3.0))]
+    for case_volume, spacing, target in cases:
+        ok, result = checks.call_student(
+            function, case_volume.copy(), spacing, target, order=order, name=name
+        )
+        if not ok:
+            return False
+        if not isinstance(result, tuple) or len(result) != 2:
+            return checks.feedback(
+                False,
+                name,
+                "expected a tuple (resampled_volume, new_spacing_mm).",
+                "return resampled, new_spacing",
+            )
+        answer = np.asarray(result[0], dtype=float)
+        expected, expected_spacing = reference_antialiased_resample(
+            case_volume, spacing, target, order
+        )
+        if answer.shape != expected.shape:
+            return checks.feedback(
+                False,
+                name,
+                f"the shape is {answer.shape}: the field of view changed.",
+                "Smooth first, then resample exactly as in exercise 5.",
+            )
+        if not np.allclose(np.asarray(result[1], dtype=float).ravel(), expected_spacing, rtol=1e-3):
+            return checks.feedback(
+                False, name, "the reported new spacing does not match the resampled volume."
+            )
+        mistake = _antialias_mistake(answer, case_volume, spacing, target, order)
+        if mistake is not None:
+            return checks.feedback(False, name, *mistake)
+    return checks.feedback(True, name)
+
+
+def _antialias_mistake(answer, volume, spacing, target, order):
+    """``None`` if ``answer`` is the low-passed resampling of ``volume``, else (message, hint)."""
+    from scipy import ndimage
+
+    sigma = _antialias_sigma(spacing, target)
+    factor = np.broadcast_to(np.asarray(target, float), (3,)) / np.asarray(spacing, float)
+
+    def smoothed(sigmas, mode="nearest"):
+        blurred = ndimage.gaussian_filter(volume, sigmas, mode=mode)
+        return reference_resample(blurred, spacing, target, order)[0]
+
+    def same(candidate):
+        return candidate.shape == answer.shape and np.abs(answer - candidate).max() < 1e-3 * (
+            1 + np.abs(candidate).max()
+        )
+
+    if same(smoothed(sigma)) or same(smoothed(sigma, mode="reflect")):
+        return None
+    plain = reference_resample(volume, spacing, target, order)[0]
+    mistakes = [
+        (
+            plain,
+            "nothing was smoothed: this is plain resampling, which aliases where an axis is "
+            "down-sampled.",
+            "Filter the axes that lose samples before you resample.",
+        ),
+        (
+            smoothed(np.abs(factor - 1) / 2),
+            "an axis that is up-sampled was smoothed too; it loses no samples, so smoothing it "
+            "only blurs.",
+            "Smooth only where the target spacing is coarser than the spacing.",
+        ),
+        (
+            smoothed(np.where(factor > 1, factor / 2, 0.0)),
+            "the Gaussian is too wide: a sigma of half the factor blurs more than the rule in "
+            "section 5's code cell.",
+            "Look at how that cell computes sigma from the factor.",
+        ),
+        (
+            ndimage.gaussian_filter(
+                plain, sigma / np.where(factor > 1, factor, 1.0), mode="nearest"
+            ),
+            "the smoothing came after the resampling: by then the fine detail has already "
+            "folded back.",
+            "Low-pass first, then resample.",
+        ),
+    ]
+    for candidate, message, hint in mistakes:
+        if same(candidate):
+            return message, hint
+    return (
+        "the values differ from a Gaussian low-pass followed by exercise 5's resampling.",
+        "Per axis: factor = target / spacing; smooth only where it is above 1.",
+    )
 
 
 # --------------------------------------------------------------------------- sorting by geometry
@@ -548,6 +690,14 @@ def check_build_affine(function) -> bool:
             return checks.feedback(
                 False, name, "the slice step points the wrong way (first to last slice?)."
             )
+        if np.allclose(answer[:3, 0], (np.asarray(last) - first) / n, atol=1e-6):
+            return checks.feedback(
+                False,
+                name,
+                f"the slice step is slightly too short: you divided by the number of slices ({n}), "
+                "but between the first and the last slice there are fewer steps than slices.",
+                "Draw three slices and count the gaps between them.",
+            )
         return checks.feedback(
             False,
             name,
@@ -602,6 +752,20 @@ def _mm_as_index_mistakes(y_from, y_to, affine, n_rows):
         np.arange(int(round(low - affine[1, 3])), int(round(high - affine[1, 3])) + 1),
     ]
     return [rows[(rows >= 0) & (rows < n_rows)] for rows in candidates]
+
+
+def _negative_index_mistakes(y_from, y_to, affine, n_rows):
+    """Row sets that slicing with raw (negative) millimetres, or mm / step without the origin, selects."""
+    low, high = sorted((y_from, y_to))
+    rows = np.arange(n_rows)
+    found = []
+    for a, b in ((low, high), (low / affine[1, 1], high / affine[1, 1])):
+        ends = {(int(a), int(b)), (round(a), round(b)), (int(np.floor(a)), int(np.ceil(b)))}
+        for start, stop in ends:
+            for end in (stop, stop + 1):
+                if start < 0 or end < 0:
+                    found.append(rows[start:end])
+    return found
 
 
 def check_slab_mip(function) -> bool:
@@ -664,7 +828,16 @@ def check_slab_mip(function) -> bool:
             "you projected through every row, so the bone behind the vessel wins.",
             "Keep only the rows whose centres lie between the two y positions.",
         )
-    y_rows = affine[1, 3] + np.arange(volume.shape[1]) * affine[1, 1]
+    for rows in _negative_index_mistakes(y_from, y_to, affine, volume.shape[1]):
+        if rows.size and np.allclose(answer, volume[:, rows, :].max(axis=1)):
+            return checks.feedback(
+                False,
+                name,
+                "the millimetre positions (negative here) were used as row indices. Python reads a "
+                "negative index from the end of the array, so the slab came from the far side of "
+                "the volume, with no error.",
+                "Row centre y = origin y + row index x row step: solve it for the row index.",
+            )
     for rows in _mm_as_index_mistakes(y_from, y_to, affine, volume.shape[1]):
         if rows.size and np.allclose(answer, volume[:, rows, :].max(axis=1)):
             return checks.feedback(
@@ -985,23 +1158,175 @@ def check_show_section(function) -> bool:
     return checks.feedback(True, name)
 
 
+# --------------------------------------------------------------------------- multi-frame geometry
+def reference_frame_positions(dataset):
+    """Reference: the IPP (mm) of every stored frame of an enhanced (multi-frame) DICOM dataset.
+
+    Example
+    -------
+    >>> from pydicom.dataset import Dataset
+    >>> frame = Dataset()
+    >>> frame.PlanePositionSequence = [Dataset()]
+    >>> frame.PlanePositionSequence[0].ImagePositionPatient = [0, 0, 5]
+    >>> ds = Dataset()
+    >>> ds.PerFrameFunctionalGroupsSequence = [frame]
+    >>> reference_frame_positions(ds)
+    array([[0., 0., 5.]])
+    """
+    return np.array(
+        [
+            item.PlanePositionSequence[0].ImagePositionPatient
+            for item in dataset.PerFrameFunctionalGroupsSequence
+        ],
+        dtype=float,
+    )
+
+
+def check_frame_positions(frame_ipps, dataset) -> bool:
+    """Check ``frame_ipps``: one row (x, y, z) in mm per stored frame, in the stored order."""
+    name = "frame positions"
+    expected = reference_frame_positions(dataset)
+    if frame_ipps is None:
+        return checks.feedback(False, name, "frame_ipps is still None.")
+    try:
+        answer = np.asarray(frame_ipps, dtype=float)
+    except (TypeError, ValueError):
+        return checks.feedback(False, name, "expected numbers: one (x, y, z) row per frame.")
+    if answer.shape == expected.shape and np.allclose(answer, expected):
+        return checks.feedback(True, name)
+    if answer.shape == (3,) and any(np.allclose(answer, row) for row in expected):
+        return checks.feedback(
+            False,
+            name,
+            "this is the position of one frame; the file holds one per frame.",
+            "Loop over the items of the per-frame sequence.",
+        )
+    if answer.shape == expected.T.shape and np.allclose(answer, expected.T):
+        return checks.feedback(
+            False, name, "the array is transposed.", "One row per frame, three columns (x, y, z)."
+        )
+    if answer.shape == expected.shape and np.allclose(answer, expected[::-1]):
+        return checks.feedback(
+            False,
+            name,
+            "the frames are in reverse order; keep the order in which they are stored.",
+            "Sorting comes next, in the following cell.",
+        )
+    return checks.feedback(
+        False,
+        name,
+        f"expected {expected.shape[0]} positions of shape (3,), got an array of shape {answer.shape}.",
+        "Each per-frame item has a PlanePositionSequence with one ImagePositionPatient.",
+    )
+
+
 # --------------------------------------------------------------------------- a header that contradicts itself
 LUNG_BELOW_HU = -500.0  # aerated lung (about -850 HU) and air; soft tissue and fat are above
 BONE_ABOVE_HU = 150.0  # cancellous and cortical bone, calcium; blood and muscle are below
 
 
-def check_ct5n_evidence(lung_fraction, bone_pixels, volume) -> bool:
-    """Check the per-slice lung fraction and bone count of a CT volume in HU.
+def _ct5n_probe():
+    """Four 16 x 16 slices in HU with lung, fat and bone of three densities, so every step of a method shows."""
+    volume = np.full((4, 16, 16), 40.0)
+    volume[1, :, 12:] = -850.0
+    volume[2, :, 6:] = -850.0
+    volume[3, :, 3:] = -850.0
+    volume[1, 0, :4] = -120.0  # fat
+    volume[0, 4:6, 4:7] = 400.0  # cancellous bone
+    volume[2, 2, 1:4] = 1200.0  # cortical bone
+    volume[3, 8, :2] = 220.0  # thin cancellous bone
+    return volume
+
+
+def _verdict(message, hint=None):
+    return message, hint
+
+
+def _evidence_mistake(lung_fraction, bone_pixels, hu):
+    """``None`` when both per-slice arrays are right for ``hu``, else (message, hint)."""
+    n_slices = hu.shape[0]
+    lung = np.mean(hu < LUNG_BELOW_HU, axis=(1, 2))
+    bone = np.sum(hu > BONE_ABOVE_HU, axis=(1, 2))
+    if lung_fraction is None or bone_pixels is None:
+        return _verdict("one of the two arrays is None.", "return lung_fraction, bone_pixels")
+    try:
+        fraction = np.asarray(lung_fraction, dtype=float).ravel()
+        count = np.asarray(bone_pixels, dtype=float).ravel()
+    except (TypeError, ValueError):
+        return _verdict("expected two arrays of numbers, one value per slice.")
+    for values, what in ((fraction, "lung_fraction"), (count, "bone_pixels")):
+        if values.size == 1:
+            return _verdict(
+                f"{what} is one number for the whole volume.",
+                "The question is how the content changes from slice to slice.",
+            )
+        if values.size != n_slices:
+            return _verdict(
+                f"{what} has {values.size} values but the volume has {n_slices} slices.",
+                "Reduce over the two in-plane axes and keep axis 0.",
+            )
+    if np.allclose(fraction, 100 * lung) and not np.allclose(lung, 0):
+        return _verdict("lung_fraction is in percent.", "Give a fraction between 0 and 1.")
+    if np.allclose(fraction, 1 - lung) and not np.allclose(lung, 0.5):
+        return _verdict(
+            "lung_fraction counts the pixels above the threshold: that is everything but lung.",
+            "Is aerated lung brighter or darker than soft tissue in HU?",
+        )
+    if np.allclose(fraction, hu.shape[1] * hu.shape[2] * lung) and not np.allclose(lung, 0):
+        return _verdict(
+            "lung_fraction is a count of pixels, not a fraction.",
+            "Divide by the number of pixels in a slice (or take a mean).",
+        )
+    if not np.allclose(fraction, lung, atol=1e-6):
+        return _verdict(
+            "lung_fraction is not the fraction of lung-valued pixels in each slice.",
+            "Which HU value separates aerated lung from soft tissue? The text names it.",
+        )
+    size = hu.shape[1] * hu.shape[2]
+    if np.allclose(count * size, bone) and not np.allclose(bone, 0):
+        return _verdict(
+            "bone_pixels is a fraction; the question asks for a number of pixels.",
+            "Count, do not average.",
+        )
+    if np.allclose(count, np.sum(hu < BONE_ABOVE_HU, axis=(1, 2))):
+        return _verdict(
+            "bone_pixels counts the pixels below the threshold.",
+            "Is bone brighter or darker than soft tissue in HU?",
+        )
+    if not np.allclose(count, bone):
+        return _verdict(
+            "lung_fraction is right; bone_pixels is not the number of bone-valued pixels per slice.",
+            "Which HU value separates bone from soft tissue? The text names it.",
+        )
+    return None
+
+
+def reference_slice_evidence(volume):
+    """Reference for exercise 3's second part: per slice, the lung fraction and the bone pixel count.
+
+    Example
+    -------
+    >>> reference_slice_evidence(np.full((2, 4, 4), -850.0))
+    (array([1., 1.]), array([0, 0]))
+    """
+    hu = np.asarray(volume, dtype=float)
+    return np.mean(hu < LUNG_BELOW_HU, axis=(1, 2)), np.sum(hu > BONE_ABOVE_HU, axis=(1, 2))
+
+
+def check_ct5n_evidence(function, volume) -> bool:
+    """Check ``function(volume) -> (lung_fraction, bone_pixels)`` for a CT volume in HU.
 
     ``lung_fraction[k]`` is the fraction (0 to 1) of slice ``k``'s pixels below
     -500 HU; ``bone_pixels[k]`` the number of its pixels above 150 HU. Both are
-    one value per slice (axis 0).
+    one value per slice (axis 0). The function is tried first on a small test
+    volume that holds lung and bone (the real CT5N has no bone, so it alone
+    cannot tell a right bone count from a wrong one), then on ``volume``.
 
     Example
     -------
     >>> vol = np.full((2, 4, 4), 40.0)
     >>> vol[1, :, :2] = -850.0
-    >>> check_ct5n_evidence([0.0, 0.5], [0, 0], vol)
+    >>> check_ct5n_evidence(reference_slice_evidence, vol)
     ✅ lung and bone per slice: correct.
     True
     """
@@ -1009,76 +1334,24 @@ def check_ct5n_evidence(lung_fraction, bone_pixels, volume) -> bool:
     hu = np.asarray(volume, dtype=float)
     if hu.ndim != 3:
         raise ValueError(f"volume must be 3-D (slice, row, column), got shape {hu.shape}")
-    n_slices = hu.shape[0]
-    lung = np.mean(hu < LUNG_BELOW_HU, axis=(1, 2))
-    bone = np.sum(hu > BONE_ABOVE_HU, axis=(1, 2))
-    if lung_fraction is None or bone_pixels is None:
-        return checks.feedback(False, name, "got None. Assign both variables.")
-    try:
-        fraction = np.asarray(lung_fraction, dtype=float).ravel()
-        count = np.asarray(bone_pixels, dtype=float).ravel()
-    except (TypeError, ValueError):
-        return checks.feedback(False, name, "expected two arrays of numbers, one value per slice.")
-    for values, what in ((fraction, "lung_fraction"), (count, "bone_pixels")):
-        if values.size == 1:
+    for where, test_volume in (
+        ("on a small test volume with lung and bone", _ct5n_probe()),
+        ("", hu),
+    ):
+        ok, result = checks.call_student(function, test_volume.copy(), name=name)
+        if not ok:
+            return False
+        if not isinstance(result, tuple | list) or len(result) != 2:
             return checks.feedback(
                 False,
                 name,
-                f"{what} is one number for the whole volume.",
-                "The question is how the content changes from slice to slice.",
+                "expected the function to return two arrays.",
+                "return lung_fraction, bone_pixels",
             )
-        if values.size != n_slices:
-            return checks.feedback(
-                False,
-                name,
-                f"{what} has {values.size} values but the volume has {n_slices} slices.",
-                "Reduce over the two in-plane axes and keep axis 0.",
-            )
-    if np.allclose(fraction, 100 * lung) and not np.allclose(lung, 0):
-        return checks.feedback(
-            False, name, "lung_fraction is in percent.", "Give a fraction between 0 and 1."
-        )
-    if np.allclose(fraction, 1 - lung) and not np.allclose(lung, 0.5):
-        return checks.feedback(
-            False,
-            name,
-            "lung_fraction counts the pixels above the threshold: that is everything but lung.",
-            "Is aerated lung brighter or darker than soft tissue in HU?",
-        )
-    if np.allclose(fraction, hu.shape[1] * hu.shape[2] * lung) and not np.allclose(lung, 0):
-        return checks.feedback(
-            False,
-            name,
-            "lung_fraction is a count of pixels, not a fraction.",
-            "Divide by the number of pixels in a slice (or take a mean).",
-        )
-    if not np.allclose(fraction, lung, atol=1e-6):
-        return checks.feedback(
-            False,
-            name,
-            "lung_fraction is not the fraction of lung-valued pixels in each slice.",
-            "Which HU value separates aerated lung from soft tissue? The text names it.",
-        )
-    size = hu.shape[1] * hu.shape[2]
-    if np.allclose(count * size, bone) and not np.allclose(bone, 0):
-        return checks.feedback(
-            False,
-            name,
-            "bone_pixels is a fraction; the question asks for a number of pixels.",
-            "Count, do not average.",
-        )
-    if np.allclose(count, np.sum(hu < BONE_ABOVE_HU, axis=(1, 2))):
-        return checks.feedback(
-            False,
-            name,
-            "bone_pixels counts the pixels below the threshold.",
-            "Is bone brighter or darker than soft tissue in HU?",
-        )
-    if not np.allclose(count, bone):
-        return checks.feedback(
-            False,
-            name,
-            "lung_fraction is right; bone_pixels is not the number of bone-valued pixels per slice.",
-            "Which HU value separates bone from soft tissue? The text names it.",
-        )
+        mistake = _evidence_mistake(*result, test_volume)
+        if mistake is not None:
+            message, hint = mistake
+            if where:
+                message = f"{where}: {message}"
+            return checks.feedback(False, name, message, hint)
     return checks.feedback(True, name)
