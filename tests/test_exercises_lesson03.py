@@ -64,7 +64,7 @@ def test_incomplete_patients_counts_unreadable_series(table):
 # --------------------------------------------------------------------------- exercise 2
 def _summary(table):
     readable = table[table.readable & table.sequence.isin(lesson03._SEQUENCES)]
-    counts = readable.groupby(["sequence", "patient"]).size()
+    counts = readable.groupby(["sequence", "patient", "series_uid"]).size()
     return counts.groupby(level="sequence").agg(["min", "median", "max"])
 
 
@@ -92,6 +92,41 @@ def test_slice_counts_likely_wrong_functions(table, capsys):
     assert not lesson03.check_slice_counts(ignores_readable, table)
     assert "Count only readable files" in capsys.readouterr().out
 
+    def ignores_readable_by_uid(t):
+        counts = t[t.sequence.isin(lesson03._SEQUENCES)].groupby(["sequence", "series_uid"]).size()
+        return counts.groupby(level="sequence").agg(["min", "median", "max"])
+
+    assert not lesson03.check_slice_counts(ignores_readable_by_uid, table)
+    assert "Count only readable files" in capsys.readouterr().out
+
+    def per_folder(t):  # the groupby of the lesson's cell, on a table where folders hold 2 series
+        readable = t[t.readable & t.sequence.isin(lesson03._SEQUENCES)]
+        counts = readable.groupby(["sequence", "patient"]).size()
+        return counts.groupby(level="sequence").agg(["min", "median", "max"])
+
+    assert not lesson03.check_slice_counts(per_folder, table)
+    out = capsys.readouterr().out
+    assert "per folder, not per series" in out and "series_uid" in out
+
+    def largest_instance(t):
+        readable = t[t.readable & t.sequence.isin(lesson03._SEQUENCES)]
+        counts = readable.groupby(["sequence", "series_uid"])["instance"].max().astype(float)
+        return counts.groupby(level="sequence").agg(["min", "median", "max"])
+
+    assert not lesson03.check_slice_counts(largest_instance, table)
+    assert "labels, not counts" in capsys.readouterr().out
+
+    def largest_instance_per_folder(t):
+        readable = t[t.readable & t.sequence.isin(lesson03._SEQUENCES)]
+        counts = readable.groupby(["sequence", "patient"])["instance"].max().astype(float)
+        return counts.groupby(level="sequence").agg(["min", "median", "max"])
+
+    assert not lesson03.check_slice_counts(largest_instance_per_folder, table)
+    out = capsys.readouterr().out
+    assert "labels, not counts" in out
+    for number in ("12.0", "30.0", "36.0", "29.0"):  # the reference values are never shown
+        assert number not in out
+
     def mean_not_median(t):
         return _summary(t).assign(median=lambda d: _counts(t).groupby(level="sequence").mean())
 
@@ -114,7 +149,7 @@ def test_slice_counts_likely_wrong_functions(table, capsys):
 
 def _counts(t):
     readable = t[t.readable & t.sequence.isin(lesson03._SEQUENCES)]
-    return readable.groupby(["sequence", "patient"]).size()
+    return readable.groupby(["sequence", "patient", "series_uid"]).size()
 
 
 def test_incomplete_patients_likely_wrong_functions(table, capsys):
@@ -124,7 +159,8 @@ def test_incomplete_patients_likely_wrong_functions(table, capsys):
         return {p for p, s in have.items() if len(s & set(lesson03._SEQUENCES)) < 4}
 
     assert not lesson03.check_incomplete_patients(ignores_readable, table)
-    assert "all broken" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "all broken" in out and "no readable row at all" not in out
 
     def includes_stray(t):
         return lesson03.reference_incomplete_patients(t) | {""}
@@ -517,7 +553,24 @@ def test_header_reader_right_and_wrong(study_file, capsys):
 
     assert not lesson03.check_header_reader(whole_file_size, study_file)
     out = capsys.readouterr().out
-    assert "slightly truncated" in out and "after the header" in out
+    assert "40 bytes short file" in out and "after the header" in out
+
+    def forgets_element_header(path):  # bytes after tell(), without the 12/8-byte element header
+        result = _good_reader(path)
+        if result["problem"] == "truncated":
+            import os
+
+            with open(path, "rb") as handle:
+                header = pydicom.dcmread(handle, stop_before_pixels=True)
+                left = os.path.getsize(path) - handle.tell()
+            if left >= header.Rows * header.Columns * header.BitsAllocated // 8:
+                result.update(readable=True, problem="")
+        return result
+
+    assert not lesson03.check_header_reader(forgets_element_header, study_file)
+    out = capsys.readouterr().out
+    assert "slightly truncated file" in out and "12 bytes in explicit VR" in out
+    assert "not with the file size" not in out
 
     def attribute_access(path):
         result = _good_reader(path)
@@ -577,6 +630,15 @@ def test_sequence_cross_check_reference():
     assert words("AX T2 FLAIR") == "FLAIR"
     assert lesson03.sequences_from_timing(2400, 3.6, 1000) == {"T1w", "T1wCE"}  # MPRAGE
     assert lesson03.sequences_from_timing(9000, 120, 2500) == {"FLAIR"}
+    # a FLAIR whose release dropped InversionTime is not called a mislabelled T2w
+    assert lesson03.sequences_from_timing(9000, 120, None) == {"T2w", "FLAIR"}
+    assert lesson03.sequences_from_timing(5200, 98, 0) == {"T2w"}
+    for description in (None, "AX FLAIR"):
+        flair = pd.DataFrame(
+            [("1", "FLAIR", description, 9000.0, 120.0, float("nan"))],
+            columns=list(lesson03._SERIES_COLUMNS),
+        )
+        assert lesson03.reference_sequence_mismatches(flair) == set()
 
 
 def None_timing(tr, te, ti):
@@ -604,6 +666,16 @@ def test_sequence_cross_check_likely_wrong_rules(capsys):
     table = lesson03.held_out_series()
     right_names, right_times = lesson03.sequence_from_description, lesson03.sequences_from_timing
     assert lesson03.check_sequence_mismatches(_rules(right_names, right_times), table)
+
+    def absent_ti_is_no_inversion(tr, te, ti):  # the T2w rule answers T2w alone without a TI
+        says = right_times(tr, te, ti)
+        return {"T2w"} if says == {"T2w", "FLAIR"} else says
+
+    assert not lesson03.check_sequence_mismatches(
+        _rules(right_names, absent_ti_is_no_inversion), table
+    )
+    out = capsys.readouterr().out
+    assert "unknown, not zero" in out and "carry no TI" in out
 
     def substring_names(d):  # "ce" anywhere, "flair" before "t1"
         return lesson03._substring_description(d)
@@ -871,6 +943,14 @@ def test_compression_history_right_and_wrong(study_file, capsys):
     assert not lesson03.check_compression_history(truthy_code, study_file)
     assert "'00' means never lossy" in capsys.readouterr().out
 
+    def raw_code(path):  # the right tag, returned as its code string
+        value = pydicom.dcmread(path, stop_before_pixels=True).get("LossyImageCompression")
+        return {**right(path), "lossy": value}
+
+    assert not lesson03.check_compression_history(raw_code, study_file)
+    out = capsys.readouterr().out
+    assert "not its code string" in out and "transfer syntax" not in out
+
     def single_ratio(path):
         value = pydicom.dcmread(path, stop_before_pixels=True).get("LossyImageCompressionRatio")
         return {**right(path), "ratios": [] if value is None else [float(value)]}
@@ -918,14 +998,24 @@ def test_held_out_scan_has_an_all_broken_patient_and_every_scan_column(table, ca
         return {p for p, sequences in have.items() if len(sequences) < 4}
 
     assert not lesson03.check_incomplete_patients(only_readable_patients, table)
-    assert "no readable row at all" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "no readable row at all" in out and "as good as missing" not in out
 
     def by_series_uid(t):
         readable = t[t["readable"].astype(bool) & t["sequence"].isin(scan.SEQUENCES)]
         per_series = readable.groupby(["sequence", "series_uid"]).size()
         return per_series.groupby(level="sequence").agg(["min", "median", "max"])
 
-    assert lesson03.check_slice_counts(by_series_uid, table)
+    assert not lesson03.check_slice_counts(by_series_uid, table)  # 20006 copies 20004's UIDs
+    out = capsys.readouterr().out
+    assert "over the whole table" in out and "copied folder" in out
+
+    def by_folder_and_uid(t):
+        readable = t[t["readable"].astype(bool) & t["sequence"].isin(scan.SEQUENCES)]
+        per_series = readable.groupby(["sequence", "patient", "series_uid"]).size()
+        return per_series.groupby(level="sequence").agg(["min", "median", "max"])
+
+    assert lesson03.check_slice_counts(by_folder_and_uid, table)
 
 
 def test_id_differences_nan_crash_gets_the_nan_hint(capsys):

@@ -80,47 +80,69 @@ def held_out_scan():
     """A small scan table (not from the course's data) whose broken files change every answer.
 
     Patient 20002's T1wCE folder holds only unreadable files; 20001's T2w series
-    lost three files of eight; 20003 has no T1w folder at all; every file of
-    20005 is unreadable (the worst folder of a real download). The table has
-    every column of :data:`course_utils.scan.SCAN_COLUMNS`, so an answer may
-    group by ``series_uid`` as well as by folder.
+    lost three files of eight, in its middle; 20003 has no T1w folder at all;
+    every file of 20005 is unreadable (the worst folder of a real download).
+    20002's FLAIR folder holds two series (a repeat after the patient moved,
+    numbered from 1 again), and 20004's T1w series is numbered from 101; 20006
+    is a copy of 20004's folder, UIDs included. The table has every column of
+    :data:`course_utils.scan.SCAN_COLUMNS`.
     """
     import pandas as pd
 
     from course_utils.scan import SCAN_COLUMNS
 
     rows = []
-    layout = {
+    layout = {  # (readable, unreadable) files per series
         "20001": {"FLAIR": (30, 0), "T1w": (24, 0), "T1wCE": (24, 0), "T2w": (5, 3)},
         "20002": {"FLAIR": (28, 0), "T1w": (26, 1), "T1wCE": (0, 4), "T2w": (30, 0)},
         "20003": {"FLAIR": (32, 0), "T1wCE": (22, 0), "T2w": (34, 0)},
         "20004": {"FLAIR": (36, 0), "T1w": (20, 0), "T1wCE": (26, 0), "T2w": (28, 0)},
         "20005": {"FLAIR": (0, 3), "T1w": (0, 2), "T1wCE": (0, 2), "T2w": (0, 3)},
     }
+    broken_in_middle = {("20001", "T2w"): {2, 4, 5}}  # file indices; elsewhere at the end
+    first_instance = {("20004", "T1w"): 101}
+    second_series = {("20002", "FLAIR"): 12}  # readable files of a repeat in the same folder
     for patient, series in layout.items():
         for number, (sequence, (good, broken)) in enumerate(series.items(), start=1):
-            for index in range(good + broken):
-                readable = index < good
-                header = {  # what scan_headers reads from a file whose header parses
-                    "patient_id_tag": f"ID{patient}",
-                    "series_description": sequence,
-                    "modality": "MR",
-                    "instance": index + 1,
-                    "series_uid": f"2.25.{patient}{number}",
-                    "sop_uid": f"2.25.{patient}{number}{index + 1:03d}",
-                }
-                rows.append(
-                    {
-                        "path": f"{patient}/{sequence}/Image-{index + 1}.dcm",
-                        "patient": patient,
-                        "sequence": sequence,
-                        "file_number": index + 1,
-                        "readable": readable,
-                        "problem": "" if readable else "truncated",
-                        "file_bytes": 14_000 if readable else 600,
-                        **(header if readable else {}),
-                    }
+            n_files = good + broken
+            bad = broken_in_middle.get((patient, sequence), set(range(good, n_files)))
+            parts = [(f"2.25.{patient}{number}", [i not in bad for i in range(n_files)])]
+            if (patient, sequence) in second_series:
+                parts.append(
+                    (f"2.25.{patient}{number}9", [True] * second_series[patient, sequence])
                 )
+            file_number = 0
+            for series_uid, readable_files in parts:
+                for index, readable in enumerate(readable_files):
+                    file_number += 1
+                    instance = first_instance.get((patient, sequence), 1) + index
+                    header = {  # what scan_headers reads from a file whose header parses
+                        "patient_id_tag": f"ID{patient}",
+                        "series_description": sequence,
+                        "modality": "MR",
+                        "instance": instance,
+                        "series_uid": series_uid,
+                        "sop_uid": f"{series_uid}{index + 1:03d}",
+                    }
+                    rows.append(
+                        {
+                            "path": f"{patient}/{sequence}/Image-{file_number}.dcm",
+                            "patient": patient,
+                            "sequence": sequence,
+                            "file_number": file_number,
+                            "readable": readable,
+                            "problem": "" if readable else "truncated",
+                            "file_bytes": 14_000 if readable else 600,
+                            **(header if readable else {}),
+                        }
+                    )
+    # 20006 is a copy of 20004's folder (RSNA-MICCAI's known-bad cases are such copies):
+    # the same SeriesInstanceUIDs under another patient
+    rows += [
+        {**row, "patient": "20006", "path": row["path"].replace("20004/", "20006/", 1)}
+        for row in rows
+        if row["patient"] == "20004"
+    ]
     rows.append(
         {
             "path": "notes.txt",
@@ -134,7 +156,7 @@ def held_out_scan():
     for column in SCAN_COLUMNS:
         if column not in table:
             table[column] = np.nan if column.endswith(("_mm", "_bytes_expected")) else ""
-    text = [c for c in table.columns if table[c].dtype == object]
+    text = [c for c in table.columns if pd.api.types.is_string_dtype(table[c])]
     table[text] = table[text].fillna("")
     return table[list(SCAN_COLUMNS)]
 
@@ -176,13 +198,14 @@ def check_incomplete_patients(answer, scan_table) -> bool:
             ok, result = checks.call_student(function, table.copy(), name=name)
             if not ok:
                 return False
-            if not _incomplete_verdict(result, reference_incomplete_patients(table), name, which):
+            if not _incomplete_verdict(result, table, name, which):
                 return False
         return checks.feedback(True, name)
-    return _incomplete_verdict(answer, reference_incomplete_patients(scan_table), name, "the")
+    return _incomplete_verdict(answer, scan_table, name, "the")
 
 
-def _incomplete_verdict(answer, expected, name, which) -> bool:
+def _incomplete_verdict(answer, table, name, which) -> bool:
+    expected = reference_incomplete_patients(table)
     if answer is None:
         return checks.feedback(False, name, "got None. Assign your set of patient ids.")
     if isinstance(answer, (str, bytes)):
@@ -207,11 +230,25 @@ def _incomplete_verdict(answer, expected, name, which) -> bool:
     if "" in answer:
         hint = "Rows with an empty patient are stray files at the top, not a patient."
     elif expected - answer:
-        hint = (
-            "A sequence counts only if it has at least one readable file: a folder whose files "
-            "are all broken (readable == False) is as good as missing, and a patient whose "
-            "files are all broken has no readable row at all: start from every patient folder."
-        )
+        ignores_readable = reference_incomplete_patients(table.assign(readable=True))
+        readable_only = reference_incomplete_patients(table[table["readable"].astype(bool)])
+        if answer == ignores_readable:
+            hint = (
+                "A sequence counts only if it has at least one readable file: a folder whose "
+                "files are all broken (readable == False) is as good as missing."
+            )
+        elif answer == readable_only:
+            hint = (
+                "A patient whose files are all broken has no readable row at all: start from "
+                "every patient folder in the table, not from the readable rows."
+            )
+        else:
+            hint = (
+                "A sequence counts only if it has at least one readable file: a folder whose "
+                "files are all broken (readable == False) is as good as missing, and a patient "
+                "whose files are all broken has no readable row at all: start from every "
+                "patient folder."
+            )
     else:
         hint = "A patient is incomplete only when one of the four sequences has no readable file."
     if which != "the":
@@ -220,13 +257,29 @@ def _incomplete_verdict(answer, expected, name, which) -> bool:
 
 
 # --------------------------------------------------------------------------- exercise 2
+def _series_key(table):
+    """One key per series: the folder, and within it the SeriesInstanceUID (when read)."""
+    uid = table["series_uid"] if "series_uid" in table else ""
+    return [table["sequence"], table["patient"], uid]
+
+
+def _per_sequence(counts):
+    """min, median and max of per-series values indexed (sequence, ...), one row per sequence."""
+    return counts.groupby(level=0).agg(["min", "median", "max"]).astype(float)
+
+
 def reference_slice_counts(scan_table):
-    """min, median and max number of readable slices per series, one row per sequence."""
+    """min, median and max number of readable slices per series, one row per sequence.
+
+    A series is one SeriesInstanceUID within one patient's sequence folder: a
+    folder may hold two series (a repeat), and a broken file whose header could
+    not be read has no UID and counts for none.
+    """
     table = _scan_table(scan_table)
     usable = table[table["readable"].astype(bool) & table["sequence"].isin(_SEQUENCES)]
-    per_series = usable.groupby(["sequence", "patient"]).size()
-    summary = per_series.groupby(level="sequence").agg(["min", "median", "max"])
-    return summary.astype(float)
+    summary = _per_sequence(usable.groupby(_series_key(usable), dropna=False).size())
+    summary.index.name = "sequence"
+    return summary
 
 
 def check_slice_counts(answer, scan_table) -> bool:
@@ -234,7 +287,10 @@ def check_slice_counts(answer, scan_table) -> bool:
 
     The expected table has one row per sequence (index named ``sequence``)
     and the columns ``min``, ``median`` and ``max`` of the number of readable
-    files per series (one series = one patient's folder of that sequence).
+    files per series (one series = one SeriesInstanceUID in a patient's folder
+    of that sequence). A function is run on :func:`held_out_scan` (a folder
+    with two series, a series numbered from 101, broken files in the middle
+    of a series) and then on the lesson's table.
 
     Parameters
     ----------
@@ -251,7 +307,7 @@ def check_slice_counts(answer, scan_table) -> bool:
     -------
     >>> import pandas as pd
     >>> table = pd.DataFrame({"patient": ["1", "1", "2"], "sequence": ["T1w"] * 3,
-    ...                       "readable": [True, True, True]})
+    ...                       "readable": [True, True, True], "series_uid": ["1.1", "1.1", "1.2"]})
     >>> answer = pd.DataFrame({"min": [1.0], "median": [1.5], "max": [2.0]},
     ...                       index=pd.Index(["T1w"], name="sequence"))
     >>> check_slice_counts(answer, table)
@@ -261,7 +317,7 @@ def check_slice_counts(answer, scan_table) -> bool:
     name = "slice counts per sequence"
     if callable(answer):
         function = answer
-        # the held-out table first: there, counting broken files changes min, median and max
+        # the held-out table first: there, each likely mistake changes min, median or max
         for table, which in ((held_out_scan(), "a held-out"), (scan_table, "the lesson's")):
             ok, result = checks.call_student(function, table.copy(), name=name)
             if not ok:
@@ -270,6 +326,67 @@ def check_slice_counts(answer, scan_table) -> bool:
                 return False
         return checks.feedback(True, name)
     return _slice_count_verdict(answer, scan_table, name, "the")
+
+
+def _likely_slice_counts(table):
+    """{mistake: (table it gives, message, hint)} for the likely wrong slice counts."""
+    in_folders = table[table["sequence"].isin(_SEQUENCES)]
+    readable = in_folders[in_folders["readable"].astype(bool)]
+    by_series = readable.groupby(_series_key(readable), dropna=False)
+    instance = readable.assign(instance=readable["instance"].replace("", np.nan).astype(float))
+    numbered = instance.groupby(_series_key(instance), dropna=False)["instance"]
+    folders = ["sequence", "patient"]
+    return {
+        "per folder": (
+            _per_sequence(readable.groupby(folders).size()),
+            "the counts are per folder, not per series",
+            "A folder can hold more than one series (a repeat after the patient moved): "
+            "count the readable files of each SeriesInstanceUID (column series_uid).",
+        ),
+        "per UID over the whole table": (
+            _per_sequence(readable.groupby(["sequence", "series_uid"]).size()),
+            "the counts are per SeriesInstanceUID over the whole table",
+            "A copied folder (RSNA-MICCAI's known-bad cases are copies) repeats its UIDs under "
+            "another patient: count per patient folder and series UID.",
+        ),
+        "largest instance number": (
+            _per_sequence(numbered.max()),
+            "the counts follow the instance numbers, not the files",
+            "Instance numbers are labels, not counts: they may start at 101 and skip the "
+            "files that could not be read. Count the readable rows of each series.",
+        ),
+        "largest instance number per UID": (
+            _per_sequence(instance.groupby(["sequence", "series_uid"])["instance"].max()),
+            "the counts follow the instance numbers, not the files",
+            "Instance numbers are labels, not counts: they may start at 101 and skip the "
+            "files that could not be read. Count the readable rows of each series.",
+        ),
+        "largest instance number per folder": (
+            _per_sequence(instance.groupby(folders)["instance"].max()),
+            "the counts follow the instance numbers, not the files",
+            "Instance numbers are labels, not counts: they may start at 101, restart in a "
+            "second series and skip broken files. Count the readable rows of each series.",
+        ),
+        **{
+            f"broken files counted {how}": (
+                _per_sequence(in_folders.groupby(keys, dropna=False).size()),
+                "some counts are too high",
+                "Count only readable files: stray and broken files are not slices.",
+            )
+            for how, keys in [
+                ("per folder", folders),
+                ("per series", _series_key(in_folders)),
+                ("per UID", ["sequence", "series_uid"]),
+            ]
+        },
+        "mean": (
+            _per_sequence(by_series.size()).assign(
+                median=by_series.size().groupby(level=0).mean().astype(float)
+            ),
+            "min and max are right, the middle column is not",
+            "The middle column is the median of the counts per series, not their mean.",
+        ),
+    }
 
 
 def _slice_count_verdict(answer, scan_table, name, which) -> bool:
@@ -284,7 +401,7 @@ def _slice_count_verdict(answer, scan_table, name, which) -> bool:
             False,
             name,
             "got a Series; expected a DataFrame with columns min, median, max.",
-            "Count files per (sequence, patient) first, then aggregate per sequence with .agg([...]).",
+            "Count files per series first, then aggregate per sequence with .agg([...]).",
         )
     if not isinstance(answer, pd.DataFrame):
         return checks.feedback(False, name, f"expected a DataFrame, got {type(answer).__name__}.")
@@ -305,21 +422,12 @@ def _slice_count_verdict(answer, scan_table, name, which) -> bool:
     if np.allclose(answer.to_numpy(), expected.to_numpy(), equal_nan=True):
         return True if which != "the" else checks.feedback(True, name)
     where = f" (on {which} table)"
-    in_folders = table[table["sequence"].isin(_SEQUENCES)]
-    readable = in_folders[in_folders["readable"].astype(bool)]
-    per_series = readable.groupby(["sequence", "patient"]).size()
-    means = per_series.groupby(level="sequence").mean().reindex(expected.index)
-    if (
-        np.allclose(answer["min"], expected["min"])
-        and np.allclose(answer["max"], expected["max"])
-        and np.allclose(answer["median"], means)
-    ):
-        return checks.feedback(
-            False,
-            name,
-            "min and max are right, the middle column is not" + where + ".",
-            "The middle column is the median of the counts per series, not their mean.",
-        )
+    for wrong, message, hint in _likely_slice_counts(table).values():
+        wrong = wrong.reindex(expected.index)
+        if np.allclose(wrong.to_numpy(), expected.to_numpy(), equal_nan=True):
+            continue  # this table cannot tell that mistake apart
+        if np.allclose(answer.to_numpy(), wrong.to_numpy(), equal_nan=True):
+            return checks.feedback(False, name, message + where + ".", hint)
     if (answer["min"] == 0).any() and not (expected["min"] == 0).any():
         return checks.feedback(
             False,
@@ -328,24 +436,20 @@ def _slice_count_verdict(answer, scan_table, name, which) -> bool:
             "A missing series is not a series with 0 slices: count the series that exist "
             "(a pivot table filled with zeros adds series that are not there).",
         )
-    counted = in_folders.groupby(["sequence", "patient"]).size()  # broken files included
-    all_files = counted.groupby(level="sequence").agg(["min", "median", "max"])
-    all_files = all_files.reindex(expected.index).astype(float)
-    if np.allclose(answer.to_numpy(), all_files.to_numpy(), equal_nan=True) or np.all(
-        answer.to_numpy() >= expected.to_numpy()
-    ):
+    if np.all(answer.to_numpy() >= expected.to_numpy()):
         return checks.feedback(
             False,
             name,
             "some counts are too high" + where + ".",
-            "Count only readable files: stray and broken files are not slices.",
+            "Count only readable files, one series at a time: stray and broken files are not "
+            "slices, and a folder may hold two series.",
         )
     wrong = [c for c in ("min", "median", "max") if not np.allclose(answer[c], expected[c])]
     return checks.feedback(
         False,
         name,
         f"the column(s) {wrong} differ" + where + ".",
-        "Count readable files per (sequence, patient), then take min, median and max per sequence.",
+        "Count readable files per series, then take min, median and max per sequence.",
     )
 
 
@@ -390,6 +494,11 @@ def _header_test_files(path, folder):
         handle.write(raw[: len(raw) - pixel_bytes // 2])  # cut inside the pixel data
     # cut by fewer bytes than the header is long: the whole file is still bigger than
     # the pixels it promises, so only "bytes after the header" finds this cut
+    shortened = os.path.join(folder, "shortened.dcm")
+    with open(shortened, "wb") as handle:
+        handle.write(raw[: len(raw) - 40])
+    # cut by fewer bytes than the pixel data element's own header (tag, VR, length: 12 bytes
+    # in explicit VR, 8 in implicit): only "bytes after the element header" finds this cut
     slightly = os.path.join(folder, "slightly_truncated.dcm")
     with open(slightly, "wb") as handle:
         handle.write(raw[: len(raw) - 2])
@@ -402,6 +511,7 @@ def _header_test_files(path, folder):
         "good": good,
         "stripped": stripped_path,
         "truncated": truncated,
+        "40 bytes short": shortened,
         "slightly truncated": slightly,
         "not DICOM": not_dicom,
         "empty": empty,
@@ -445,7 +555,7 @@ def check_header_reader(function, path: str | os.PathLike) -> bool:
     ``series_description`` and ``repetition_time_ms``, ``echo_time_ms``,
     ``inversion_time_ms`` (None when the tag is absent). It is run on a copy of
     ``path``, on a copy without SeriesDescription/TR/TE/TI, on a copy truncated
-    inside the pixel data, on a copy two bytes short, on a text file and on a
+    inside the pixel data, on copies 40 and 2 bytes short, on a text file and on a
     zero-byte file, and must
     read headers only (``stop_before_pixels=True``).
 
@@ -555,7 +665,7 @@ def check_header_reader(function, path: str | os.PathLike) -> bool:
             return checks.feedback(
                 False, name, f"wrong value(s) for {wrong} ({label} file).", detail
             )
-    for label in ("truncated", "slightly truncated", "not DICOM", "empty"):
+    for label in ("truncated", "40 bytes short", "slightly truncated", "not DICOM", "empty"):
         result = results[label]
         if result.get("readable") is not False or not str(result.get("problem") or "").strip():
             if label == "truncated":
@@ -564,10 +674,16 @@ def check_header_reader(function, path: str | os.PathLike) -> bool:
                     "where the pixel data start; compare the bytes left with Rows x Columns x "
                     "BitsAllocated/8 (x frames x samples)."
                 )
-            elif label == "slightly truncated":
+            elif label == "40 bytes short":
                 hint = (
                     "A file cut by a few bytes is still longer than its pixel data: compare the "
                     "promised pixel bytes with the bytes *after the header*, not with the file size."
+                )
+            elif label == "slightly truncated":
+                hint = (
+                    "A file two bytes short passes: tell() points at the start of the PixelData "
+                    "*element*, and its tag, VR and length (12 bytes in explicit VR, 8 in "
+                    "implicit) come before the pixel bytes."
                 )
             else:
                 hint = "Catch pydicom's error and say what is wrong in 'problem'."
@@ -662,14 +778,18 @@ def sequences_from_timing(tr_ms, te_ms, ti_ms) -> set[str] | None:
     """Sequences compatible with TR/TE/TI (``None`` when the timing is absent or ambiguous).
 
     TI >= 1500 ms and TR >= 4000 ms -> FLAIR; else TR >= 2000 ms and TE >= 60 ms
-    -> T2w; else TE < 30 ms and (TR < 1000 ms, or TI < 1500 ms: a T1
-    inversion recovery such as MPRAGE, TI 300-1200 ms) -> T1w or T1wCE
-    (contrast does not change the timing).
+    -> T2w when TI is present (and < 1500 ms), T2w or FLAIR when TI is absent (a
+    release that drops InversionTime makes a FLAIR look like a T2w); else
+    TE < 30 ms and (TR < 1000 ms, or TI < 1500 ms: a T1 inversion recovery such
+    as MPRAGE, TI 300-1200 ms) -> T1w or T1wCE (contrast does not change the
+    timing).
 
     Example
     -------
     >>> sorted(sequences_from_timing(550, 12, None)), sorted(sequences_from_timing(2400, 3.6, 1000))
     (['T1w', 'T1wCE'], ['T1w', 'T1wCE'])
+    >>> sorted(sequences_from_timing(9000, 120, None)), sorted(sequences_from_timing(4500, 100, 0))
+    (['FLAIR', 'T2w'], ['T2w'])
     """
     tr = np.nan if _missing(tr_ms) else float(tr_ms)
     te = np.nan if _missing(te_ms) else float(te_ms)
@@ -678,7 +798,9 @@ def sequences_from_timing(tr_ms, te_ms, ti_ms) -> set[str] | None:
     if ti >= 1500 and tr >= 4000:
         return {"FLAIR"}
     if tr >= 2000 and te >= 60:
-        return {"T2w"}
+        if np.isnan(ti):  # no TI: an inversion pulse is not ruled out
+            return {"T2w", "FLAIR"}
+        return {"T2w"} if ti < 1500 else None
     if te < 30 and (tr < 1000 or ti < 1500):
         return {"T1w", "T1wCE"}
     return None
@@ -715,6 +837,21 @@ def _case_sensitive_description(description, keywords_in="lower") -> str | None:
     # a word counts only when it is written in the case of the keywords
     kept = [word.lower() if word == wanted(word) else "" for word in words]
     return _sequence_from_words([word for word in kept if word])
+
+
+def _absent_ti_timing(tr_ms, te_ms, ti_ms) -> set[str] | None:
+    """Timing rules where an absent TI means "no inversion pulse": a likely wrong answer."""
+    said = sequences_from_timing(tr_ms, te_ms, ti_ms)
+    return {"T2w"} if said == {"T2w", "FLAIR"} else said
+
+
+def _whole_case_description(description, keywords_in="upper") -> str | None:
+    """The description rules applied only to descriptions written wholly in one case."""
+    if _missing(description):
+        return None
+    text = str(description)
+    written = text.upper() if keywords_in == "upper" else text.lower()
+    return sequence_from_description(text) if text == written else None
 
 
 def _ti_alone_timing(tr_ms, te_ms, ti_ms) -> set[str] | None:
@@ -769,6 +906,14 @@ def _diagnose_mismatches(answer, table, which):
             (case_message, case_hint),
         ),
         (
+            (lambda d: _whole_case_description(d, "upper"), sequences_from_timing),
+            (case_message, case_hint),
+        ),
+        (
+            (lambda d: _whole_case_description(d, "lower"), sequences_from_timing),
+            (case_message, case_hint),
+        ),
+        (
             (None, sequences_from_timing),
             (
                 f"only the timing was used: on {which} table {len(expected - answer)} series "
@@ -783,6 +928,15 @@ def _diagnose_mismatches(answer, table, which):
                 f"only the descriptions were used: on {which} table {len(expected - answer)} "
                 "series whose timing contradicts the folder are missed.",
                 "A series without a description can still be checked by its TR, TE and TI.",
+            ),
+        ),
+        (
+            (sequence_from_description, _absent_ti_timing),
+            (
+                f"{len(answer - expected)} correctly labelled FLAIR series of {which} table are "
+                "flagged: their long TR and TE look like a T2w because they carry no TI.",
+                "An absent InversionTime is unknown, not zero: releases drop the tag. Long TR, "
+                "long TE and no TI fit a T2w or a FLAIR; only a TI that is present rules FLAIR out.",
             ),
         ),
         (
@@ -847,6 +1001,10 @@ def held_out_series():
         ("10006", "T1w", "AX T1 SE", 500, 10, nan),
         ("10006", "T1wCE", "AX T1 POST", nan, nan, nan),
         ("10006", "T2w", "AX FLAIR", nan, nan, nan),  # a FLAIR series, capitals, no timing
+        ("10007", "FLAIR", None, 9000, 120, nan),  # a FLAIR whose TI the release dropped
+        ("10007", "T2w", "T2 TSE AX", 5200, 98, 0),  # TI written as 0: no inversion pulse
+        ("10008", "FLAIR", "AX FLAIR", 8800, 110, nan),  # the same, with its description
+        ("10008", "T2w", None, 6000, 105, 0),
     ]
     return pd.DataFrame(rows, columns=list(_SERIES_COLUMNS))
 
@@ -1834,6 +1992,11 @@ def check_compression_history(function, path) -> bool:
 def _history_problem(answer, expected, label):
     """(message, hint) for the first wrong field of one answer, or None."""
     lossy = answer["lossy"]
+    if isinstance(lossy, (str, bytes)) and lossy:
+        return (
+            f"'lossy' is the text {lossy!r} for the file with {label}, not a yes/no answer.",
+            "You read the right tag; return True, False or None, not its code string ('01'/'00').",
+        )
     if not (
         lossy is expected["lossy"] or (expected["lossy"] is not None and lossy == expected["lossy"])
     ):
