@@ -526,3 +526,68 @@ def test_dataset_stats_accepts_right_answers(capsys):
 def test_dataset_stats_rejects_wrong_answers(answer, message, capsys):
     assert not ex.check_dataset_stats(answer)
     assert message in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- exercise 6
+def _normalised(image, values, method):
+    if method == "zscore":
+        return (image - values.mean()) / values.std()
+    if method == "minmax":
+        return (image - values.min()) / (values.max() - values.min())
+    lower, upper = np.percentile(values, [1, 99])
+    return (np.clip(image, lower, upper) - lower) / (upper - lower)
+
+
+def good_normalise(image, mask, method):
+    return _normalised(image, image[mask], method)
+
+
+def helper_normalise(image, mask, method):
+    if method == "zscore":
+        return preprocess.zscore(image, mask=mask)
+    if method == "minmax":
+        return preprocess.minmax(image, mask=mask)
+    return preprocess.percentile_clip(image, 1, 99, mask=mask)
+
+
+def all_pixel_normalise(image, mask, method):
+    return _normalised(image, image.ravel(), method)
+
+
+def inside_only_normalise(image, mask, method):
+    return np.where(mask, _normalised(image, image[mask], method), 0.0)
+
+
+def always_zscore(image, mask, method):
+    return _normalised(image, image[mask], "zscore")
+
+
+def unclipped_percentile(image, mask, method):
+    if method != "percentile":
+        return _normalised(image, image[mask], method)
+    lower, upper = np.percentile(image[mask], [1, 99])
+    return (image - lower) / (upper - lower)
+
+
+def test_normalise_in_mask_accepts_right_answers(capsys):
+    assert ex.check_normalise_in_mask(good_normalise)
+    assert ex.check_normalise_in_mask(helper_normalise)
+    assert capsys.readouterr().out.count("✅") == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (all_pixel_normalise, "the statistics include the pixels outside the mask"),
+        (inside_only_normalise, "pixels outside it were not normalised the same way"),
+        (always_zscore, "the method argument is not used"),
+        (unclipped_percentile, "values lie outside [0, 1]"),
+        (lambda image, mask, method: None, "got None"),
+        (_stub, "not implemented yet"),
+    ],
+)
+def test_normalise_in_mask_rejects_wrong_answers(answer, message, capsys):
+    assert not ex.check_normalise_in_mask(answer)
+    out = capsys.readouterr().out
+    assert message in out
+    assert "1200" not in out and "300" not in out  # the check's own statistics stay hidden

@@ -31,6 +31,7 @@ __all__ = [
     "check_resize_with_padding",
     "check_dataset_stats",
     "check_percentile_clip",
+    "check_normalise_in_mask",
 ]
 
 
@@ -724,3 +725,98 @@ def check_percentile_clip(function) -> bool:
         "Compare your output with the image on a few pixels: which step (percentiles, clip, "
         "rescale) changes them differently?",
     )
+
+
+# --------------------------------------------------------------------------- exercise 6
+def check_normalise_in_mask(function) -> bool:
+    """Check ``function(image, mask, method)``: normalise every pixel with the mask's statistics.
+
+    Expected, with statistics of ``image[mask]`` only, applied to every pixel:
+    ``"zscore"`` subtracts the mean and divides by the std, ``"minmax"`` maps
+    the minimum to 0 and the maximum to 1, ``"percentile"`` clips to the 1st and
+    99th percentiles and maps them to 0 and 1.
+
+    Example
+    -------
+    >>> def all_pixels(image, mask, method):
+    ...     return (image - image.mean()) / image.std()
+    >>> check_normalise_in_mask(all_pixels)  # doctest: +NORMALIZE_WHITESPACE
+    ❌ normalise in mask: method 'zscore': the statistics include the pixels outside the mask
+    (background, padding), so they decide the tissue's scale. Hint: Take the statistics of
+    image[mask] only, then apply them to every pixel.
+    False
+    """
+    name = "normalise in mask"
+    rng = np.random.default_rng(12)
+    image = rng.normal(300.0, 10.0, (64, 64))  # background and padding
+    mask = np.zeros(image.shape, bool)
+    mask[8:56, 4:40] = True
+    image[mask] = rng.normal(1200.0, 150.0, int(mask.sum()))
+    image[30, 20] = 9000.0  # a hot pixel inside the tissue
+    image[60:63, 50:60] = 6000.0  # a bright label outside the mask
+
+    def expected_for(method, values, where):
+        if method == "zscore":
+            return (image - values.mean()) / values.std()
+        if method == "minmax":
+            return (image - values.min()) / (values.max() - values.min())
+        lower, upper = np.percentile(values, [1, 99])
+        return (np.clip(image, lower, upper) - lower) / (upper - lower)
+
+    results = {}
+    for method in ("zscore", "minmax", "percentile"):
+        ok, result = checks.call_student(function, image.copy(), mask.copy(), method, name=name)
+        if not ok:
+            return False
+        if result is None:
+            return checks.feedback(False, name, "got None. `return` the normalised image.")
+        result = np.asarray(result, dtype=np.float64)
+        if result.shape != image.shape:
+            return checks.feedback(False, name, f"shape is {result.shape}, expected {image.shape}.")
+        results[method] = result
+    for method, result in results.items():
+        expected = expected_for(method, image[mask], mask)
+        if np.allclose(result, expected, rtol=1e-3, atol=1e-4):
+            continue
+        if np.allclose(result, expected_for(method, image.ravel(), None), rtol=1e-3, atol=1e-4):
+            return checks.feedback(
+                False,
+                name,
+                f"method {method!r}: the statistics include the pixels outside the mask "
+                "(background, padding), so they decide the tissue's scale.",
+                "Take the statistics of image[mask] only, then apply them to every pixel.",
+            )
+        if np.allclose(result[mask], expected[mask], rtol=1e-3, atol=1e-4):
+            return checks.feedback(
+                False,
+                name,
+                f"method {method!r}: right inside the mask, but the pixels outside it were not "
+                "normalised the same way.",
+                "Apply the mask's statistics to the whole image, not only to image[mask]; the "
+                "model sees the background too.",
+            )
+        for other in ("zscore", "minmax", "percentile"):
+            if other != method and np.allclose(
+                result, expected_for(other, image[mask], mask), rtol=1e-3, atol=1e-4
+            ):
+                return checks.feedback(
+                    False,
+                    name,
+                    f"method {method!r} gave the {other!r} result: the method argument is "
+                    "not used (or the branches are swapped).",
+                    'Branch on method: "zscore", "minmax" and "percentile" are different maps.',
+                )
+        if method == "percentile" and (result.min() < -1e-6 or result.max() > 1 + 1e-6):
+            return checks.feedback(
+                False,
+                name,
+                "method 'percentile': values lie outside [0, 1].",
+                "Clip to the percentiles first, then rescale with the clip limits.",
+            )
+        return checks.feedback(
+            False,
+            name,
+            f"method {method!r}: the result differs from normalising with the mask's statistics.",
+            "Compute the statistics from image[mask] and check each formula on a few pixels.",
+        )
+    return checks.feedback(True, name)
