@@ -52,6 +52,11 @@ LESSONS = [
         "X-ray noise physics, PSNR/SSIM, classical denoisers and BM3D, learned and self-supervised filters",
     ),
     (
+        "08",
+        "Measurement",
+        "labels and objects, sizes in mm² and mm³, distance transforms, the ejection fraction from cine MR",
+    ),
+    (
         "09",
         "Image comparison and registration",
         "4x4 transforms in mm, resampling by geometry, MSE/NCC/MI, rigid registration by hand and SimpleITK",

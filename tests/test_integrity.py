@@ -37,6 +37,7 @@ LESSON_INPUTS = {
     "05": ("dataset", "mammo-roi"),
     "06": ("dataset", "mammo-roi"),
     "07": ("dataset", "bone-xray"),
+    "08": ("dataset", "cardiac-cine"),
     "09": ("dataset", "brain-mri-study"),
 }
 # Lesson 00 has no data_dir; every other lesson is run on a copy of its input.
