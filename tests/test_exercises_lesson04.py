@@ -35,8 +35,15 @@ def test_pick_level_uses_width_only(capsys):
         fits = [i for i, (w, h) in enumerate(level_sizes) if w >= output_px]
         return max(fits) if fits else 0
 
+    def height_only(level_sizes, output_px):
+        fits = [i for i, (w, h) in enumerate(level_sizes) if h >= output_px]
+        return max(fits) if fits else 0
+
     assert not ex.check_pick_level(width_only)
-    assert "smaller level would do" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "only the width was compared" in out and "tall slide" in out
+    assert not ex.check_pick_level(height_only)
+    assert "only the height was compared" in capsys.readouterr().out
 
 
 def test_pick_level_named_mistakes(capsys):
@@ -136,6 +143,48 @@ def test_patient_split_by_slide_leaks(capsys):
     assert "both sides" in capsys.readouterr().out
 
 
+LESSON_LIKE = pd.DataFrame(  # 12 slides, 10 patients: only two patients have two slides
+    {
+        "image_id": [f"s{i}_0" for i in range(10)] + ["s0_1", "s1_1"],
+        "patient_id": [f"s{i}" for i in range(10)] + ["s0", "s1"],
+        "label": ["CE"] * 7 + ["LAA"] * 3 + ["CE", "CE"],
+    }
+)
+
+
+def _row_split(table, val_fraction, seed):
+    is_val = np.random.default_rng(seed).random(len(table)) < val_fraction
+    return table[~is_val], table[is_val]
+
+
+def _sklearn_row_split(table, val_fraction, seed):
+    from sklearn.model_selection import train_test_split
+
+    return tuple(train_test_split(table, test_size=val_fraction, random_state=seed))
+
+
+def _permuted_row_split(table, val_fraction, seed):
+    is_val = np.random.default_rng(seed).permutation(len(table)) < round(val_fraction * len(table))
+    return table[~is_val], table[is_val]
+
+
+@pytest.mark.parametrize("wrong", [_row_split, _sklearn_row_split, _permuted_row_split])
+@pytest.mark.parametrize("seed", range(10))
+def test_patient_split_row_splits_never_pass(wrong, seed, capsys):
+    # on a table with few multi-slide patients a row split may not leak by luck; the check's own
+    # table of 40 patients x 3 slides catches it every time, and names the mistake
+    assert not ex.check_patient_split(wrong, LESSON_LIKE, 0.25, seed=seed)
+    out = capsys.readouterr().out
+    assert "split rows (slides); draw patients" in out
+    assert "✅" not in out
+
+
+def test_patient_split_right_on_lesson_like_table(capsys):
+    for seed in range(5):
+        assert ex.check_patient_split(good_split, LESSON_LIKE, 0.25, seed=seed)
+    assert "❌" not in capsys.readouterr().out
+
+
 def test_patient_split_other_mistakes(capsys):
     assert not ex.check_patient_split(lambda t, f, s: (t, t.iloc[:0]), TABLE, 0.25)
     assert "patients are in validation" in capsys.readouterr().out
@@ -157,6 +206,19 @@ def test_patient_split_other_mistakes(capsys):
 
 
 # --------------------------------------------------------------------------- microns per pixel
+def _divides_before_testing(x_resolution, resolution_unit):
+    pixels_per_unit = x_resolution[0] / x_resolution[1]  # ZeroDivisionError on (1, 0)
+    per_unit = {2: 25_400.0, 3: 10_000.0}.get(int(resolution_unit))
+    return None if per_unit is None or pixels_per_unit <= 0 else per_unit / pixels_per_unit
+
+
+def _no_zero_test_numpy(x_resolution, resolution_unit):
+    with np.errstate(divide="ignore"):
+        pixels_per_unit = np.float64(x_resolution[0]) / x_resolution[1]  # inf on (1, 0)
+    per_unit = {2: 25_400.0, 3: 10_000.0}.get(int(resolution_unit))
+    return None if per_unit is None else float(per_unit / pixels_per_unit)
+
+
 def test_microns_per_pixel_right(capsys):
     assert ex.check_microns_per_pixel(ex.reference_microns_per_pixel)
     assert "✅" in capsys.readouterr().out
@@ -170,8 +232,23 @@ def test_microns_per_pixel_right(capsys):
         (lambda x, u: None if u == 1 else {2: 25_400, 3: 10_000}[u] / x[0], "denominator"),
         (lambda x, u: {1: 1.0, 2: 25_400, 3: 10_000}[u] / (x[0] / x[1]), "no unit"),
         (lambda x, u: None if u == 1 else {2: 25.4, 3: 10.0}[u] / (x[0] / x[1]), "1000"),
+        (
+            lambda x, u: None if u == 1 else {2: 10_000, 3: 25_400}[u] / (x[0] / x[1]),
+            "treats centimetres as inches",
+        ),
+        (_divides_before_testing, "divide by zero"),
+        (_no_zero_test_numpy, "zero denominator gives no usable pixel size"),
     ],
-    ids=["inverted", "inch-as-cm", "no-denominator", "invents-a-size", "mm"],
+    ids=[
+        "inverted",
+        "inch-as-cm",
+        "no-denominator",
+        "invents-a-size",
+        "mm",
+        "units-swapped",
+        "zero-division",
+        "numpy-inf",
+    ],
 )
 def test_microns_per_pixel_wrong(wrong, message, capsys):
     assert not ex.check_microns_per_pixel(wrong)
@@ -478,3 +555,50 @@ def test_level_table_from_pages_rejected_on_subifd_slide(slide_paths, tmp_path, 
     assert not ex.check_level_table(_pages_level_table, slide_paths)
     out = capsys.readouterr().out
     assert "SubIFDs" in out and "subifd-levels.tif" in out
+
+
+# --------------------------------------------------------------------------- tile tissue fractions
+def _tile_otsu_each(rgb, t, tile_px):
+    log_sat = _region_log_sat(rgb)
+    rows, cols = log_sat.shape[0] // tile_px, log_sat.shape[1] // tile_px
+    out = np.zeros((rows, cols))
+    for r in range(rows):
+        for c in range(cols):
+            tile = log_sat[r * tile_px : (r + 1) * tile_px, c * tile_px : (c + 1) * tile_px]
+            out[r, c] = np.mean(tile > _otsu(tile)) if np.ptp(tile) > 0 else 0.0
+    return out
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (_tile_otsu_each, "recomputes Otsu on every tile"),
+        (
+            lambda rgb, t, px: ex.reference_tile_tissue_fractions(rgb, threshold_otsu_of(rgb), px),
+            "recomputes Otsu on the region",
+        ),
+        (lambda rgb, t, px: ex.reference_region_tissue_fraction(rgb, t), "one number"),
+        (lambda rgb, t, px: ex.reference_tile_tissue_fractions(rgb, t, px).T, "swapped"),
+        (lambda rgb, t, px: 1 - ex.reference_tile_tissue_fractions(rgb, t, px), "glass"),
+        (lambda rgb, t, px: 100 * ex.reference_tile_tissue_fractions(rgb, t, px), "percentages"),
+    ],
+    ids=["otsu-per-tile", "otsu-on-region", "scalar", "transposed", "glass", "percent"],
+)
+def test_tile_tissue_fractions_wrong(wrong, message, capsys):
+    assert not ex.check_tile_tissue_fractions(wrong)
+    out = capsys.readouterr().out
+    assert message in out and "✅" not in out
+
+
+def test_tile_tissue_fractions_right_stub_and_bad_input(capsys):
+    region = ex._three_population_image(205)
+    assert ex.check_tile_tissue_fractions(ex.reference_tile_tissue_fractions, [(region, -1.2, 20)])
+    assert "❌" not in capsys.readouterr().out
+
+    def stub(rgb, t, px):
+        raise NotImplementedError
+
+    assert not ex.check_tile_tissue_fractions(stub)
+    assert "not implemented" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="tile_px"):
+        ex.check_tile_tissue_fractions(ex.reference_tile_tissue_fractions, [(region, 0.0, 0)])

@@ -28,6 +28,7 @@ __all__ = [
     "check_tissue_area_function",
     "check_level_table",
     "check_region_tissue_fraction",
+    "check_tile_tissue_fractions",
     "check_patient_split",
     "reference_pick_level",
     "write_subifd_slide",
@@ -40,6 +41,7 @@ _LEVEL_CASES = [
     ([(8000, 6000), (2000, 1500), (500, 375)], 300),
     ([(8000, 6000), (2000, 1500), (500, 375)], 9000),  # larger than the slide: level 0
     ([(3000, 12000), (750, 3000), (187, 750)], 1000),  # a tall slide: the longer side counts
+    ([(6000, 2000), (1500, 500)], 1000),  # a wide slide: the height is not the longer side
     ([(1704, 1053)], 512),  # no pyramid
 ]
 
@@ -48,6 +50,10 @@ def reference_pick_level(level_sizes, output_px: int) -> int:
     """Index of the smallest level whose longer side is still >= ``output_px`` (0 if none)."""
     fits = [i for i, (w, h) in enumerate(level_sizes) if max(w, h) >= output_px]
     return max(fits) if fits else 0
+
+
+def _at_least(value, output_px) -> bool:
+    return value >= output_px
 
 
 def _answers_like(pick_level, cases, side, fits) -> bool:
@@ -100,6 +106,16 @@ def check_pick_level(pick_level, cases=None) -> bool:
                 detail = (
                     f"level {answer} is large enough, but the longer side decides: a level "
                     "whose longer side reaches output_px can be shrunk to it"
+                )
+            elif _answers_like(pick_level, cases or _LEVEL_CASES, lambda w, h: w, _at_least):
+                detail = (
+                    f"level {answer} is large enough, but only the width was compared: on a tall "
+                    "slide the width is not the longer side, and the longer side decides"
+                )
+            elif _answers_like(pick_level, cases or _LEVEL_CASES, lambda w, h: h, _at_least):
+                detail = (
+                    f"level {answer} is large enough, but only the height was compared: on a wide "
+                    "slide the height is not the longer side, and the longer side decides"
                 )
             elif _answers_like(pick_level, cases or _LEVEL_CASES, max, lambda a, b: a > b):
                 detail = (
@@ -243,12 +259,82 @@ def check_tissue_area(answer, mask, mpp: float) -> bool:
     return _direction_only(value, expected, name)
 
 
+def _many_slides_table():
+    """40 patients with 3 slides each: a split of rows leaks patients here almost surely."""
+    import pandas as pd
+
+    patients = [f"m{i:02d}" for i in range(40) for _ in range(3)]
+    return pd.DataFrame(
+        {
+            "image_id": [f"{p}_{k % 3}" for k, p in enumerate(patients)],
+            "patient_id": patients,
+            "label": ["LAA" if int(p[1:]) % 4 == 0 else "CE" for p in patients],
+        }
+    )
+
+
+def _split_problem(split_by_patient, table, val_fraction, seed, name, where):
+    """Feedback for a split of ``table`` (printed), or None when it is a valid patient split."""
+    import pandas as pd
+
+    ok, result = checks.call_student(split_by_patient, table.copy(), val_fraction, seed, name=name)
+    if not ok:
+        return False
+    if not (isinstance(result, tuple) and len(result) == 2):
+        return checks.feedback(
+            False, name, f"should return (train_table, val_table), got {type(result).__name__}."
+        )
+    train, val = result
+    if not all(isinstance(part, pd.DataFrame) for part in (train, val)):
+        return checks.feedback(
+            False, name, "both parts should be DataFrames (rows of the input table)."
+        )
+    ids_train, ids_val = list(train["image_id"]), list(val["image_id"])
+    if set(ids_train) & set(ids_val):
+        return checks.feedback(
+            False,
+            name,
+            f"{where}{len(set(ids_train) & set(ids_val))} slide(s) are in both parts.",
+        )
+    if len(ids_train) + len(ids_val) != len(table) or set(ids_train) | set(ids_val) != set(
+        table["image_id"]
+    ):
+        return checks.feedback(
+            False,
+            name,
+            f"{where}the parts hold {len(ids_train) + len(ids_val)} rows; the table has "
+            f"{len(table)}.",
+        )
+    shared = set(train["patient_id"]) & set(val["patient_id"])
+    if shared:
+        return checks.feedback(
+            False,
+            name,
+            f"{where}{len(shared)} patient(s) have slides on both sides: validation leaks. You "
+            "split rows (slides); draw patients.",
+            "Draw patients, not rows, then take all slides of each drawn patient.",
+        )
+    n_patients = table["patient_id"].nunique()
+    n_val = val["patient_id"].nunique()
+    if abs(n_val - val_fraction * n_patients) > 1:
+        return checks.feedback(
+            False,
+            name,
+            f"{where}{n_val} of {n_patients} patients are in validation; expected about "
+            f"{val_fraction:.0%} of the patients.",
+        )
+    return None
+
+
 def check_patient_split(split_by_patient, table, val_fraction: float = 0.25, seed: int = 0) -> bool:
     """Check a function ``split_by_patient(table, val_fraction, seed) -> (train, val)``.
 
     Requirements: every row in exactly one part, no patient in both parts,
     about ``val_fraction`` of the *patients* in validation (within one
-    patient), and the same split for the same seed.
+    patient), and the same split for the same seed. Besides ``table`` the
+    function is run on a check table of 40 patients with 3 slides each, where
+    a split of rows (slides) leaks patients almost surely, so such a split
+    cannot pass by luck on a table with few multi-slide patients.
 
     Parameters
     ----------
@@ -267,49 +353,21 @@ def check_patient_split(split_by_patient, table, val_fraction: float = 0.25, see
     name = "split_by_patient"
     if not isinstance(table, pd.DataFrame) or not {"image_id", "patient_id"} <= set(table.columns):
         raise ValueError("table must be a DataFrame with columns image_id and patient_id")
-    ok, result = checks.call_student(split_by_patient, table.copy(), val_fraction, seed, name=name)
-    if not ok:
+    problem = _split_problem(split_by_patient, table, val_fraction, seed, name, "")
+    if problem is not None:
+        return problem
+    many = _many_slides_table()[[c for c in ("image_id", "patient_id", "label") if c in table]]
+    where = "on a check table of 40 patients with 3 slides each, "
+    problem = _split_problem(split_by_patient, many, val_fraction, seed, name, where)
+    if problem is not None:
+        return problem
+    ok, first = checks.call_student(split_by_patient, table.copy(), val_fraction, seed, name=name)
+    ok_again, again = checks.call_student(
+        split_by_patient, table.copy(), val_fraction, seed, name=name
+    )
+    if not (ok and ok_again):
         return False
-    if not (isinstance(result, tuple) and len(result) == 2):
-        return checks.feedback(
-            False, name, f"should return (train_table, val_table), got {type(result).__name__}."
-        )
-    train, val = result
-    if not all(isinstance(part, pd.DataFrame) for part in (train, val)):
-        return checks.feedback(
-            False, name, "both parts should be DataFrames (rows of the input table)."
-        )
-    ids_train, ids_val = list(train["image_id"]), list(val["image_id"])
-    all_ids = set(table["image_id"])
-    if set(ids_train) & set(ids_val):
-        return checks.feedback(
-            False, name, f"{len(set(ids_train) & set(ids_val))} slide(s) are in both parts."
-        )
-    if len(ids_train) + len(ids_val) != len(table) or set(ids_train) | set(ids_val) != all_ids:
-        return checks.feedback(
-            False,
-            name,
-            f"the parts hold {len(ids_train) + len(ids_val)} rows; the table has {len(table)}.",
-        )
-    shared = set(train["patient_id"]) & set(val["patient_id"])
-    if shared:
-        return checks.feedback(
-            False,
-            name,
-            f"{len(shared)} patient(s) have slides on both sides: validation leaks.",
-            "Draw patients, not rows, then take all slides of each drawn patient.",
-        )
-    n_patients = table["patient_id"].nunique()
-    n_val = val["patient_id"].nunique()
-    if abs(n_val - val_fraction * n_patients) > 1:
-        return checks.feedback(
-            False,
-            name,
-            f"{n_val} of {n_patients} patients are in validation; expected about {val_fraction:.0%} of the patients.",
-        )
-    ok, again = checks.call_student(split_by_patient, table.copy(), val_fraction, seed, name=name)
-    if not ok:
-        return False
+    ids_val = list(first[1]["image_id"])
     if set(again[1]["image_id"]) != set(ids_val):
         return checks.feedback(
             False, name, "gives a different split for the same seed.", "Use the seed argument."
@@ -334,6 +392,7 @@ _RESOLUTION_CASES = [
     ((50_800, 1), 2, 0.5),  # 50,800 pixels per inch
     ((80_000, 2), 3, 0.25),  # a fraction that is not over 1
     ((72, 1), 1, None),  # no unit: no physical size
+    ((1, 0), 3, None),  # a malformed writer's zero denominator: no usable size
 ]
 
 
@@ -357,17 +416,35 @@ def check_microns_per_pixel(microns_per_pixel, cases=None) -> bool:
     """
     name = "microns_per_pixel"
     for x_resolution, unit, expected in cases or _RESOLUTION_CASES:
-        ok, answer = checks.call_student(microns_per_pixel, x_resolution, unit, name=name)
-        if not ok:
-            return False
         where = f"for XResolution {x_resolution} and ResolutionUnit {unit}"
-        if expected is None:
-            if answer is not None:
+        zero_denominator = not x_resolution[1] > 0
+        if zero_denominator:
+            try:  # a division by the zero denominator is the likely mistake here: name it
+                microns_per_pixel(x_resolution, unit)
+            except ZeroDivisionError:
                 return checks.feedback(
                     False,
                     name,
-                    f"{where} you returned {answer!r}: ResolutionUnit 1 means no unit, so the "
-                    "file gives no physical pixel size.",
+                    f"{where} you divide by zero: malformed writers do store a zero "
+                    "denominator, and the file then gives no usable pixel size.",
+                    "Test the denominator (and the numerator) before dividing; return None.",
+                )
+            except Exception:  # any other failure is reported by call_student below
+                pass
+        ok, answer = checks.call_student(microns_per_pixel, x_resolution, unit, name=name)
+        if not ok:
+            return False
+        if expected is None:
+            if answer is not None:
+                reason = (
+                    "a zero denominator gives no usable pixel size"
+                    if zero_denominator
+                    else "ResolutionUnit 1 means no unit, so the file gives no physical pixel size"
+                )
+                return checks.feedback(
+                    False,
+                    name,
+                    f"{where} you returned {answer!r}: {reason}.",
                     "Return None rather than inventing a size.",
                 )
             continue
@@ -387,7 +464,15 @@ def check_microns_per_pixel(microns_per_pixel, cases=None) -> bool:
         if np.isclose(value, pixels_per_unit / (25_400 if unit == 2 else 10_000), rtol=1e-6):
             detail = "is inverted: XResolution counts pixels per unit, not units per pixel"
         elif unit == 2 and np.isclose(value, 10_000 / pixels_per_unit, rtol=1e-6):
-            detail = "treats inches as centimetres"
+            detail = (
+                "treats inches as centimetres: ResolutionUnit 2 is the inch (25,400 µm), "
+                "3 the centimetre"
+            )
+        elif unit == 3 and np.isclose(value, 25_400 / pixels_per_unit, rtol=1e-6):
+            detail = (
+                "treats centimetres as inches: ResolutionUnit 2 is the inch (25,400 µm), "
+                "3 the centimetre (10,000 µm)"
+            )
         elif np.isclose(value, expected / x_resolution[1], rtol=1e-6):
             detail = "ignores the denominator of the XResolution fraction"
         elif np.isclose(value, expected / 1000, rtol=1e-6) or np.isclose(
@@ -840,5 +925,121 @@ def check_region_tissue_fraction(region_tissue_fraction, cases=()) -> bool:
             name,
             f"the fraction {detail}.",
             "Compute the region's feature on the same scale as the threshold, then compare.",
+        )
+    return checks.feedback(True, name)
+
+
+# ---------------------------------------------------------------- the slide's threshold, tile by tile
+def reference_tile_tissue_fractions(region_rgb, log_threshold: float, tile_px: int) -> np.ndarray:
+    """Tissue fraction of each ``tile_px`` tile of a region (rows x columns; edge remainders dropped)."""
+    tissue = _log_saturation(region_rgb) > log_threshold
+    rows, cols = tissue.shape[0] // tile_px, tissue.shape[1] // tile_px
+    cut = tissue[: rows * tile_px, : cols * tile_px]
+    return cut.reshape(rows, tile_px, cols, tile_px).mean(axis=(1, 3))
+
+
+def _per_tile(values: np.ndarray, tile_px: int, rule) -> np.ndarray:
+    rows, cols = values.shape[0] // tile_px, values.shape[1] // tile_px
+    out = np.zeros((rows, cols))
+    for r in range(rows):
+        for c in range(cols):
+            out[r, c] = rule(
+                values[r * tile_px : (r + 1) * tile_px, c * tile_px : (c + 1) * tile_px]
+            )
+    return out
+
+
+def check_tile_tissue_fractions(tile_tissue_fractions, cases=()) -> bool:
+    """Check ``tile_tissue_fractions(region_rgb, log_threshold, tile_px) -> 2-D array``.
+
+    ``cases`` are extra ``(region_rgb, log_threshold, tile_px)`` triples; a
+    synthetic region that is mostly tissue (16 px tiles, a 4 x 6 grid) is always
+    checked first.
+
+    Example
+    -------
+    >>> check_tile_tissue_fractions(reference_tile_tissue_fractions)
+    ✅ tile_tissue_fractions: correct.
+    True
+    """
+    from skimage.filters import threshold_otsu
+
+    def otsu_share(values):
+        return float(np.mean(values > threshold_otsu(values))) if np.ptp(values) > 0 else 0.0
+
+    name = "tile_tissue_fractions"
+    region0, threshold0 = _mostly_tissue_region()
+    for region, log_threshold, tile_px in [(region0, threshold0, 16), *cases]:
+        region = np.asarray(region)
+        if region.ndim != 3 or region.shape[-1] < 3:
+            raise ValueError(f"regions must be (h, w, 3) RGB, got shape {region.shape}")
+        tile_px = int(tile_px)
+        if not 1 <= tile_px <= min(region.shape[:2]):
+            raise ValueError(f"tile_px must lie in 1..{min(region.shape[:2])}, got {tile_px}")
+        ok, answer = checks.call_student(
+            tile_tissue_fractions, region[..., :3].copy(), float(log_threshold), tile_px, name=name
+        )
+        if not ok:
+            return False
+        expected = reference_tile_tissue_fractions(region, log_threshold, tile_px)
+        grid = f"{expected.shape[0]} x {expected.shape[1]} tiles of {tile_px} px"
+        try:
+            values = np.asarray(answer, dtype=float)
+        except (TypeError, ValueError):
+            return checks.feedback(False, name, f"returned {answer!r}; expected a 2-D array.")
+        if values.ndim == 0:
+            return checks.feedback(
+                False,
+                name,
+                "returned one number (a fraction for the whole region?); return one fraction "
+                f"per tile, a 2-D array: here {grid}.",
+            )
+        if values.shape == expected.T.shape and expected.shape[0] != expected.shape[1]:
+            return checks.feedback(
+                False,
+                name,
+                "rows and columns are swapped: the array's first axis should run down the region.",
+            )
+        if values.shape != expected.shape:
+            return checks.feedback(
+                False,
+                name,
+                f"returned shape {values.shape}; the region holds {grid} (rows x columns; "
+                "leftover pixels at the right and bottom edges are dropped).",
+            )
+        if np.allclose(values, expected, atol=0.005):
+            continue
+        log_sat = _log_saturation(region)
+        sat = 10**log_sat - 0.01
+        own = float(threshold_otsu(log_sat))
+        wrong = [
+            (
+                _per_tile(log_sat, tile_px, otsu_share),
+                "recomputes Otsu on every tile: a tile inside the clot has no glass, so Otsu "
+                "splits its tissue in two; use the slide's threshold",
+            ),
+            (
+                reference_tile_tissue_fractions(region, own, tile_px),
+                "recomputes Otsu on the region: a region that is mostly tissue has little "
+                "glass, so Otsu splits the tissue; use the slide's threshold",
+            ),
+            (
+                _per_tile(sat > log_threshold, tile_px, np.mean),
+                "compares the saturation itself with a threshold found on log10(saturation + 0.01)",
+            ),
+            (1 - expected, "counts the glass: tissue is the side above the threshold"),
+            (100 * expected, "holds percentages; return fractions between 0 and 1"),
+        ]
+        if expected.shape[0] == expected.shape[1]:
+            wrong.append((expected.T, "has rows and columns swapped"))
+        for candidate, detail in wrong:
+            if np.allclose(values, candidate, atol=0.005):
+                return checks.feedback(False, name, f"the array {detail}.")
+        return checks.feedback(
+            False,
+            name,
+            f"{int(np.sum(~np.isclose(values, expected, atol=0.005)))} of {expected.size} tiles "
+            "have the wrong fraction.",
+            "Compute the region's feature on the threshold's scale, then average it tile by tile.",
         )
     return checks.feedback(True, name)
