@@ -351,3 +351,105 @@ def test_fallback_handles_anisotropic_voxels_and_mask(small_brain):
     points = np.c_[centre + box, np.ones(len(box))]
     tre = np.linalg.norm((points @ (found - motion).T)[:, :3], axis=1)
     assert tre.mean() < 2.0
+
+
+def test_resample_inverse_forgotten(capsys):
+    def no_inverse(moving, moving_affine, shape, fixed_affine, order=1):
+        m = moving_affine @ fixed_affine
+        grid = np.indices(shape, dtype=float).reshape(3, -1)
+        return ndimage.map_coordinates(moving, m[:3, :3] @ grid + m[:3, 3:], order=order).reshape(
+            shape
+        )
+
+    assert lesson09.check_resample_to_grid(no_inverse) is False
+    assert "you need its inverse" in capsys.readouterr().out
+
+
+def _raw_counts_mi(a, b, bins=32):
+    # the whole formula in counts: N (MI - log N), negative
+    joint, _, _ = np.histogram2d(np.ravel(a), np.ravel(b), bins=bins)
+    nz = joint > 0
+    return float(np.sum(joint[nz] * np.log(joint[nz] / np.outer(joint.sum(1), joint.sum(0))[nz])))
+
+
+def _counts_in_log_mi(a, b, bins=32):
+    # probabilities as weights, counts inside the logarithm: MI - log N
+    joint, _, _ = np.histogram2d(np.ravel(a), np.ravel(b), bins=bins)
+    p, nz = joint / joint.sum(), joint > 0
+    return float(np.sum(p[nz] * np.log(joint[nz] / np.outer(joint.sum(1), joint.sum(0))[nz])))
+
+
+@pytest.mark.parametrize(
+    ("wrong", "expected"),
+    [
+        (_raw_counts_mi, "not divided by their total"),
+        (_counts_in_log_mi, "inside the logarithm is in counts"),
+    ],
+)
+def test_mi_counts_named_not_inverted(wrong, expected, capsys):
+    assert lesson09.check_mutual_information(wrong) is False
+    out = capsys.readouterr().out
+    assert expected in out
+    assert "upside down" not in out
+
+
+# --------------------------------------------------------------------------- registration: pyramid
+def _variant_register(scalar_sigma=False, scalar_stride=False, one_level=False):
+    """Exercise 4 written with one of its likely mistakes (one voxel size from affine[0, 0])."""
+
+    def register(
+        fixed, moving, affine, centre_mm, levels_mm=(12.0, 8.0, 4.0), similarity=None, mask=None
+    ):
+        from scipy import optimize
+        from skimage.filters import threshold_otsu
+
+        similarity = lesson09._ncc if similarity is None else similarity
+        voxel = np.linalg.norm(affine[:3, :3], axis=0)
+        one = np.full(3, abs(affine[0, 0]))
+        to_index = np.linalg.inv(affine)
+        grown = ndimage.binary_dilation(fixed > threshold_otsu(fixed), iterations=3)
+        p = np.zeros(6)
+        for level in levels_mm[-1:] if one_level else levels_mm:
+            sigma_voxel = one if scalar_sigma else voxel
+            sigma = np.where(level > sigma_voxel, 0.5 * level / sigma_voxel, 0.0)
+            fixed_level = ndimage.gaussian_filter(fixed, sigma)
+            moving_level = ndimage.gaussian_filter(moving, sigma)
+            step = np.maximum(2, np.rint(level / (one if scalar_stride else voxel))).astype(int)
+            index = np.indices(fixed.shape)[:, :: step[0], :: step[1], :: step[2]].reshape(3, -1)
+            index = index[:, grown[tuple(index)]].astype(float)
+            fixed_values = ndimage.map_coordinates(fixed_level, index, order=1)
+            points = affine[:3, :3] @ index + affine[:3, 3:]
+
+            def cost(q, points=points, fixed_values=fixed_values, moving_level=moving_level):
+                t = to_index @ _rigid(q[:3], q[3:], centre_mm)
+                values = ndimage.map_coordinates(
+                    moving_level, t[:3, :3] @ points + t[:3, 3:], order=1
+                )
+                return -similarity(fixed_values, values)
+
+            p = optimize.minimize(cost, p, method="Powell", options={"xtol": 1e-2, "ftol": 1e-6}).x
+        return _rigid(p[:3], p[3:], centre_mm)
+
+    return register
+
+
+def test_registration_variant_right_answer(small_brain, capsys):
+    # the same code without a mistake passes: the level diagnosis does not reject a right answer
+    assert lesson09.check_registration(_variant_register(), *small_brain) is True
+    assert "✅" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("mistake", "expected"),
+    [
+        ({"one_level": True}, "no coarse level"),
+        ({"scalar_sigma": True, "scalar_stride": True}, "sigma and stride of the coarsest level"),
+        ({"scalar_sigma": True}, "but sigma of the coarsest level"),
+        ({"scalar_stride": True}, "but the stride of the coarsest level"),
+    ],
+)
+def test_registration_pyramid_mistakes(mistake, expected, small_brain, capsys):
+    assert lesson09.check_registration(_variant_register(**mistake), *small_brain) is False
+    out = capsys.readouterr().out
+    assert expected in out
+    assert "per axis" in out or "coarse to fine" in out

@@ -18,7 +18,7 @@ from scipy import ndimage, optimize
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "09_registration.ipynb"
 FUNCTIONS = [
-    "to_working_grid",
+    "anti_alias",
     "load_template",
     "rigid_matrix",
     "ncc",
@@ -43,7 +43,7 @@ def _functions() -> dict:
     from course_utils import nifti
 
     namespace.update(nib=nib, sitk=sitk, nifti=nifti, RAS_TO_LPS=np.diag([-1.0, -1.0, 1.0, 1.0]))
-    namespace.update(threshold_otsu=threshold_otsu, SITK_SAMPLING=0.05)
+    namespace.update(threshold_otsu=threshold_otsu, SITK_SAMPLING=0.02)
     found = {}
     for cell in nb["cells"]:
         if cell["cell_type"] != "code":
@@ -64,9 +64,9 @@ def _functions() -> dict:
 @pytest.fixture(scope="module")
 def setting():
     ns = _functions()
-    t1, affine, stored = ns["load_template"]("t1", 2.0)
-    ns["stored"] = (stored.get_fdata(dtype=np.float32) / 255.0, stored.affine)
-    brain = t1 > 0
+    t1, affine, stored, smooth = ns["load_template"]("t1", 2.0)
+    ns["stored"] = (smooth, stored.affine, affine)
+    brain = (stored.get_fdata(dtype=np.float32) > 0)[::2, ::2, ::2]  # the unsmoothed mask
     centre = (affine @ np.r_[ndimage.center_of_mass(brain), 1.0])[:3]
     box = np.array(
         [[sx * 35, sy * 45, sz * 25] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)]
@@ -75,10 +75,10 @@ def setting():
 
 
 def _moved(ns, t1, motion, seed):
-    """The stored 1 mm template moved by ``motion``, then brought to 2 mm like the fixed image."""
-    values, stored_affine = ns["stored"]
-    index_map = np.linalg.inv(stored_affine) @ np.linalg.inv(motion) @ stored_affine
-    moved = ns["to_working_grid"](ndimage.affine_transform(values, index_map, order=1), 2)
+    """The smoothed 1 mm template sampled at the moved 2 mm voxels, as the notebook's moved copy."""
+    smooth, stored_affine, affine = ns["stored"]
+    index_map = np.linalg.inv(stored_affine) @ np.linalg.inv(motion) @ affine
+    moved = ndimage.affine_transform(smooth, index_map, output_shape=t1.shape, order=1)
     return moved + 0.02 * np.random.default_rng(seed).standard_normal(t1.shape)
 
 

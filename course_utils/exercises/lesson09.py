@@ -204,7 +204,8 @@ def check_resample_to_grid(function) -> bool:
     indices used as if they were mm (no affines), nearest-neighbour or the
     default cubic spline instead of the requested order, the coordinate axes
     reversed, coordinates passed as (N, 3) instead of (3, N), the index map
-    written ``moving_affine @ inv(fixed_affine)``, and ``mode``/``cval`` other
+    written ``moving_affine @ inv(fixed_affine)`` or ``moving_affine @ fixed_affine``
+    (the inverse forgotten), and ``mode``/``cval`` other
     than 0 outside the moving volume.
 
     Example
@@ -293,6 +294,19 @@ def check_resample_to_grid(function) -> bool:
             "(inverse of the fixed affine first) and ends in mm, not in moving indices.",
             "Read the product right to left: the fixed affine turns a fixed index into mm, then the "
             "inverse of the moving affine turns mm into a moving index.",
+        )
+    no_inverse = moving_affine @ fixed_affine
+    if same(
+        ndimage.map_coordinates(
+            moving, no_inverse[:3, :3] @ grid + no_inverse[:3, 3:], order=1, cval=0.0
+        ).reshape(fixed_shape)
+    ):
+        return checks.feedback(
+            False,
+            name,
+            "the index map is moving_affine @ fixed_affine: the moving affine maps indices to mm, "
+            "so after the fixed affine (index -> mm) you need its inverse (mm -> moving index).",
+            "Use np.linalg.inv(moving_affine) @ fixed_affine.",
         )
     no_shift = np.linalg.inv(moving_affine) @ fixed_affine
     if same(
@@ -407,7 +421,8 @@ def check_mutual_information(function) -> bool:
     the logarithm in base 2 (bits), the joint entropy instead of the mutual
     information, the ratio inside the logarithm inverted (a negative value),
     the product of the marginals transposed, counts not normalised to
-    probabilities.
+    probabilities (the whole sum in counts, N (MI - log N), or only the ratio
+    inside the logarithm, MI - log N).
 
     Example
     -------
@@ -454,7 +469,28 @@ def check_mutual_information(function) -> bool:
                 "MI = H(A) + H(B) - H(A, B): it compares the joint histogram with the product of "
                 "its two marginals.",
             )
-        if value < -1e-9:
+        n_samples = np.size(a)
+        if np.isclose(value, n_samples * (expected - np.log(n_samples)), rtol=1e-6) or np.isclose(
+            value, n_samples * expected, rtol=1e-6
+        ):
+            return checks.feedback(
+                False,
+                name,
+                f"for {label} the histogram counts were not divided by their total: the sum is "
+                "written in counts, not probabilities.",
+                "Divide the joint histogram by its total so it sums to 1, then take its row and "
+                "column sums as the marginals.",
+            )
+        if np.isclose(value, expected - np.log(n_samples), rtol=1e-6):
+            return checks.feedback(
+                False,
+                name,
+                f"for {label} the ratio inside the logarithm is in counts: the weights are "
+                "probabilities, but the joint and marginal histograms in the log were not divided "
+                "by their total.",
+                "Use the normalised joint histogram p and its row and column sums inside the log too.",
+            )
+        if np.isclose(value, -expected, rtol=1e-6) and value < -1e-9:
             return checks.feedback(
                 False,
                 name,
@@ -462,6 +498,14 @@ def check_mutual_information(function) -> bool:
                 "inside the logarithm is upside down.",
                 "The ratio is p(a, b) / (p(a) p(b)): the joint probability over the product of the "
                 "marginals.",
+            )
+        if value < -1e-9:
+            return checks.feedback(
+                False,
+                name,
+                f"for {label} the value is negative, and mutual information never is.",
+                "MI = sum of p(a, b) log(p(a, b) / (p(a) p(b))) over the bins with p > 0, with p the "
+                "joint histogram divided by its total and p(a), p(b) its row and column sums.",
             )
         if np.isclose(value, _swapped_marginals_mi(a, b, bins), rtol=1e-6):
             return checks.feedback(
@@ -489,17 +533,89 @@ def check_mutual_information(function) -> bool:
 
 
 # --------------------------------------------------------------------------- exercise 4
+_SLICE_FACTOR = 2.5  # the check's test volume: slices 2.5 times thicker than the given voxels
+
+
+def _thick_slices(volume, affine):
+    """``volume`` resampled to slices ``_SLICE_FACTOR`` times thicker along its last axis."""
+    n_slices = int(np.floor((volume.shape[2] - 1) / _SLICE_FACTOR)) + 1
+    smooth = ndimage.gaussian_filter1d(volume, 0.42 * _SLICE_FACTOR, axis=2)
+    thick = ndimage.affine_transform(
+        smooth,
+        np.diag([1.0, 1.0, _SLICE_FACTOR]),
+        output_shape=(*volume.shape[:2], n_slices),
+        order=1,
+    )
+    return thick, affine @ np.diag([1.0, 1.0, _SLICE_FACTOR, 1.0])
+
+
+def _coarse_samples(fixed, voxel_mm, level, sigma_voxel_mm, step_voxel_mm):
+    """Fixed values at the coarsest level, the recipe of Exercise 4 with the given voxel sizes."""
+    from skimage.filters import threshold_otsu
+
+    grown = ndimage.binary_dilation(fixed > threshold_otsu(fixed), iterations=3)
+    sigma = np.where(level > sigma_voxel_mm, 0.5 * level / sigma_voxel_mm, 0.0)
+    step = np.maximum(2, np.rint(level / step_voxel_mm)).astype(int)
+    sub = tuple(slice(None, None, k) for k in step)
+    return ndimage.gaussian_filter(fixed, sigma)[sub][grown[sub]]
+
+
+class _Recorder:
+    """A similarity (NCC) that remembers the arrays it was given, to tell the levels apart."""
+
+    def __init__(self):
+        self.counts, self.arrays = {}, {}
+
+    def __call__(self, a, b):
+        for values in (a, b):
+            values = np.asarray(values, dtype=float)
+            key = hash(values.tobytes())
+            self.counts[key] = self.counts.get(key, 0) + 1
+            self.arrays.setdefault(key, values)
+        return _ncc(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+
+    def levels(self):
+        # the fixed values of one level recur at every evaluation; the moving ones change
+        return [self.arrays[key] for key, count in self.counts.items() if count >= 10]
+
+
+def _accepts_similarity(function) -> bool:
+    import inspect
+
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "similarity" or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def _coarsest_default_level(function) -> float:
+    """The largest of the function's default ``levels_mm`` (8 mm, the exercise's, if none)."""
+    import inspect
+
+    try:
+        default = inspect.signature(function).parameters["levels_mm"].default
+        return float(np.max(default))
+    except (KeyError, TypeError, ValueError):
+        return 8.0
+
+
 def check_registration(function, fixed, affine, centre_mm, landmarks_mm, *, seed: int = 1) -> bool:
     """Run ``function(fixed, moving, affine, centre_mm)`` on a case with a known motion.
 
-    The check moves ``fixed`` by a rigid motion of about 9 degrees and 14 mm
-    (drawn from ``seed``), adds noise, calls the student's registration and
-    measures the target registration error (TRE) on ``landmarks_mm``. It
-    passes at a mean TRE of 2 mm or less. The feedback names the usual
+    The check resamples ``fixed`` to slices 2.5 times thicker along its last
+    axis (anisotropic voxels, as in real series), moves it by a rigid motion of
+    about 9 degrees and 14 mm (drawn from ``seed``), adds noise, calls the
+    student's registration with its default pyramid and measures the target
+    registration error (TRE) on ``landmarks_mm``. It passes at a mean TRE of
+    2 mm or less, when the function also works coarse to fine with a
+    smoothing and a sampling stride set per axis. The feedback names the usual
     mistakes: the start (the identity) returned unchanged, the similarity
     minimised instead of maximised (a cost of +similarity), the inverse
     transform returned (moving -> fixed), translations in voxels instead of
-    mm.
+    mm, only one level (no coarse level), sigma or stride from one voxel size
+    instead of per axis. The last two are seen through the values the
+    function passes to ``similarity`` (when it takes that argument).
 
     Example
     -------
@@ -508,16 +624,23 @@ def check_registration(function, fixed, affine, centre_mm, landmarks_mm, *, seed
     True
     """
     name = "rigid registration"
-    fixed = np.asarray(fixed, dtype=float)
-    affine = np.asarray(affine, dtype=float)
+    iso = np.asarray(fixed, dtype=float)
+    iso_affine = np.asarray(affine, dtype=float)
     landmarks = np.c_[np.asarray(landmarks_mm, dtype=float), np.ones(len(landmarks_mm))]
     rng = np.random.default_rng(seed)
     angles = rng.choice([-1, 1], 3) * rng.uniform(5, 9, 3)
     shift = rng.choice([-1, 1], 3) * rng.uniform(6, 12, 3)
     motion = _rigid(angles, shift, centre_mm)
-    moving = _resample(fixed, affine, fixed.shape, affine, 1, transform=np.linalg.inv(motion))
+    moved = _resample(iso, iso_affine, iso.shape, iso_affine, 1, transform=np.linalg.inv(motion))
+    fixed, affine = _thick_slices(iso, iso_affine)
+    moving, _ = _thick_slices(moved, iso_affine)
     moving = moving + 0.02 * rng.standard_normal(moving.shape)
-    ok, value = checks.call_student(function, fixed, moving, affine, centre_mm, name=name)
+    recorder = _Recorder() if _accepts_similarity(function) else None
+    extra = {} if recorder is None else {"similarity": recorder}
+    with np.errstate(all="ignore"):
+        ok, value = checks.call_student(
+            function, fixed, moving, affine, centre_mm, name=name, **extra
+        )
     if not ok:
         return False
     estimate = _as_matrix(value, name, "your registration")
@@ -528,6 +651,47 @@ def check_registration(function, fixed, affine, centre_mm, landmarks_mm, *, seed
         return float(np.mean(np.linalg.norm((landmarks @ (matrix - motion).T)[:, :3], axis=1)))
 
     error = tre(estimate)
+    voxel_size = np.linalg.norm(affine[:3, :3], axis=0)
+    if recorder is not None:  # a pyramid mistake is named whether or not the TRE is small
+        levels = recorder.levels()
+        if len(levels) == 1:
+            return checks.feedback(
+                False,
+                name,
+                f"mean TRE {error:.2f} mm, but every similarity evaluation used the same fixed "
+                "samples: there is no coarse level (one smoothing and one stride only).",
+                "Loop over levels_mm from coarse to fine: smooth, sample, optimise, and start each "
+                "level from the previous result. A coarse level widens the capture range.",
+            )
+        if levels:
+            coarse = levels[0]
+            level = _coarsest_default_level(function)
+            right = _coarse_samples(fixed, voxel_size, level, voxel_size, voxel_size)
+            for scalar in sorted({float(voxel_size[0]), float(voxel_size.mean())}):
+                one = np.full(3, scalar)
+                for sigma_mm, step_mm, what in [
+                    (one, one, "sigma and stride"),
+                    (voxel_size, one, "the stride"),
+                    (one, voxel_size, "sigma"),
+                ]:
+                    wrong = _coarse_samples(fixed, voxel_size, level, sigma_mm, step_mm)
+                    if (
+                        wrong.shape == coarse.shape
+                        and not (
+                            right.shape == wrong.shape and np.allclose(right, wrong, atol=1e-6)
+                        )
+                        and np.allclose(coarse, wrong, atol=1e-5)
+                    ):
+                        return checks.feedback(
+                            False,
+                            name,
+                            f"mean TRE {error:.2f} mm, but {what} of the coarsest level "
+                            f"{'are' if ' and ' in what else 'is'} set from one voxel size ({scalar:g} mm) for all three axes; this test volume "
+                            f"has voxels of {np.round(voxel_size, 2).tolist()} mm.",
+                            "Convert level / 2 (sigma) and level (stride) to voxels per axis: "
+                            "divide by np.linalg.norm(affine[:3, :3], axis=0), an array of three "
+                            "voxel sizes.",
+                        )
     if error <= 2.0:
         return checks.feedback(True, name, f"Mean TRE {error:.2f} mm on this test case.")
     if np.allclose(estimate, np.eye(4), atol=1e-9):
