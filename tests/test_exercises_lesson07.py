@@ -365,6 +365,7 @@ def test_transmission_helper_matches_the_check(capsys):
 # --------------------------------------------------------------------------- noise sigma
 def haar(image):
     image = np.asarray(image, float)
+    image = image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]
     d = (image[0::2, 0::2] - image[0::2, 1::2] - image[1::2, 0::2] + image[1::2, 1::2]) / 2
     return np.median(np.abs(d)) / 0.6745
 
@@ -483,3 +484,32 @@ def test_psnr_identical_feedback_prints_a_plain_number(capsys):
     assert lesson07.check_psnr(no_guard) is False
     out = capsys.readouterr().out
     assert "120" in out and "np.float64" not in out
+
+
+def _blocks(image, drop=True):
+    image = np.asarray(image, dtype=float)
+    if drop:
+        image = image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]
+    return image[0::2, 0::2], image[0::2, 1::2], image[1::2, 0::2], image[1::2, 1::2]
+
+
+def test_sigma_no_odd_row_dropped_is_named(capsys):
+    def no_drop(image):
+        a, b, c, d = _blocks(image, drop=False)
+        return np.median(np.abs(a - b - c + d) / 2) / 0.6745
+
+    assert lesson07.check_noise_sigma(no_drop) is False
+    out = capsys.readouterr().out
+    assert "odd" in out and "drop a last odd row or column" in out
+
+
+@pytest.mark.parametrize("detail", ["horizontal", "vertical"])
+def test_sigma_horizontal_or_vertical_detail_is_named(detail, capsys):
+    def one_direction(image):
+        a, b, c, d = _blocks(image)
+        coefficient = (a + b - c - d) if detail == "horizontal" else (a - b + c - d)
+        return np.median(np.abs(coefficient / 2)) / 0.6745
+
+    assert lesson07.check_noise_sigma(one_direction) is False
+    out = capsys.readouterr().out
+    assert "ramp" in out or "sharp edges" in out

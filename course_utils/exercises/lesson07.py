@@ -345,11 +345,20 @@ def _sigma_cases():
     return sigma, flat, structured
 
 
+def _sigma_extra_cases(sigma):
+    """Noise on an odd-sized image, and noise over a planar ramp with both slopes non-zero."""
+    rng = np.random.default_rng(22)
+    odd = 0.5 + sigma * rng.standard_normal((97, 95))
+    rows, cols = np.mgrid[0:128, 0:128]
+    ramp = 0.1 + sigma * (1.5 * rows + cols) + sigma * rng.standard_normal((128, 128))
+    return odd, ramp
+
+
 def check_noise_sigma(function) -> bool:
     """Check ``function(image) -> sigma``: the MAD of the finest diagonal detail / 0.6745.
 
-    Run on pure white noise of a known σ and on the same noise over an
-    image full of sharp edges. A right estimator lands close to σ on both;
+    Run on pure white noise of a known σ, on the same noise over an
+    image full of sharp edges, on an odd-sized image and over a smooth ramp. A right estimator lands close to σ on both;
     the feedback names the usual mistakes (no 0.6745, a standard deviation
     instead of a median, the Haar coefficient not divided by 2, signed values).
 
@@ -421,6 +430,36 @@ def check_noise_sigma(function) -> bool:
             f"right on pure noise but {_direction(on_edges, sigma)} on an image with sharp edges.",
             "The few large coefficients at edges pull a standard deviation up; the median of |coefficients| "
             "ignores them, and the diagonal detail of a 2 × 2 block cancels smooth image content.",
+        )
+    odd, ramp = _sigma_extra_cases(sigma)
+    try:
+        on_odd = float(function(odd.copy()))
+    except Exception as exc:  # the student's code failed on an odd size
+        return checks.feedback(
+            False,
+            name,
+            f"on a {odd.shape[0]} × {odd.shape[1]} image (odd sizes) it raised {type(exc).__name__}.",
+            "The 2 × 2 blocks need an even number of rows and columns: drop a last odd row or column first.",
+        )
+    if not np.isclose(on_odd, sigma, rtol=0.08):
+        return checks.feedback(
+            False,
+            name,
+            f"right on a 128 × 128 image but {_direction(on_odd, sigma)} on a {odd.shape[0]} × "
+            f"{odd.shape[1]} one.",
+            "Drop a last odd row or column, so that every 2 × 2 block lies inside the image.",
+        )
+    ok, on_ramp = checks.call_student(function, ramp.copy(), name=name)
+    if not ok:
+        return False
+    if not np.isclose(float(on_ramp), sigma, rtol=0.08):
+        return checks.feedback(
+            False,
+            name,
+            f"right on pure noise but {_direction(float(on_ramp), sigma)} on noise over a smooth ramp "
+            "(the image rising both along the rows and along the columns).",
+            "A horizontal or vertical detail, (a + b − c − d) / 2, keeps the ramp's slope; only the diagonal "
+            "detail (a − b − c + d) / 2 cancels a ramp in both directions.",
         )
     return checks.feedback(True, name)
 
