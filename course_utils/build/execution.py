@@ -315,6 +315,8 @@ def _nbclient_child(notebook: str, output: str, timeout: str, parameter_file: st
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
+    from course_utils.build.figures import compact_figures
+
     path = Path(notebook)
     nb = nbformat.read(path, as_version=4)
     if parameter_file:
@@ -341,6 +343,7 @@ def _nbclient_child(notebook: str, output: str, timeout: str, parameter_file: st
         return 1
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+    compact_figures(nb)  # large figures as 256-colour PNGs: notebooks stay under the size limit
     target = Path(output)
     temporary = target.with_name(f".{target.name}.partial")
     nbformat.write(nb, temporary)

@@ -1,4 +1,4 @@
-"""Alt text for the figures of a lesson, for the site and the lecture slides.
+"""Alt text for the figures of a lesson (site and lecture slides), and compact stored figures.
 
 A figure's alt text is, in order of preference, the code cell's ``metadata.course.alt``
 (written by the lesson's author), or the first sentence of the markdown cell that
@@ -8,9 +8,17 @@ of what the figure shows), prefixed with "Figure:".
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 
-__all__ = ["ALT_MAX_CHARS", "add_alt_text", "figure_alt_text"]
+__all__ = [
+    "ALT_MAX_CHARS",
+    "COMPACT_MIN_BYTES",
+    "add_alt_text",
+    "compact_figures",
+    "figure_alt_text",
+]
 
 ALT_MAX_CHARS = 200
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
@@ -98,3 +106,51 @@ def add_alt_text(notebook):
                 if mime in output.get("data", {}):
                     output.setdefault("metadata", {}).setdefault(mime, {})["alt"] = alt
     return notebook
+
+
+#: Stored PNG figures larger than this are re-encoded as 256-colour PNGs when that saves a fifth.
+COMPACT_MIN_BYTES = 200_000
+
+
+def _palette_png(png: bytes) -> bytes:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        if image.mode == "P":
+            return png
+        buffer = io.BytesIO()
+        image.convert("RGB").quantize(colors=256).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def compact_figures(notebook, min_bytes: int = COMPACT_MIN_BYTES) -> int:
+    """Store large PNG outputs of ``notebook`` as 256-colour PNGs (in place); return bytes saved.
+
+    A lesson's figures are greyscale images, colour maps and line plots, which 256 colours hold
+    without visible change; a refresh then keeps notebooks under the contract's size limit.
+    A figure is replaced only when the palette version is at least a fifth smaller, so text,
+    SVG and small PNGs are never touched.
+
+    Example
+    -------
+    >>> import nbformat
+    >>> compact_figures(nbformat.v4.new_notebook())
+    0
+    """
+    if not isinstance(min_bytes, int) or min_bytes < 0:
+        raise ValueError(f"min_bytes must be a non-negative integer, got {min_bytes!r}")
+    saved = 0
+    for cell in notebook.get("cells", []):
+        for output in cell.get("outputs", []):
+            encoded = output.get("data", {}).get("image/png")
+            if not encoded:
+                continue
+            text = "".join(encoded) if isinstance(encoded, list) else encoded
+            png = base64.b64decode(text)
+            if len(png) < min_bytes:
+                continue
+            smaller = _palette_png(png)
+            if len(smaller) <= 0.8 * len(png):
+                output["data"]["image/png"] = base64.b64encode(smaller).decode("ascii")
+                saved += len(png) - len(smaller)
+    return saved
