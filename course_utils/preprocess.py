@@ -852,6 +852,16 @@ def select_central_slices(volume, n: int, *, keep=None, return_indices: bool = F
 
 # --------------------------------------------------------------------------- pipeline
 _NORMALISATIONS = ("zscore", "minmax", "percentile", "none")
+# Raised by code, not by data: preprocess_dataset lets them stop the run.
+_PROGRAMMING_ERRORS = (
+    MemoryError,
+    NameError,
+    AttributeError,
+    TypeError,
+    ImportError,
+    NotImplementedError,
+    RecursionError,
+)
 
 
 def _normalise(image: np.ndarray, method: str, mask) -> np.ndarray:
@@ -889,6 +899,7 @@ def preprocess_dataset(
     write_png: bool = True,
     progress: bool | None = None,
     pad_anchor: str = "centre",
+    crop_size=None,
 ):
     """Crop → resize → normalise every case and write the results into ``output_dir``.
 
@@ -924,6 +935,11 @@ def preprocess_dataset(
         tqdm progress bar; default on unless the environment sets ``COURSE_PROGRESS=0``.
     pad_anchor : {"centre", "left", "right"}
         Where :func:`resize_with_padding` places the image (``keep_aspect``).
+    crop_size : int or callable, optional
+        Side in pixels of the ``crop="roi"`` square; default the image's
+        shorter side. A callable ``crop_size(source, image)`` returns the side
+        per case, e.g. ``round(side_mm / spacing_of(source))`` for squares of one
+        physical size (so every output pixel has the same size in mm).
 
     Returns
     -------
@@ -931,11 +947,15 @@ def preprocess_dataset(
         The log: ``case_id``, ``status`` ("ok" or "failed"), ``error``,
         ``input_shape``, ``crop_box``, ``output_shape``, ``normalisation``,
         ``output_file``. A failing case is logged and skipped; the others go on.
+        Programming errors (a typo in ``load``: ``NameError``, ``AttributeError``,
+        ``TypeError``, ...) and ``MemoryError`` are not data problems: they stop
+        the run instead of failing every case in the log.
 
     Raises
     ------
     ValueError
-        Unknown ``crop`` or ``normalisation``, bad ``image_size``.
+        Unknown ``crop`` or ``normalisation``, bad ``image_size``, ``crop_size``
+        without ``crop="roi"``.
 
     Example
     -------
@@ -958,6 +978,8 @@ def preprocess_dataset(
         )
     if not callable(load):
         raise TypeError(f"load must be a function, got {type(load).__name__}")
+    if crop_size is not None and crop != "roi":
+        raise ValueError(f"crop_size sets the side of crop='roi' squares; got crop={crop!r}")
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     items = list(cases.items()) if hasattr(cases, "items") else list(cases)
@@ -993,7 +1015,8 @@ def preprocess_dataset(
                     raise ValueError("crop='roi' needs load() to return (image, mask)")
                 if image.ndim != 2:
                     raise ValueError(f"crop='roi' works on 2-D images, got shape {image.shape}")
-                box = square_box_around(image.shape, mask)
+                side = crop_size(source, image) if callable(crop_size) else crop_size
+                box = square_box_around(image.shape, mask, size=side)
                 image, mask = image[box], mask[box]
             else:
                 box = tuple(slice(0, n) for n in image.shape)
@@ -1044,6 +1067,8 @@ def preprocess_dataset(
                 output_shape="x".join(map(str, normalised.shape)),
                 output_file=target.name,
             )
+        except _PROGRAMMING_ERRORS:
+            raise  # a bug in the code, not a bad case: logging it for every case would hide it
         except Exception as exc:  # one bad case must not stop the dataset
             record["error"] = f"{type(exc).__name__}: {exc}"
         records.append(record)

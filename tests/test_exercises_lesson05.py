@@ -534,8 +534,10 @@ def _normalised(image, values, method):
         return (image - values.mean()) / values.std()
     if method == "minmax":
         return (image - values.min()) / (values.max() - values.min())
-    lower, upper = np.percentile(values, [1, 99])
-    return (np.clip(image, lower, upper) - lower) / (upper - lower)
+    if method == "percentile":
+        lower, upper = np.percentile(values, [1, 99])
+        return (np.clip(image, lower, upper) - lower) / (upper - lower)
+    raise ValueError(f"unknown method {method!r}")
 
 
 def good_normalise(image, mask, method):
@@ -547,7 +549,31 @@ def helper_normalise(image, mask, method):
         return preprocess.zscore(image, mask=mask)
     if method == "minmax":
         return preprocess.minmax(image, mask=mask)
-    return preprocess.percentile_clip(image, 1, 99, mask=mask)
+    if method == "percentile":
+        return preprocess.percentile_clip(image, 1, 99, mask=mask)
+    raise ValueError(f"unknown method {method!r}")
+
+
+def percentile_fall_through(image, mask, method):
+    # the likeliest mistake: the last branch catches every other method
+    if method in ("zscore", "minmax"):
+        return _normalised(image, image[mask], method)
+    return _normalised(image, image[mask], "percentile")
+
+
+def none_for_unknown(image, mask, method):
+    # an if/elif chain without a final else returns None
+    if method in ("zscore", "minmax", "percentile"):
+        return _normalised(image, image[mask], method)
+    return None
+
+
+def key_error_for_unknown(image, mask, method):
+    # a dict of functions: an unknown name raises KeyError, not ValueError
+    return {
+        m: (lambda m=m: _normalised(image, image[mask], m))
+        for m in ("zscore", "minmax", "percentile")
+    }[method]()
 
 
 def all_pixel_normalise(image, mask, method):
@@ -584,6 +610,9 @@ def test_normalise_in_mask_accepts_right_answers(capsys):
         (unclipped_percentile, "values lie outside [0, 1]"),
         (lambda image, mask, method: None, "got None"),
         (_stub, "not implemented yet"),
+        (percentile_fall_through, "returned a result instead of raising"),
+        (none_for_unknown, "returned None instead of raising"),
+        (key_error_for_unknown, "raised KeyError, not ValueError"),
     ],
 )
 def test_normalise_in_mask_rejects_wrong_answers(answer, message, capsys):

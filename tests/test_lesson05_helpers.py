@@ -75,3 +75,34 @@ def test_render_case_residue_touches_keeps_the_anatomy_and_reaches_the_breast():
     assert touching[2]["residue_mask"].sum() > clear[2]["residue_mask"].sum()
     assert not (clear[2]["residue_mask"] & clear[2]["breast_mask"]).any()
     assert (touching[2]["residue_mask"] & touching[2]["breast_mask"]).any()
+
+
+def test_preprocess_dataset_crop_size_sets_the_square_per_case(tmp_path):
+    image = np.arange(60 * 40, dtype=float).reshape(60, 40)
+    roi = np.zeros(image.shape, bool)
+    roi[40:45, 10:15] = True
+    sides = {"a": 20, "b": 30}
+    log = preprocess.preprocess_dataset(
+        {"a": "a", "b": "b"},
+        tmp_path,
+        load=lambda source: (image, roi),
+        image_size=(10, 10),
+        crop="roi",
+        crop_size=lambda source, img: sides[source],
+        progress=False,
+    ).set_index("case_id")
+    assert log.loc["a", "crop_box"] == "32:52 2:22" and log.loc["b", "crop_box"] == "27:57 0:30"
+    fixed = preprocess.preprocess_dataset(
+        {"c": "c"}, tmp_path, load=lambda s: (image, roi), crop="roi", crop_size=20, progress=False
+    )
+    assert fixed.loc[0, "crop_box"] == "32:52 2:22"
+    with pytest.raises(ValueError, match="crop_size"):
+        preprocess.preprocess_dataset({}, tmp_path, load=lambda s: s, crop_size=20)
+
+
+def test_preprocess_dataset_stops_on_a_programming_error(tmp_path):
+    def load_with_a_typo(source):
+        return np.ones((8, 8)) * undefined_name  # noqa: F821
+
+    with pytest.raises(NameError):
+        preprocess.preprocess_dataset({"a": 1}, tmp_path, load=load_with_a_typo, progress=False)

@@ -819,4 +819,23 @@ def check_normalise_in_mask(function) -> bool:
             f"method {method!r}: the result differs from normalising with the mask's statistics.",
             "Compute the statistics from image[mask] and check each formula on a few pixels.",
         )
-    return checks.feedback(True, name)
+    unknown = "z-score"  # a typo of "zscore": must not silently give another normalisation
+    try:
+        returned = function(image.copy(), mask.copy(), unknown)
+    except ValueError:
+        return checks.feedback(True, name)
+    except Exception as exc:  # noqa: BLE001 - the student's code: say what it raised
+        return checks.feedback(
+            False,
+            name,
+            f"an unknown method ({unknown!r}, a typo) raised {type(exc).__name__}, not ValueError.",
+            'End with raise ValueError(f"unknown method {method!r}") after the three branches.',
+        )
+    what = "None" if returned is None else "a result"
+    return checks.feedback(
+        False,
+        name,
+        f"an unknown method ({unknown!r}, a typo) returned {what} instead of raising an error, "
+        "so a typo in the pipeline's setting goes unnoticed.",
+        'End with raise ValueError(f"unknown method {method!r}") after the three branches.',
+    )
