@@ -191,6 +191,13 @@ def test_build_affine_names_mistakes(function, message, capsys):
 
 
 # --------------------------------------------------------------------------- slab MIP
+def _slab_from_rows_only(volume, affine, y_from, y_to):
+    """The y of each row from the row step alone: ignores a gantry tilt."""
+    y_rows = affine[1, 3] + np.arange(volume.shape[1]) * affine[1, 1]
+    keep = (y_rows >= min(y_from, y_to)) & (y_rows <= max(y_from, y_to))
+    return volume[:, keep, :].max(axis=1)
+
+
 def test_slab_mip_accepts_right_answer(capsys):
     assert ex.check_slab_mip(ex.reference_slab_mip)
     assert "✅" in capsys.readouterr().out
@@ -213,8 +220,14 @@ def test_slab_mip_accepts_right_answer(capsys):
         (lambda v, a, y0, y1: v[:, int(y0) : int(y1)].max(axis=1), "negative here"),
         (
             lambda v, a, y0, y1: v[:, round(y0 / a[1, 1]) : round(y1 / a[1, 1]) + 1].max(axis=1),
-            "negative here",
+            "forgot the origin",
         ),
+        (
+            lambda v, a, y0, y1: v[:, int(y0 / a[1, 1]) : int(y1 / a[1, 1])].max(axis=1),
+            "forgot the origin",
+        ),
+        # right on an axis-aligned series, but the row's y is taken from the row index alone
+        (_slab_from_rows_only, "gantry-tilted"),
     ],
 )
 def test_slab_mip_names_mistakes(function, message, capsys):

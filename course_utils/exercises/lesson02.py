@@ -717,11 +717,34 @@ def _mip_case():
     return volume, affine, -17.0, -7.0  # rows 9..15 have centres in [-17, -7] mm
 
 
-def reference_slab_mip(volume, affine, y_from_mm, y_to_mm):
-    """Reference for the slab-MIP exercise: maximum over the rows whose centre y lies in the range.
+def _tilted_mip_case():
+    """A gantry-tilted axial series: the y of a row moves by 1.2 mm from one slice to the next."""
+    rng = np.random.default_rng(4)
+    volume = rng.normal(40.0, 10.0, (12, 40, 30)).astype(np.float32)
+    affine = np.array([[0, 0, 0.8, -12.0], [1.2, 1.5, 0, -30.0], [2.5, 0, 0, 10.0], [0, 0, 0, 1]])
+    y = _voxel_y_mm(volume.shape, affine)
+    volume[(y > -16.0) & (y < -9.0)] = 300.0  # a vessel, fixed in the patient
+    volume[y > -5.0] = 1000.0  # bone behind it
+    return volume, affine, -17.0, -7.0
 
-    For an axial series (the row index moves along patient y). Used by the lesson
-    until the student's function passes.
+
+def _voxel_y_mm(shape, affine):
+    """Patient y (mm) of every voxel centre of a (slice, row, column) volume."""
+    k, i, j = (np.arange(n, dtype=float) for n in shape)
+    return (
+        affine[1, 3]
+        + affine[1, 0] * k[:, None, None]
+        + affine[1, 1] * i[None, :, None]
+        + affine[1, 2] * j[None, None, :]
+    )
+
+
+def reference_slab_mip(volume, affine, y_from_mm, y_to_mm):
+    """Reference for the slab-MIP exercise: maximum over the voxels whose centre y lies in the range.
+
+    The y of every voxel centre comes from the full affine, so a gantry tilt (the y of a
+    row changes from slice to slice) or an oblique plane is handled; a ray with no voxel
+    in the slab is NaN. Used by the lesson until the student's function passes.
 
     Example
     -------
@@ -729,17 +752,18 @@ def reference_slab_mip(volume, affine, y_from_mm, y_to_mm):
     >>> reference_slab_mip(np.arange(24.0).reshape(2, 3, 4), affine, 1.0, 4.0).shape
     (2, 4)
     """
-    volume = np.asarray(volume)
+    volume = np.asarray(volume, dtype=float)
     if volume.ndim != 3:
         raise ValueError(f"volume must be 3-D (slice, row, column), got shape {volume.shape}")
-    y_rows = affine[1, 3] + np.arange(volume.shape[1]) * affine[1, 1]
-    keep = (y_rows >= min(y_from_mm, y_to_mm)) & (y_rows <= max(y_from_mm, y_to_mm))
-    if not keep.any():
+    y = _voxel_y_mm(volume.shape, affine)
+    inside = (y >= min(y_from_mm, y_to_mm)) & (y <= max(y_from_mm, y_to_mm))
+    if not inside.any():
         raise ValueError(
-            f"no row centre lies between y = {y_from_mm} and {y_to_mm} mm (rows cover "
-            f"{y_rows.min():.1f} to {y_rows.max():.1f} mm); expected a slab inside the volume"
+            f"no voxel centre lies between y = {y_from_mm} and {y_to_mm} mm (voxels cover "
+            f"{y.min():.1f} to {y.max():.1f} mm); expected a slab inside the volume"
         )
-    return volume[:, keep, :].max(axis=1)
+    mip = np.max(volume, axis=1, where=inside, initial=-np.inf)
+    return np.where(inside.any(axis=1), mip, np.nan)
 
 
 def _mm_as_index_mistakes(y_from, y_to, affine, n_rows):
@@ -748,32 +772,41 @@ def _mm_as_index_mistakes(y_from, y_to, affine, n_rows):
     candidates = [
         np.arange(int(abs(low)), int(abs(high)) + 1),
         np.arange(int(abs(high)), int(abs(low)) + 1),
-        np.arange(int(round(low / affine[1, 1])), int(round(high / affine[1, 1])) + 1),
         np.arange(int(round(low - affine[1, 3])), int(round(high - affine[1, 3])) + 1),
     ]
     return [rows[(rows >= 0) & (rows < n_rows)] for rows in candidates]
 
 
-def _negative_index_mistakes(y_from, y_to, affine, n_rows):
-    """Row sets that slicing with raw (negative) millimetres, or mm / step without the origin, selects."""
+def _slice_ends(a, b):
+    """Row ranges ``start:end`` a student writes for fractional ends a <= b."""
+    ends = {(int(a), int(b)), (round(a), round(b)), (int(np.floor(a)), int(np.ceil(b)))}
+    return [(start, end) for start, stop in ends for end in (stop, stop + 1)]
+
+
+def _step_without_origin_mistakes(y_from, y_to, affine, n_rows):
+    """Row sets selected by mm / row step without the origin, as Python slices or clipped ranges."""
     low, high = sorted((y_from, y_to))
     rows = np.arange(n_rows)
     found = []
-    for a, b in ((low, high), (low / affine[1, 1], high / affine[1, 1])):
-        ends = {(int(a), int(b)), (round(a), round(b)), (int(np.floor(a)), int(np.ceil(b)))}
-        for start, stop in ends:
-            for end in (stop, stop + 1):
-                if start < 0 or end < 0:
-                    found.append(rows[start:end])
+    for start, end in _slice_ends(low / affine[1, 1], high / affine[1, 1]):
+        found.append(rows[start:end])
+        found.append(rows[max(start, 0) : max(end, 0)])
     return found
+
+
+def _negative_index_mistakes(y_from, y_to, affine, n_rows):
+    """Row sets that slicing with raw (negative) millimetres as indices selects."""
+    low, high = sorted((y_from, y_to))
+    rows = np.arange(n_rows)
+    return [rows[s:e] for s, e in _slice_ends(low, high) if s < 0 or e < 0]
 
 
 def check_slab_mip(function) -> bool:
     """Check ``function(volume, affine, y_from_mm, y_to_mm) -> 2-D coronal MIP`` of a slab.
 
-    The MIP is the maximum over the rows whose centres lie between the two patient
-    y positions (mm, axial series: the row index moves along y). Tried on a small
-    volume with a vessel in front of a bone.
+    The MIP is the maximum over the voxels whose centres lie between the two patient
+    y positions (mm). Tried on a small axial volume with a vessel in front of a bone,
+    then on a gantry-tilted one, where the y of a row changes from slice to slice.
 
     Example
     -------
@@ -820,7 +853,7 @@ def check_slab_mip(function) -> bool:
             False, name, f"the result has shape {answer.shape}, expected a 2-D image."
         )
     if np.allclose(answer, expected, atol=1e-4):
-        return checks.feedback(True, name)
+        return _check_tilted_slab(function, name)
     if np.allclose(answer, volume.max(axis=1)):
         return checks.feedback(
             False,
@@ -828,6 +861,15 @@ def check_slab_mip(function) -> bool:
             "you projected through every row, so the bone behind the vessel wins.",
             "Keep only the rows whose centres lie between the two y positions.",
         )
+    for rows in _step_without_origin_mistakes(y_from, y_to, affine, volume.shape[1]):
+        if rows.size and np.allclose(answer, volume[:, rows, :].max(axis=1)):
+            return checks.feedback(
+                False,
+                name,
+                "you divided the millimetres by the row step but forgot the origin: row 0 is not "
+                "at y = 0.",
+                "Row centre y = origin y + row index x row step: solve it for the row index.",
+            )
     for rows in _negative_index_mistakes(y_from, y_to, affine, volume.shape[1]):
         if rows.size and np.allclose(answer, volume[:, rows, :].max(axis=1)):
             return checks.feedback(
@@ -862,6 +904,41 @@ def check_slab_mip(function) -> bool:
         name,
         "the slab is not the right set of rows.",
         "List the y of every row centre and compare.",
+    )
+
+
+def _check_tilted_slab(function, name) -> bool:
+    """Second case of check_slab_mip: a gantry-tilted series, the y of a row drifts per slice."""
+    volume, affine, y_from, y_to = _tilted_mip_case()
+    try:
+        result = function(volume.copy(), affine.copy(), y_from, y_to)
+    except Exception as exc:  # the student's code failed: say how, do not crash the check
+        return checks.feedback(
+            False, name, f"on a gantry-tilted series it raised {type(exc).__name__}: {exc}"
+        )
+    expected = reference_slab_mip(volume, affine, y_from, y_to)
+    answer = np.asarray(result, dtype=float)
+    if answer.shape == expected.shape and np.allclose(answer, expected, atol=1e-4):
+        return checks.feedback(True, name)
+    untilted = affine.copy()
+    untilted[1, 0] = untilted[1, 2] = 0.0
+    ignored = reference_slab_mip(volume, untilted, y_from, y_to)
+    if answer.shape == ignored.shape and np.allclose(answer, ignored, atol=1e-4):
+        return checks.feedback(
+            False,
+            name,
+            "right on an untilted series, but on a gantry-tilted one the y of a row also "
+            "changes from slice to slice, and your slab ignores it: it drifts through the stack, "
+            "into the bone.",
+            "The y of a voxel centre uses the whole row of the affine for y: slice, row and "
+            "column index. Build a mask of the voxels in the slab and take the maximum inside it.",
+        )
+    return checks.feedback(
+        False,
+        name,
+        "right on an untilted series, wrong on a gantry-tilted one (the y of a row drifts "
+        "from slice to slice).",
+        "Compute the y of every voxel centre from the affine, not only of every row.",
     )
 
 
