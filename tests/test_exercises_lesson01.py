@@ -56,6 +56,7 @@ def test_modality_right(function, capsys):
         (lambda s, m, b: np.round(np.asarray(s, float) * m + b), "rounded to whole numbers"),
         (lambda s, m, b: s * m, "intercept is missing"),
         (lambda s, m, b: s + b, "slope is not applied"),
+        (lambda s, m, b: np.asarray(s, float) * b + m, "slope and intercept are swapped"),
         (lambda s, m, b: None, "returned None"),
         (_stub, "not implemented yet"),
         (lambda s, m, b: np.zeros(3), "shape"),
@@ -69,6 +70,7 @@ def test_modality_right(function, capsys):
         "rounded",
         "no-intercept",
         "no-slope",
+        "swapped",
         "none",
         "stub",
         "shape",
@@ -407,7 +409,7 @@ def test_brain_mask_equivalent_answers_pass(ct, variant):
 @pytest.mark.parametrize(
     ("variant", "message"),
     [
-        ({"opening": False}, "too much"),
+        ({"opening": False}, "the opening after the filling"),
         ({"fill": False}, "too little"),
         ({"low": 0}, "too much"),
     ],
@@ -555,7 +557,7 @@ def test_smooth_mm_right(function, capsys):
 @pytest.mark.parametrize(
     ("function", "message"),
     [
-        (lambda im, s, sp: ndi.gaussian_filter(im.astype(float), s), "sigma left in pixels"),
+        (lambda im, s, sp: ndi.gaussian_filter(im.astype(float), s), "sigma passed in mm"),
         (lambda im, s, sp: _smooth(im, s, sp[::-1]), "row and column spacing swapped"),
         (lambda im, s, sp: ndi.gaussian_filter(im.astype(float), np.multiply(s, sp)), "multiplied"),
         (lambda im, s, sp: ndi.gaussian_filter(im.astype(float), s / sp[0]), "one spacing"),
@@ -584,6 +586,22 @@ def test_smooth_mm_wrong(function, message, capsys):
     assert not lesson01.check_smooth_mm(function)
     out = capsys.readouterr().out
     assert message in out, out
+    assert "pixels here" not in out  # the converted sigma (the answer) is not given
+
+
+def test_apply_window_feedback_does_not_give_the_bone_window(capsys):
+    assert not lesson01.check_apply_window(lambda hu, c, w: (hu - (c - w / 2)) / w)
+    out = capsys.readouterr().out
+    assert "400/1800" not in out and "-500" not in out and "1300" not in out, out
+
+
+def test_brain_mask_filled_before_opening_is_named(ct, capsys):
+    hu, spacing = ct
+    band = (hu >= 20) & (hu <= 80)
+    mask = _largest(ndi.binary_opening(ndi.binary_fill_holes(band), structure=_disk_mm(spacing)))
+    assert not lesson01.check_region_mask(mask, mask.sum() * spacing[0] * spacing[1], hu, spacing)
+    out = capsys.readouterr().out
+    assert "the opening after the filling" in out, out
 
 
 def test_lesson01_docstring_examples_hold():

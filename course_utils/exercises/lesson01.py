@@ -122,6 +122,16 @@ def check_to_modality_values(function, slope: float = 1.0, intercept: float = -1
         if np.allclose(result_array, expected, rtol=1e-6, atol=1e-3):
             continue
         as_float = np.asarray(stored, dtype=np.float64)
+        if case_slope != case_intercept and np.allclose(
+            result_array, as_float * case_intercept + case_slope, rtol=1e-6, atol=1e-3
+        ):
+            return checks.feedback(
+                False,
+                name,
+                f"on {label} the stored values were multiplied by the intercept: slope and "
+                "intercept are swapped.",
+                "value = stored * slope + intercept",
+            )
         if case_intercept and np.allclose(result_array, as_float * case_slope, atol=1e-3):
             return checks.feedback(
                 False,
@@ -197,7 +207,7 @@ def check_apply_window(function) -> bool:
     if not callable(function):
         return checks.feedback(False, name, f"expected a function, got {type(function).__name__}.")
     hu = np.linspace(-3000.0, 4000.0, 1401)
-    for centre, width in ((400.0, 1800.0), (40.0, 80.0)):
+    for centre, width in ((-600.0, 1500.0), (40.0, 80.0)):  # not bone windows (exercise 2b)
         lower, upper = centre - width / 2, centre + width / 2
         label = f"window {centre:g}/{width:g} (expected black below {lower:g}, white above {upper:g} HU)"
         given = hu.copy()
@@ -678,6 +688,31 @@ def _opening_slip(mask, image, spacing_mm) -> str | None:
     return where + ": a radius fixed in pixels, or not rounded to the nearest pixel"
 
 
+def _order_slip(mask, image, spacing_mm) -> str | None:
+    """Name holes filled with no opening before them, when ``mask`` matches that.
+
+    No opening at all and an opening done after the filling give the same mask here
+    (the opening of a filled region removes almost nothing), so one message names both.
+    """
+    low, high = BRAIN_BAND_HU
+    band = (image >= low) & (image <= high)
+    footprint = opening_footprint(spacing_mm, OPENING_MM)
+    candidates = [
+        _largest_component(ndi.binary_opening(ndi.binary_fill_holes(band), footprint)),
+        _largest_component(ndi.binary_fill_holes(band)),
+        ndi.binary_fill_holes(_largest_component(band)),
+    ]
+    if max(_iou(mask, candidate) for candidate in candidates) < 0.98:
+        return None
+    return (
+        "it covers too much: your mask is the whole inside of the skull, which is what holes "
+        "filled with no opening before them give (no opening at all, or the opening after "
+        "the filling: the rim along the skull closes a ring, the filling swallows everything "
+        "it encloses, and an opening afterwards cannot cut that off; open first, then fill), "
+        "or a band that starts low enough to take in the CSF"
+    )
+
+
 def reference_region_mask(
     image, target: str = "brain", *, spacing_mm=None, photometric: str | None = None
 ) -> np.ndarray:
@@ -871,10 +906,15 @@ def check_region_mask(
     reference = reference_region_mask(image, target, spacing_mm=spacing_mm, photometric=photometric)
     brain = target == "brain" and spacing_mm is not None
     slip = _opening_slip(mask, image, spacing_mm) if brain else None
-    problem = _mask_feedback(mask, reference, target, photometric) if slip is None else None
+    order = None
+    if slip is None and brain and _iou(mask, reference) < 0.9:
+        order = _order_slip(mask, image, spacing_mm)
+    problem = _mask_feedback(mask, reference, target, photometric) if not slip else None
     note, hint = "", None
     if slip:
         problem, hint = slip + ".", "radius in pixels = round(1 mm / pixel spacing)."
+    elif order:
+        problem, hint = f"overlap with the expected region is too small: {order}.", None
     elif problem:
         problem += "."
     elif brain and function is not None:
@@ -1020,8 +1060,8 @@ def _smoothing_slip(result, image, sigma_mm: float, spacing, sigma_px) -> str | 
     row, col = (float(v) for v in spacing)
     if close(ndi.gaussian_filter(floating, sigma_mm)):
         return (
-            f"sigma left in pixels: {sigma_mm:g} was passed to the filter as is, but the filter "
-            f"counts pixels; {sigma_mm:g} mm is {sigma_px[0]:.3g} x {sigma_px[1]:.3g} pixels here"
+            "sigma passed in mm: the filter counts pixels, so convert sigma with the "
+            "spacing of each axis"
         )
     if row != col and close(ndi.gaussian_filter(floating, (sigma_mm / col, sigma_mm / row))):
         return "row and column spacing swapped: sigma along the rows needs the row spacing"
