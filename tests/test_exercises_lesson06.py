@@ -154,7 +154,33 @@ def test_reproducible_rejects_one_generator_per_call(pair, capsys):
         return _split([PIPELINE(image, mask, rng=rng) for _ in indices])
 
     assert not ex.check_reproducible_augment(sequential, *pair)
-    assert "depends on the samples drawn before it" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "depends on the samples drawn before it" in out and "position in the call" in out
+
+
+def test_reproducible_names_a_generator_from_the_list_position(pair, capsys):
+    def by_position(image, mask, indices, seed):
+        return _split(
+            [
+                PIPELINE(image, mask, rng=np.random.default_rng([seed, j]))
+                for j, _ in enumerate(indices)
+            ]
+        )
+
+    assert not ex.check_reproducible_augment(by_position, *pair)
+    out = capsys.readouterr().out
+    assert "position in the list" in out and "not from its index" in out
+
+
+def test_reproducible_names_a_generator_per_call_reused_in_order(pair, capsys):
+    def reordered(image, mask, indices, seed):
+        # one generator per call, but the indices sorted first: still the call's order, not i
+        rng = np.random.default_rng(seed)
+        drawn = {i: PIPELINE(image, mask, rng=rng) for i in sorted(indices)}
+        return _split([drawn[i] for i in indices])
+
+    assert not ex.check_reproducible_augment(reordered, *pair)
+    assert "differ from the same indices" in capsys.readouterr().out
 
 
 def test_reproducible_rejects_global_state(pair, capsys):

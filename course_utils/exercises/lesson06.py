@@ -317,6 +317,23 @@ def check_reproducible_augment(function, image, mask, n_samples: int = 4) -> boo
             "numpy's seeding accepts several integers at once.",
         )
     reference = ([first[0][i] for i in subset], [first[1][i] for i in subset], None)
+    by_position = (
+        [first[0][i] for i in range(len(subset))],
+        [first[1][i] for i in range(len(subset))],
+        None,
+    )
+    if not _same_samples(part, reference) and _same_samples(part, by_position):
+        return checks.feedback(
+            False,
+            name,
+            f"the samples for indices {subset} are the samples of indices "
+            f"{list(range(len(subset)))}: each sample follows from its position in the call, not "
+            "from its index. Either one generator serves the whole call (each sample depends on the "
+            "samples drawn before it) or the generator is seeded with the position in the list "
+            "(enumerate's counter); two workers given different shares would repeat each other's "
+            "samples.",
+            "Build each sample's generator from the seed and the entry of `indices` itself.",
+        )
     if not _same_samples(part, reference):
         return checks.feedback(
             False,
