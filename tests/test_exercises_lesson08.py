@@ -239,3 +239,48 @@ def test_cycle_wrong_axis_and_esv_reference(capsys):
 def test_cycle_wrong_types(capsys, bad):
     assert lesson08.check_cycle_summary(lambda areas, spacing: bad) is False
     _said(capsys, "❌")
+
+
+def test_thickness_zero_instead_of_nan(capsys):
+    def zeros_outside(labels, spacing):
+        to_cavity, to_outside = _distances(labels, spacing)
+        return np.where(labels == 2, to_cavity + to_outside - spacing[0], 0.0)
+
+    assert lesson08.check_wall_thickness(zeros_outside) is False
+    _said(capsys, "0, not NaN")
+
+
+def _otsu_segment(level_from, radius_in_pixels=False):
+    from skimage.filters import threshold_otsu
+
+    def segment(image, centre, pixel, radius, max_gap_mm=3.0, min_level=0.0):
+        rows, cols = np.indices(image.shape)
+        scale = (1.0, 1.0) if radius_in_pixels else pixel
+        disc = np.hypot((rows - centre[0]) * scale[0], (cols - centre[1]) * scale[1]) <= radius
+        values = image if level_from == "image" else image[disc]
+        bright = (image > max(threshold_otsu(values), min_level)) & disc
+        labelled, _ = ndimage.label(bright)
+        chosen = labelled == labelled[int(round(centre[0])), int(round(centre[1]))]
+        if not labelled[int(round(centre[0])), int(round(centre[1]))]:
+            return np.zeros(image.shape, dtype=bool)
+        rim = disc & ~ndimage.binary_erosion(disc)
+        if (chosen & rim).any():
+            return np.zeros(image.shape, dtype=bool)
+        return ndimage.binary_fill_holes(chosen)
+
+    return segment
+
+
+def test_segment_whole_image_otsu(capsys):
+    assert lesson08.check_segment_lv(_otsu_segment("image")) is False
+    _said(capsys, "Otsu's of the whole image")
+
+
+def test_segment_radius_in_pixels(capsys):
+    assert lesson08.check_segment_lv(_otsu_segment("disc", radius_in_pixels=True)) is False
+    _said(capsys, "pixels wide, not radius_mm millimetres")
+
+
+def test_segment_disc_version_passes(capsys):
+    assert lesson08.check_segment_lv(_otsu_segment("disc")) is True
+    _said(capsys, "✅")

@@ -57,6 +57,17 @@ def _disc(shape, centre_rc, pixel_mm, radius_mm) -> np.ndarray:
     ) <= float(radius_mm)
 
 
+def disc_mask(shape, centre_rc, pixel_mm, radius_mm) -> np.ndarray:
+    """Boolean disc of ``radius_mm`` (mm, with the pixel spacing) around ``centre_rc`` (pixels).
+
+    Example
+    -------
+    >>> int(disc_mask((5, 5), (2, 2), (1.0, 1.0), 1.0).sum())
+    5
+    """
+    return _disc(shape, centre_rc, pixel_mm, radius_mm)
+
+
 def _otsu(values) -> float:
     from skimage.filters import threshold_otsu
 
@@ -91,14 +102,24 @@ def fallback_segment_lv(image, centre_rc, pixel_mm, radius_mm=40.0, max_gap_mm=3
     >>> int(fallback_segment_lv(image, (20, 20), (1.0, 1.0), radius_mm=12).sum())
     100
     """
+    return _segment(image, centre_rc, pixel_mm, radius_mm, max_gap_mm, min_level)
+
+
+def _segment(
+    image, centre_rc, pixel_mm, radius_mm, max_gap_mm=3.0, min_level=0.0, mistake=None
+) -> np.ndarray:
+    # mistake: None (the method), "whole image" (Otsu of the whole image), "pixels" (disc radius
+    # taken in pixels): the two likely mistakes the check names
     image = np.asarray(image, dtype=float)
     if image.ndim != 2:
         raise ValueError(f"image must be 2-D (rows, columns), got shape {image.shape}")
-    disc = _disc(image.shape, centre_rc, pixel_mm, radius_mm)
+    disc_pixel = (1.0, 1.0) if mistake == "pixels" else pixel_mm
+    disc = _disc(image.shape, centre_rc, disc_pixel, radius_mm)
     inside = image[disc]
     if inside.size < 2 or np.ptp(inside) == 0:
         return np.zeros(image.shape, dtype=bool)
-    bright = (image > max(_otsu(inside), float(min_level))) & disc
+    level = _otsu(image) if mistake == "whole image" else _otsu(inside)
+    bright = (image > max(level, float(min_level))) & disc
     labels, count = ndimage.label(bright)
     if count == 0:
         return np.zeros(image.shape, dtype=bool)
@@ -270,7 +291,8 @@ def check_wall_thickness(function) -> bool:
     The test slices are rings of known thickness (7 and 11 mm) on grids of 1.25 and 0.9 mm pixels,
     one with an RV beside it (the RV is outside the wall). The feedback names the usual
     mistakes: distances in pixels (no ``sampling``), one distance instead of the sum of the two,
-    the half-pixel correction at each edge forgotten, values outside the myocardium.
+    the half-pixel correction at each edge forgotten, values (or 0 instead of NaN) outside the
+    myocardium.
 
     Example
     -------
@@ -305,9 +327,16 @@ def check_wall_thickness(function) -> bool:
         wall = labels == 2
         expected = _wall_thickness(labels, spacing)
         where = f"for a {outer - inner:g} mm wall on {pixel:g} mm pixels"
-        if np.isfinite(thickness[~wall]).any() and np.any(
-            thickness[~wall][np.isfinite(thickness[~wall])] != 0
-        ):
+        outside = thickness[~wall]
+        if np.isfinite(outside).any() and np.all(outside[np.isfinite(outside)] == 0):
+            return checks.feedback(
+                False,
+                name,
+                f"{where} pixels outside the myocardium are 0, not NaN.",
+                "Outside the wall the map must be NaN, or a mean over the map includes the "
+                "background as walls of zero thickness.",
+            )
+        if np.isfinite(outside).any():
             return checks.feedback(
                 False,
                 name,
@@ -366,10 +395,15 @@ def check_wall_thickness(function) -> bool:
 
 
 # --------------------------------------------------------------------------- exercise 3
-def _short_axis_image(seed, pixel_mm, centre_mm, lv_mm, wall_mm, papillary=True, lung=False):
-    """A small SSFP-like slice: bright LV and RV blood, darker wall, a bright chest wall, noise."""
+def _short_axis_image(
+    seed, pixel_mm, centre_mm, lv_mm, wall_mm, papillary=True, lung=False, shape=(90, 100), air=0.0
+):
+    """A small SSFP-like slice: bright LV and RV blood, darker wall, a bright chest wall, noise.
+
+    ``air``: beyond this distance (mm) from the LV centre the field is dark (air and lung), as in a
+    large field of view; 0 for none.
+    """
     rng = np.random.default_rng(seed)
-    shape = (90, 100)
     rows, cols = np.indices(shape).astype(float)
     y, x = rows * pixel_mm[0], cols * pixel_mm[1]
     r = np.hypot(y - centre_mm[0], x - centre_mm[1])
@@ -377,6 +411,8 @@ def _short_axis_image(seed, pixel_mm, centre_mm, lv_mm, wall_mm, papillary=True,
     image[y < 18] = 420.0  # bright subcutaneous fat along the top
     if lung:  # dark lung around most of the heart (as near the apex)
         image[np.hypot(y - centre_mm[0], x - centre_mm[1] - 8) < 55] = 25.0
+    if air:
+        image[r > air] = 20.0
     image[r < lv_mm + wall_mm] = 120.0  # myocardium
     rv = (np.hypot(y - centre_mm[0] + 4, x - centre_mm[1] + lv_mm + wall_mm + 14) < lv_mm + 8) & (
         r >= lv_mm + wall_mm + 2.5
@@ -406,12 +442,14 @@ def _centre_pixels(centre_mm, pixel_mm):
 def check_segment_lv(function) -> bool:
     """Check ``function(image, centre_rc, pixel_mm, radius_mm) -> mask`` (the LV blood pool).
 
-    Three test slices (LV of radius 22, 16 and 9 mm, pixels of 1.4 or 1.8 mm, one with a
-    papillary muscle), with a bright RV beside the LV and bright fat near the top of the image.
+    Five test slices (LV of radius 22, 16, 9, 20 and 30 mm, pixels of 0.7, 1.4 or 1.8 mm, one with
+    a papillary muscle, one in a large dark field of air and lung), with a bright RV beside the LV
+    and bright fat near the top of the image.
     The answer must agree with the course's method (Dice >= 0.97). The feedback names the usual
     mistakes: the RV kept (no selection of the component at the centre), the papillary holes not
     filled, row and column swapped in the centre, ``min_level`` ignored (the third slice is
-    surrounded by lung), a threshold taken from elsewhere than the disc.
+    surrounded by lung), Otsu's threshold of the whole image instead of the disc, the disc radius
+    taken in pixels instead of mm.
 
     Example
     -------
@@ -424,9 +462,15 @@ def check_segment_lv(function) -> bool:
         (1, (1.4, 1.4), (62.0, 78.0), 22.0, 8.0, True, False),
         (2, (1.8, 1.8), (88.0, 100.0), 16.0, 10.0, False, False),
         (3, (1.4, 1.4), (60.0, 85.0), 9.0, 11.0, False, True),
+        # a large dark field (air, lung): the whole image's Otsu level falls into the wall
+        (4, (1.4, 1.4), (90.0, 100.0), 20.0, 9.0, False, False, (130, 150), 45.0),
+        # 0.7 mm pixels and a dilated LV: a 40-pixel disc (28 mm) is smaller than the cavity
+        (5, (0.7, 0.7), (50.0, 56.0), 30.0, 8.0, False, False, (140, 160), 0.0),
     ]
-    for seed, pixel, centre_mm, lv, wall, papillary, lung in cases:
-        image, cavity, rv = _short_axis_image(seed, pixel, centre_mm, lv, wall, papillary, lung)
+    for seed, pixel, centre_mm, lv, wall, papillary, lung, *field in cases:
+        image, cavity, rv = _short_axis_image(
+            seed, pixel, centre_mm, lv, wall, papillary, lung, *field
+        )
         centre = _centre_pixels(centre_mm, pixel)
         radius = 40.0
         extra = {"min_level": 260.0} if lung else {}
@@ -448,6 +492,27 @@ def check_segment_lv(function) -> bool:
         overlap = 2 * np.sum(mask & expected) / max(np.sum(mask) + np.sum(expected), 1)
         if overlap >= 0.97:
             continue
+        for mistake, said, hint in [
+            (
+                "whole image",
+                "the threshold is Otsu's of the whole image: dark air and lung pull it down into "
+                "the wall, and the mask takes in muscle.",
+                "Take Otsu's threshold from the pixels inside the disc only.",
+            ),
+            (
+                "pixels",
+                "the disc is radius_mm pixels wide, not radius_mm millimetres: on small pixels it "
+                "cuts through the cavity.",
+                "Scale the row and column distances by pixel_mm before comparing with radius_mm.",
+            ),
+        ]:
+            wrong = _segment(
+                image, centre, pixel, radius, min_level=extra.get("min_level", 0.0), mistake=mistake
+            )
+            if 2 * np.sum(mask & wrong) / max(mask.sum() + wrong.sum(), 1) >= 0.97 or (
+                not mask.any() and not wrong.any()
+            ):
+                return checks.feedback(False, name, f"{where} {said}", hint)
         if not mask.any():
             plain = fallback_segment_lv(image, centre, pixel, radius)
             if lung and not plain.any():
@@ -582,7 +647,7 @@ def check_cycle_summary(function) -> bool:
             False,
             name,
             "ed_phase or es_phase is not right.",
-            "np.argmax and np.argmin of the volumes.",
+            "ED is the phase of the largest volume, ES the phase of the smallest.",
         )
     for key in ("edv_ml", "esv_ml"):
         if not np.isclose(float(value[key]), expected[key], rtol=1e-6):
