@@ -198,9 +198,39 @@ def _slab_from_rows_only(volume, affine, y_from, y_to):
     return volume[:, keep, :].max(axis=1)
 
 
+def _slab_mask(volume, affine, y_from, y_to):
+    k, i, j = np.indices(volume.shape)
+    y = affine[1, 0] * k + affine[1, 1] * i + affine[1, 2] * j + affine[1, 3]
+    return (y >= min(y_from, y_to)) & (y <= max(y_from, y_to))
+
+
+def _slab_zero_filled(volume, affine, y_from, y_to):
+    """The most common slip: zeros outside the slab, which beat any negative HU inside it."""
+    return np.where(_slab_mask(volume, affine, y_from, y_to), volume, 0.0).max(axis=1)
+
+
+def _slab_minus_inf(volume, affine, y_from, y_to):
+    return np.where(_slab_mask(volume, affine, y_from, y_to), volume, -np.inf).max(axis=1)
+
+
 def test_slab_mip_accepts_right_answer(capsys):
     assert ex.check_slab_mip(ex.reference_slab_mip)
-    assert "✅" in capsys.readouterr().out
+    assert ex.check_slab_mip(_slab_minus_inf)
+    assert capsys.readouterr().out.count("✅") == 2
+
+
+def test_reference_slab_mip_int16_and_bounded_memory():
+    import tracemalloc
+
+    volume = np.full((200, 128, 128), -1000, dtype=np.int16)
+    volume[:, 60:70] = 300
+    affine = np.array([[0, 0, 0.7, 0], [0, 0.7, 0, -40.0], [2.5, 0, 0, 0], [0, 0, 0, 1]])
+    tracemalloc.start()
+    mip = ex.reference_slab_mip(volume, affine, -5.0, 5.0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert mip.dtype == np.float32 and np.all(mip == 300)
+    assert peak < volume.nbytes / 8  # a few slices' worth, not a copy of the volume
 
 
 @pytest.mark.parametrize(
@@ -228,6 +258,13 @@ def test_slab_mip_accepts_right_answer(capsys):
         ),
         # right on an axis-aligned series, but the row's y is taken from the row index alone
         (_slab_from_rows_only, "gantry-tilted"),
+        # the right voxel mask, but 0 (not -inf) outside the slab: wrong where the slab is all < 0
+        (_slab_zero_filled, "you filled 0"),
+        (lambda v, a, y0, y1: (v * _slab_mask(v, a, y0, y1)).max(axis=1), "you filled 0"),
+        (
+            lambda v, a, y0, y1: np.where(_slab_mask(v, a, y0, y1), v, 0).max(axis=1),
+            "you filled 0",
+        ),
     ],
 )
 def test_slab_mip_names_mistakes(function, message, capsys):
@@ -468,6 +505,8 @@ def _antialiased(sigma_rule="right", mode="nearest", after=False):
             "right": np.maximum((factor - 1) / 2, 0),
             "every_axis": np.abs(factor - 1) / 2,
             "half_factor": np.where(factor > 1, factor / 2, 0),
+            "factor": np.where(factor > 1, factor, 0),
+            "one_sigma": np.full(3, max(np.max(factor) - 1, 0) / 2),
             "none": np.zeros(3),
         }[sigma_rule]
         if after:
@@ -492,6 +531,10 @@ def test_antialiased_resample_accepts_right_answers(capsys):
         (_antialiased("none"), "nothing was smoothed"),
         (_antialiased("every_axis"), "up-sampled was smoothed too"),
         (_antialiased("half_factor"), "too wide"),
+        (_antialiased("factor"), "far too wide"),
+        (_antialiased("factor", mode="reflect"), "far too wide"),
+        (_antialiased("one_sigma", mode="reflect"), "same sigma"),
+        (_antialiased("every_axis", mode="reflect"), "up-sampled was smoothed too"),
         (_antialiased(after=True), "came after the resampling"),
         (lambda v, s, t, order=1: ex.reference_resample(v, s, t, order)[0], "expected a tuple"),
     ],

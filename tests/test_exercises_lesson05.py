@@ -620,3 +620,93 @@ def test_normalise_in_mask_rejects_wrong_answers(answer, message, capsys):
     out = capsys.readouterr().out
     assert message in out
     assert "1200" not in out and "300" not in out  # the check's own statistics stay hidden
+
+
+# --------------------------------------------------------------------------- round 4 findings
+def unclipped_masked_minmax(image, mask, low=1, high=99):
+    tissue = image[mask]
+    return (image - tissue.min()) / (tissue.max() - tissue.min())
+
+
+def test_percentile_clip_names_a_min_max_without_percentiles(capsys):
+    assert not ex.check_percentile_clip(unclipped_masked_minmax)
+    out = capsys.readouterr().out
+    assert "no percentiles were taken" in out
+
+
+def unclipped_start_box(mask, margin=0):
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    return slice(rows[0] - margin, rows[-1] + 1 + margin), slice(
+        cols[0] - margin, cols[-1] + 1 + margin
+    )
+
+
+def test_hints_give_the_idea_not_the_line(capsys):
+    assert not ex.check_bounding_box(unclipped_start_box)
+    out = capsys.readouterr().out
+    assert "limit the start at 0" in out and "max(0, start" not in out
+    assert not ex.check_normalise_in_mask(percentile_fall_through)
+    out = capsys.readouterr().out
+    assert "names the bad setting" in out and "raise ValueError(f" not in out
+
+
+def _occlude(image, roi, margin, fill, clip=True):
+    out = image.copy()
+    if clip:
+        out[preprocess.bounding_box(roi, margin=margin)] = fill
+    else:
+        rows = np.flatnonzero(roi.any(axis=1))
+        cols = np.flatnonzero(roi.any(axis=0))
+        out[
+            rows[0] - margin[0] : rows[-1] + 1 + margin[0],
+            cols[0] - margin[1] : cols[-1] + 1 + margin[1],
+        ] = fill
+    return out
+
+
+def good_occlude(image, roi, spacing_rc, buffer_mm, fill):
+    return _occlude(image, roi, tuple(round(buffer_mm / s) for s in spacing_rc), fill)
+
+
+def row_spacing_only_occlude(image, roi, spacing_rc, buffer_mm, fill):
+    return _occlude(image, roi, (round(buffer_mm / spacing_rc[0]),) * 2, fill)
+
+
+def pixel_buffer_occlude(image, roi, spacing_rc, buffer_mm, fill):
+    return _occlude(image, roi, (round(buffer_mm),) * 2, fill)
+
+
+def in_place_occlude(image, roi, spacing_rc, buffer_mm, fill):
+    image[preprocess.bounding_box(roi, margin=(8, 15))] = fill
+    return image
+
+
+def unclipped_occlude(image, roi, spacing_rc, buffer_mm, fill):
+    margin = tuple(round(buffer_mm / s) for s in spacing_rc)
+    return _occlude(image, roi, margin, fill, clip=False)
+
+
+def test_occlude_roi_accepts_right_answer(capsys):
+    assert ex.check_occlude_roi(good_occlude)
+    assert "✅" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (row_spacing_only_occlude, "the row spacing was used for the columns too"),
+        (pixel_buffer_occlude, "used as a number of pixels, not converted from mm"),
+        (in_place_occlude, "the image you were given was changed"),
+        (unclipped_occlude, "a box start below 0 counts from the end"),
+        (lambda image, roi, spacing_rc, buffer_mm, fill: None, "got None"),
+        (_stub, "not implemented yet"),
+    ],
+)
+def test_occlude_roi_rejects_wrong_answers(answer, message, capsys):
+    assert not ex.check_occlude_roi(answer)
+    out = capsys.readouterr().out
+    assert message in out
+    assert "(8, 15)" not in out and "15 px" not in out  # the expected margins stay hidden

@@ -378,25 +378,43 @@ def _antialias_mistake(answer, volume, spacing, target, order):
     if same(smoothed(sigma)) or same(smoothed(sigma, mode="reflect")):
         return None
     plain = reference_resample(volume, spacing, target, order)[0]
-    mistakes = [
-        (
-            plain,
+    if same(plain):
+        return (
             "nothing was smoothed: this is plain resampling, which aliases where an axis is "
             "down-sampled.",
             "Filter the axes that lose samples before you resample.",
-        ),
+        )
+    down = factor > 1
+    wrong_sigmas = [  # each tried with gaussian_filter's default edge mode and with "nearest"
         (
-            smoothed(np.abs(factor - 1) / 2),
+            np.abs(factor - 1) / 2,
             "an axis that is up-sampled was smoothed too; it loses no samples, so smoothing it "
             "only blurs.",
             "Smooth only where the target spacing is coarser than the spacing.",
         ),
         (
-            smoothed(np.where(factor > 1, factor / 2, 0.0)),
+            np.full(3, sigma.max()),
+            "every axis got the same sigma: an axis that is up-sampled, or down-sampled by less, "
+            "was smoothed as much as the most down-sampled one.",
+            "Compute the factor, and from it sigma, per axis.",
+        ),
+        (
+            np.where(down, factor, 0.0),
+            "the Gaussian is far too wide: a sigma equal to the factor blurs away detail the new "
+            "grid could still hold.",
+            "Look at how section 5's code cell computes sigma from the factor.",
+        ),
+        (
+            np.where(down, factor / 2, 0.0),
             "the Gaussian is too wide: a sigma of half the factor blurs more than the rule in "
             "section 5's code cell.",
             "Look at how that cell computes sigma from the factor.",
         ),
+    ]
+    for sigmas, message, hint in wrong_sigmas:
+        if same(smoothed(sigmas)) or same(smoothed(sigmas, mode="reflect")):
+            return message, hint
+    mistakes = [
         (
             ndimage.gaussian_filter(
                 plain, sigma / np.where(factor > 1, factor, 1.0), mode="nearest"
@@ -713,6 +731,7 @@ def _mip_case():
     volume = rng.normal(40.0, 10.0, (12, 40, 30)).astype(np.float32)
     volume[:, 10:14, 12:18] = 300.0  # a vessel in front
     volume[:, 24:34, 8:22] = 1000.0  # bone behind it
+    volume[:, 5:20, 24:28] -= 850.0  # lung: every slab voxel on these rays is below 0 HU
     affine = np.array([[0, 0, 0.8, -12.0], [0, 1.5, 0, -30.0], [2.5, 0, 0, 10.0], [0, 0, 0, 1]])
     return volume, affine, -17.0, -7.0  # rows 9..15 have centres in [-17, -7] mm
 
@@ -744,7 +763,9 @@ def reference_slab_mip(volume, affine, y_from_mm, y_to_mm):
 
     The y of every voxel centre comes from the full affine, so a gantry tilt (the y of a
     row changes from slice to slice) or an oblique plane is handled; a ray with no voxel
-    in the slab is NaN. Used by the lesson until the student's function passes.
+    in the slab is NaN. One slice at a time: besides the result, the memory it needs is
+    that of a few 2-D arrays, whatever the number of slices, and the volume is not copied.
+    Used by the lesson until the student's function passes.
 
     Example
     -------
@@ -752,18 +773,34 @@ def reference_slab_mip(volume, affine, y_from_mm, y_to_mm):
     >>> reference_slab_mip(np.arange(24.0).reshape(2, 3, 4), affine, 1.0, 4.0).shape
     (2, 4)
     """
-    volume = np.asarray(volume, dtype=float)
+    volume = np.asarray(volume)  # no copy for an array
     if volume.ndim != 3:
         raise ValueError(f"volume must be 3-D (slice, row, column), got shape {volume.shape}")
-    y = _voxel_y_mm(volume.shape, affine)
-    inside = (y >= min(y_from_mm, y_to_mm)) & (y <= max(y_from_mm, y_to_mm))
-    if not inside.any():
+    low, high = sorted((float(y_from_mm), float(y_to_mm)))
+    y_slice, y_row, y_column, y_origin = (float(a) for a in np.asarray(affine)[1])
+    in_plane_y = (  # y of the voxel centres of slice 0 (rows x columns), float64
+        y_origin
+        + y_row * np.arange(volume.shape[1])[:, None]
+        + y_column * np.arange(volume.shape[2])[None, :]
+    )
+    dtype = np.float64 if volume.dtype == np.float64 else np.float32  # float32 for int16 CT
+    mip = np.full((volume.shape[0], volume.shape[2]), np.nan, dtype=dtype)
+    for k in range(volume.shape[0]):
+        y = in_plane_y + y_slice * k
+        inside = (y >= low) & (y <= high)
+        hit = inside.any(axis=0)
+        if hit.any():
+            image = np.asarray(volume[k], dtype=mip.dtype)  # one slice; a view if already float
+            slab_max = np.max(image, axis=0, where=inside, initial=-np.inf)
+            mip[k] = np.where(hit, slab_max, np.nan)
+    if np.isnan(mip).all():
+        corners = [in_plane_y.min(), in_plane_y.max()]
+        corners += [c + y_slice * (volume.shape[0] - 1) for c in corners]
         raise ValueError(
             f"no voxel centre lies between y = {y_from_mm} and {y_to_mm} mm (voxels cover "
-            f"{y.min():.1f} to {y.max():.1f} mm); expected a slab inside the volume"
+            f"{min(corners):.1f} to {max(corners):.1f} mm); expected a slab inside the volume"
         )
-    mip = np.max(volume, axis=1, where=inside, initial=-np.inf)
-    return np.where(inside.any(axis=1), mip, np.nan)
+    return mip
 
 
 def _mm_as_index_mistakes(y_from, y_to, affine, n_rows):
@@ -860,6 +897,17 @@ def check_slab_mip(function) -> bool:
             name,
             "you projected through every row, so the bone behind the vessel wins.",
             "Keep only the rows whose centres lie between the two y positions.",
+        )
+    inside = _voxel_y_mm(volume.shape, affine)
+    inside = (inside >= min(y_from, y_to)) & (inside <= max(y_from, y_to))
+    if np.allclose(answer, np.where(inside, volume, 0.0).max(axis=1), atol=1e-4):
+        return checks.feedback(
+            False,
+            name,
+            "right where the slab holds tissue above 0, wrong on the rays where every slab voxel "
+            "is negative (lung, fat, air): outside the slab you filled 0 (or multiplied by the "
+            "mask), and 0 beats every negative HU inside it.",
+            "Fill with -inf instead, or use np.max(..., where=mask, initial=-np.inf).",
         )
     for rows in _step_without_origin_mistakes(y_from, y_to, affine, volume.shape[1]):
         if rows.size and np.allclose(answer, volume[:, rows, :].max(axis=1)):

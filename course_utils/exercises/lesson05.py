@@ -28,6 +28,7 @@ from course_utils import checks, preprocess
 __all__ = [
     "check_bounding_box",
     "check_square_box",
+    "check_occlude_roi",
     "check_resize_with_padding",
     "check_dataset_stats",
     "check_percentile_clip",
@@ -94,7 +95,8 @@ def check_bounding_box(function) -> bool:
                 False,
                 name,
                 f"on {description} a start is negative; negative indices count from the end.",
-                "Clip the box to the image: max(0, start - margin) and min(size, stop + margin).",
+                "A start below 0 counts from the end of the axis: limit the start at 0 and the stop at "
+                "the axis length.",
             )
         if any(s.stop is not None and s.stop > n for s, n in zip(box, mask.shape, strict=True)):
             return checks.feedback(
@@ -267,6 +269,92 @@ def check_square_box(function) -> bool:
 
 
 # --------------------------------------------------------------------------- exercise 3
+def _occlusion_case():
+    """A film-like image with an ROI near the top edge, and rectangular pixels."""
+    image = np.arange(60 * 80, dtype=np.float64).reshape(60, 80) % 97 + 100.0
+    roi = np.zeros(image.shape, bool)
+    roi[4:12, 30:41] = True
+    return image, roi, (0.2, 0.1), 1.5, 7.0  # (row mm, column mm); buffer 1.5 mm; fill
+
+
+def _occluded(image, roi, margin, fill):
+    out = image.copy()
+    out[preprocess.bounding_box(roi, margin=margin)] = fill
+    return out
+
+
+def check_occlude_roi(function) -> bool:
+    """Check ``function(image, roi, spacing_rc, buffer_mm, fill)`` returning an occluded copy.
+
+    The ROI's bounding box, grown by ``buffer_mm`` converted to pixels with each
+    axis's own spacing and clipped at the image border, is set to ``fill``; the
+    input image is left unchanged. The check's pixels are not square and its ROI
+    lies near the top edge.
+
+    Example
+    -------
+    >>> def helper(image, roi, spacing_rc, buffer_mm, fill):
+    ...     margin = tuple(round(buffer_mm / s) for s in spacing_rc)
+    ...     out = image.copy()
+    ...     out[preprocess.bounding_box(roi, margin=margin)] = fill
+    ...     return out
+    >>> check_occlude_roi(helper)
+    ✅ occlude the ROI: correct.
+    True
+    """
+    name = "occlude the ROI"
+    image, roi, spacing_rc, buffer_mm, fill = _occlusion_case()
+    given = image.copy()
+    ok, result = checks.call_student(
+        function, given, roi.copy(), spacing_rc, buffer_mm, fill, name=name
+    )
+    if not ok:
+        return False
+    if result is None:
+        return checks.feedback(False, name, "got None. `return` the occluded copy.")
+    result = np.asarray(result, dtype=np.float64)
+    if result.shape != image.shape:
+        return checks.feedback(False, name, f"shape is {result.shape}, expected {image.shape}.")
+    if not np.array_equal(given, image):
+        return checks.feedback(
+            False,
+            name,
+            "the image you were given was changed: the caller still needs the original.",
+            "Work on a copy of the image.",
+        )
+    margin = tuple(round(buffer_mm / s) for s in spacing_rc)
+    if np.allclose(result, _occluded(image, roi, margin, fill)):
+        return checks.feedback(True, name)
+    wrong = {
+        "the row spacing was used for the columns too: on rectangular pixels the buffer is then "
+        "not the same length in mm along both axes": (margin[0], margin[0]),
+        "the column spacing was used for the rows too: on rectangular pixels the buffer is then "
+        "not the same length in mm along both axes": (margin[1], margin[1]),
+        "the two axes' spacings are swapped": margin[::-1],
+        "the buffer was used as a number of pixels, not converted from mm": (round(buffer_mm),) * 2,
+        "the box has no buffer": (0, 0),
+    }
+    for message, wrong_margin in wrong.items():
+        if np.allclose(result, _occluded(image, roi, wrong_margin, fill)):
+            return checks.feedback(
+                False, name, message + ".", "Convert mm to pixels once per axis, with its spacing."
+            )
+    if np.allclose(result, image):
+        return checks.feedback(
+            False,
+            name,
+            "no pixel was occluded. With the ROI near the top edge, a box start below 0 counts "
+            "from the end of the axis and selects nothing.",
+            "Limit the grown box's start at 0 and its stop at the axis length, then fill it.",
+        )
+    return checks.feedback(
+        False,
+        name,
+        "the occluded pixels differ from the ROI's box grown by the buffer.",
+        "Grow the ROI's bounding box by the buffer in pixels on each side, then fill it.",
+    )
+
+
 def _padding_cases():
     rng = np.random.default_rng(5)
     tall = rng.uniform(100, 200, (90, 40)).astype(np.float32)
@@ -696,6 +784,15 @@ def check_percentile_clip(function) -> bool:
                 "values are clipped but still in the image's units.",
                 "After clipping, map the low percentile to 0 and the high one to 1.",
             )
+        tissue = image[mask]
+        if np.allclose(result, (image - tissue.min()) / (tissue.max() - tissue.min()), atol=1e-4):
+            return checks.feedback(
+                False,
+                name,
+                "this is a min-max over the mask: no percentiles were taken and nothing was "
+                "clipped, so values outside the mask leave [0, 1].",
+                "Take the low and high percentiles of the masked pixels and clip to them first.",
+            )
         return checks.feedback(
             False,
             name,
@@ -829,7 +926,7 @@ def check_normalise_in_mask(function) -> bool:
             False,
             name,
             f"an unknown method ({unknown!r}, a typo) raised {type(exc).__name__}, not ValueError.",
-            'End with raise ValueError(f"unknown method {method!r}") after the three branches.',
+            "After the known methods, stop with an error that names the bad setting.",
         )
     what = "None" if returned is None else "a result"
     return checks.feedback(
@@ -837,5 +934,5 @@ def check_normalise_in_mask(function) -> bool:
         name,
         f"an unknown method ({unknown!r}, a typo) returned {what} instead of raising an error, "
         "so a typo in the pipeline's setting goes unnoticed.",
-        'End with raise ValueError(f"unknown method {method!r}") after the three branches.',
+        "After the known methods, stop with an error that names the bad setting.",
     )
