@@ -453,3 +453,57 @@ def test_registration_pyramid_mistakes(mistake, expected, small_brain, capsys):
     out = capsys.readouterr().out
     assert expected in out
     assert "per axis" in out or "coarse to fine" in out
+
+
+# --------------------------------------------------------------------------- target registration error
+def _tre_difference(estimate, truth, landmarks):
+    return (np.c_[landmarks, np.ones(len(landmarks))] @ (estimate - truth).T)[:, :3]
+
+
+def test_tre_right_answer(capsys):
+    assert lesson09.check_tre(lesson09._reference_tre) is True
+    assert "✅" in capsys.readouterr().out
+
+
+def test_tre_right_answer_written_per_point(capsys):
+    def per_point(estimate, truth, landmarks):
+        return np.array(
+            [np.linalg.norm((estimate @ np.r_[p, 1] - truth @ np.r_[p, 1])[:3]) for p in landmarks]
+        )
+
+    assert lesson09.check_tre(per_point) is True
+
+
+def test_tre_mean_over_coordinates(capsys):
+    def coordinate_mean(estimate, truth, landmarks):
+        return np.abs(_tre_difference(estimate, truth, landmarks)).mean(axis=1)
+
+    assert lesson09.check_tre(coordinate_mean) is False
+    out = capsys.readouterr().out
+    assert "averages the x, y and z differences" in out
+
+
+def test_tre_translation_dropped(capsys):
+    def no_homogeneous_one(estimate, truth, landmarks):
+        return np.linalg.norm(landmarks @ (estimate[:3, :3] - truth[:3, :3]).T, axis=1)
+
+    assert lesson09.check_tre(no_homogeneous_one) is False
+    assert "translation column" in capsys.readouterr().out
+
+
+def test_tre_one_number_or_squared(capsys):
+    def mean_only(estimate, truth, landmarks):
+        return lesson09._reference_tre(estimate, truth, landmarks).mean()
+
+    def squared(estimate, truth, landmarks):
+        return (_tre_difference(estimate, truth, landmarks) ** 2).sum(axis=1)
+
+    def wrong_axis(estimate, truth, landmarks):
+        return np.linalg.norm(_tre_difference(estimate, truth, landmarks), axis=0)
+
+    assert lesson09.check_tre(mean_only) is False
+    assert "one error per landmark" in capsys.readouterr().out
+    assert lesson09.check_tre(squared) is False
+    assert "squared" in capsys.readouterr().out
+    assert lesson09.check_tre(wrong_axis) is False
+    assert "axis=1" in capsys.readouterr().out

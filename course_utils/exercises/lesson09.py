@@ -25,6 +25,7 @@ __all__ = [
     "check_rigid_matrix",
     "check_resample_to_grid",
     "check_mutual_information",
+    "check_tre",
     "check_registration",
     "fallback_register_rigid",
 ]
@@ -530,6 +531,113 @@ def check_mutual_information(function) -> bool:
             "Marginals are the row and column sums of the normalised joint histogram.",
         )
     return checks.feedback(True, name)
+
+
+# --------------------------------------------------------------------------- exercise 4: TRE
+def _reference_tre(estimate, truth, landmarks_mm) -> np.ndarray:
+    points = np.c_[np.asarray(landmarks_mm, dtype=float), np.ones(len(landmarks_mm))]
+    return np.linalg.norm((points @ (np.asarray(estimate) - np.asarray(truth)).T)[:, :3], axis=1)
+
+
+def _tre_cases():
+    rng = np.random.default_rng(9)
+    landmarks = rng.uniform(-60, 60, (7, 3)) + [10.0, -20.0, 15.0]
+    centre = landmarks.mean(axis=0)
+    truth = _rigid((6.0, -4.0, 9.0), (5.0, -8.0, 3.0), centre)
+    estimate = _rigid((4.0, -3.0, 12.0), (2.0, -6.0, 4.0), centre)
+    return estimate, truth, landmarks
+
+
+def check_tre(function) -> bool:
+    """Check ``function(estimate, truth, landmarks_mm) -> (n,)`` target registration errors in mm.
+
+    Per landmark ``p`` (rows of ``landmarks_mm``), the error is the Euclidean distance
+    between ``estimate @ p`` and ``truth @ p`` on homogeneous points. The feedback names
+    the usual mistakes: one mean number instead of one error per landmark, the mean of the
+    coordinate differences instead of the length, squared distances, the translation left
+    out (points without the homogeneous 1), the distance between the matrices themselves.
+
+    Example
+    -------
+    >>> from course_utils.exercises.lesson09 import _reference_tre
+    >>> check_tre(_reference_tre)
+    ✅ target registration error: correct.
+    True
+    """
+    name = "target registration error"
+    estimate, truth, landmarks = _tre_cases()
+    ok, value = checks.call_student(
+        function, estimate.copy(), truth.copy(), landmarks.copy(), name=name
+    )
+    if not ok:
+        return False
+    expected = _reference_tre(estimate, truth, landmarks)
+    try:
+        errors = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return checks.feedback(
+            False, name, f"your function returned {type(value).__name__}; expected an array."
+        )
+    difference = (np.c_[landmarks, np.ones(len(landmarks))] @ (estimate - truth).T)[:, :3]
+    if errors.ndim == 0:
+        if np.isclose(errors, expected.mean()) or np.isclose(errors, expected.max()):
+            return checks.feedback(
+                False,
+                name,
+                "it returned one number; the lesson needs one error per landmark.",
+                "return the distances (one per row of landmarks_mm); the mean and the maximum "
+                "are taken afterwards.",
+            )
+        if np.isclose(errors, np.linalg.norm(estimate - truth)):
+            return checks.feedback(
+                False,
+                name,
+                "it measured the two matrices, not where they put the landmarks.",
+                "apply both transforms to the landmark points and measure the distance in mm.",
+            )
+        return checks.feedback(
+            False, name, "it returned one number; expected one error per landmark."
+        )
+    if errors.shape != expected.shape:
+        return checks.feedback(
+            False,
+            name,
+            f"it returned shape {errors.shape} for {len(landmarks)} landmarks; expected "
+            f"({len(landmarks)},), one distance per landmark.",
+            "take the norm along the coordinate axis (axis=1 for points as rows).",
+        )
+    if np.allclose(errors, expected, rtol=1e-6, atol=1e-9):
+        return checks.feedback(True, name)
+    if np.allclose(errors, expected**2, rtol=1e-6):
+        return checks.feedback(
+            False,
+            name,
+            "these are squared distances (mm²).",
+            "the TRE is a distance in mm: take the square root of the sum of squares.",
+        )
+    for variant in (difference.mean(axis=1), np.abs(difference).mean(axis=1)):
+        if np.allclose(errors, variant, rtol=1e-6):
+            return checks.feedback(
+                False,
+                name,
+                "it averages the x, y and z differences instead of taking the length of the "
+                "difference vector.",
+                "a distance combines the three coordinate differences by Pythagoras.",
+            )
+    no_shift = np.linalg.norm(landmarks @ (estimate[:3, :3] - truth[:3, :3]).T, axis=1)
+    if np.allclose(errors, no_shift, rtol=1e-6):
+        return checks.feedback(
+            False,
+            name,
+            "the translation column of the transforms plays no part in your errors.",
+            "append a 1 to each landmark (homogeneous point) before the 4 x 4 product.",
+        )
+    return checks.feedback(
+        False,
+        name,
+        "the errors differ from the distances between where the two transforms put each landmark.",
+        "map each landmark with both 4 x 4 matrices and measure the distance in mm.",
+    )
 
 
 # --------------------------------------------------------------------------- exercise 4
