@@ -34,6 +34,7 @@ __all__ = [
     "slide_record",
     "choose_level",
     "read_region",
+    "level_box",
     "read_level",
     "thumbnail",
     "tissue_mask",
@@ -105,6 +106,23 @@ def _mpp_from_page(page) -> tuple[float | None, str | None]:
     return None, None
 
 
+def _level_scale(base_h: int, base_w: int, h: int, w: int) -> tuple[float, float]:
+    """Level-0 pixels per level pixel, (along y, along x), exact rather than rounded.
+
+    Writers shrink level 0 by a whole factor k in blocks and round the level's
+    sides (floor, e.g. ``w // k``, or ceil), so ``w0 / w`` is not the scale when
+    a side is not a multiple of k (1791 / 447 = 4.007, yet each level pixel
+    covers 4 level-0 pixels). When one whole k explains both sides, it is the
+    scale on both axes; otherwise each axis gets its own ratio of sides.
+    """
+    k = round(base_w / w)
+    if k >= 1 and all(
+        side in (full // k, -(-full // k)) for full, side in ((base_w, w), (base_h, h))
+    ):
+        return float(k), float(k)
+    return base_h / h, base_w / w
+
+
 def _level_pages(tif):
     series = tif.series[0]
     return [level.keyframe for level in series.levels]
@@ -127,7 +145,10 @@ def slide_info(path) -> dict:
         ``tile_size`` (``(height, width)`` or None for strips),
         ``compression``, ``photometric``, ``mpp`` (microns per pixel at level 0
         or None), ``mpp_source``, and ``levels``: one dict per level with
-        ``level``, ``width``, ``height``, ``downsample``, ``tile_size``,
+        ``level``, ``width``, ``height``, ``downsample`` (level-0 width / level
+        width, rounded to 3 decimals), ``scale_y`` and ``scale_x`` (level-0
+        pixels per level pixel along each axis, exact: map level-0 coordinates
+        to a level with these, not with ``downsample``), ``tile_size``,
         ``compression``, ``mpp`` and ``decoded_bytes`` (memory to hold it).
 
     Raises
@@ -159,12 +180,20 @@ def slide_info(path) -> dict:
         for index, page in enumerate(pages):
             downsample = base.imagewidth / page.imagewidth
             samples = int(page.samplesperpixel)
+            scale_y, scale_x = _level_scale(
+                int(base.imagelength),
+                int(base.imagewidth),
+                int(page.imagelength),
+                int(page.imagewidth),
+            )
             levels.append(
                 {
                     "level": index,
                     "width": int(page.imagewidth),
                     "height": int(page.imagelength),
                     "downsample": round(float(downsample), 3),
+                    "scale_y": scale_y,
+                    "scale_x": scale_x,
                     "tile_size": (int(page.tilelength), int(page.tilewidth))
                     if page.is_tiled
                     else None,
@@ -290,6 +319,68 @@ def choose_level(
         )
     candidates = [i for i, lv in enumerate(levels) if lv["mpp"] <= target_mpp * 1.01]
     return max(candidates) if candidates else 0
+
+
+def level_box(info: dict, level: int, top: int, left: int, height: int, width: int) -> dict:
+    """Map a level-0 box to a level, keeping only what the level covers with whole pixels.
+
+    Uses the level's exact per-axis scale (``scale_y``, ``scale_x``), not the
+    rounded ``downsample``. A level whose sides were rounded down covers a few
+    level-0 pixels less than level 0 (a 1791 px wide slide, level 1 of 447 px
+    at 4x: 1788 px), so the box is trimmed to whole level pixels and the
+    level-0 box returned is the one the level box covers (within a pixel).
+    Read both with :func:`read_region` to compare a level with level 0.
+
+    Parameters
+    ----------
+    info : dict
+        From :func:`slide_info`.
+    level : int
+    top, left, height, width : int
+        The box in level-0 pixels.
+
+    Returns
+    -------
+    dict
+        ``level`` and ``level0``: ``(top, left, height, width)`` of the box in
+        the level's pixels and in level-0 pixels.
+
+    Raises
+    ------
+    ValueError
+        A level that does not exist, or a box that covers no whole level pixel.
+
+    Example
+    -------
+    >>> info = {"levels": [{"width": 1791, "height": 2585, "scale_y": 1.0, "scale_x": 1.0},
+    ...         {"width": 447, "height": 646, "scale_y": 4.0, "scale_x": 4.0}]}
+    >>> level_box(info, 1, 0, 0, 2585, 1791)
+    {'level': (0, 0, 646, 447), 'level0': (0, 0, 2584, 1788)}
+    """
+    import math
+
+    levels = info["levels"]
+    if not 0 <= level < len(levels):
+        raise ValueError(f"levels are 0..{len(levels) - 1}, got level={level}")
+    lv = levels[level]
+    scale_y, scale_x = (
+        lv.get("scale_y", lv.get("downsample")),
+        lv.get("scale_x", lv.get("downsample")),
+    )
+    y0 = math.ceil(top / scale_y - 1e-6)
+    x0 = math.ceil(left / scale_x - 1e-6)
+    y1 = min(math.floor((top + height) / scale_y + 1e-6), lv["height"])
+    x1 = min(math.floor((left + width) / scale_x + 1e-6), lv["width"])
+    if y1 <= y0 or x1 <= x0:
+        raise ValueError(
+            f"the box (top={top}, left={left}, {height} x {width} px) covers no whole pixel of "
+            f"level {level}; expected a box at least {scale_y:g} x {scale_x:g} level-0 px"
+        )
+    t0, l0 = round(y0 * scale_y), round(x0 * scale_x)
+    return {
+        "level": (y0, x0, y1 - y0, x1 - x0),
+        "level0": (t0, l0, round(y1 * scale_y) - t0, round(x1 * scale_x) - l0),
+    }
 
 
 def _level_store(tif, level: int):

@@ -569,6 +569,19 @@ def _tile_otsu_each(rgb, t, tile_px):
     return out
 
 
+def _blocks(rgb, t, tile_px, mistake):
+    # the likely wrong block reshapes, and the feature averaged instead of the tissue mask
+    log_sat = _region_log_sat(rgb)
+    tissue = log_sat > t if mistake != "mean feature" else log_sat
+    rows, cols = tissue.shape[0] // tile_px, tissue.shape[1] // tile_px
+    cut = tissue[: rows * tile_px, : cols * tile_px]
+    if mistake == "rows, cols, tile, tile":
+        return cut.reshape(rows, cols, tile_px, tile_px).mean(axis=(2, 3))
+    if mistake == "tile, rows, tile, cols":
+        return cut.reshape(tile_px, rows, tile_px, cols).mean(axis=(0, 2))
+    return cut.reshape(rows, tile_px, cols, tile_px).mean(axis=(1, 3))
+
+
 @pytest.mark.parametrize(
     ("wrong", "message"),
     [
@@ -581,8 +594,24 @@ def _tile_otsu_each(rgb, t, tile_px):
         (lambda rgb, t, px: ex.reference_tile_tissue_fractions(rgb, t, px).T, "swapped"),
         (lambda rgb, t, px: 1 - ex.reference_tile_tissue_fractions(rgb, t, px), "glass"),
         (lambda rgb, t, px: 100 * ex.reference_tile_tissue_fractions(rgb, t, px), "percentages"),
+        (
+            lambda rgb, t, px: _blocks(rgb, t, px, "rows, cols, tile, tile"),
+            "mixes rows of different",
+        ),
+        (lambda rgb, t, px: _blocks(rgb, t, px, "tile, rows, tile, cols"), "spread over the whole"),
+        (lambda rgb, t, px: _blocks(rgb, t, px, "mean feature"), "Check both steps"),
     ],
-    ids=["otsu-per-tile", "otsu-on-region", "scalar", "transposed", "glass", "percent"],
+    ids=[
+        "otsu-per-tile",
+        "otsu-on-region",
+        "scalar",
+        "transposed",
+        "glass",
+        "percent",
+        "reshape-rows-cols-first",
+        "reshape-tile-first",
+        "feature-not-thresholded",
+    ],
 )
 def test_tile_tissue_fractions_wrong(wrong, message, capsys):
     assert not ex.check_tile_tissue_fractions(wrong)

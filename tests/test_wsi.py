@@ -199,3 +199,39 @@ def test_tissue_mask():
         wsi.tissue_mask(np.zeros((4, 4, 4, 4)))
     with pytest.raises(ValueError, match="method"):
         wsi.tissue_mask(image, method="hue")
+
+
+def test_level_box_aligns_levels_whose_sides_are_not_multiples_of_4(tmp_path):
+    # 1030 x 1439 px: level 1 is 257 x 359 px (floor of a 4x shrink), so the rounded
+    # width ratio 1439 / 359 = 4.008 is not the scale, and it differs from 1030 / 257
+    import cv2
+
+    path = tmp_path / "odd.tif"
+    write_slide(path, 1030, 1439, seed=5, centre_id=2, tile_px=128)
+    info = wsi.slide_info(path)
+    lv = info["levels"][1]
+    assert (lv["height"], lv["width"]) == (257, 359)
+    assert (lv["scale_y"], lv["scale_x"]) == (4.0, 4.0)
+    assert lv["downsample"] != 4.0  # the rounded width ratio is not the scale
+    boxes = wsi.level_box(info, 1, 0, 0, 1030, 1439)
+    assert boxes == {"level": (0, 0, 257, 359), "level0": (0, 0, 1028, 1436)}
+    inner = wsi.level_box(info, 1, 401, 602, 300, 500)  # corners off the 4-px grid
+    assert inner["level0"][:2] == (404, 604)
+    y, x, h, w = inner["level"]
+    assert (y * 4, x * 4, h * 4, w * 4) == inner["level0"]
+
+    def area_view(level0_box):
+        pixels = wsi.read_region(path, 0, *level0_box).astype(np.float32)
+        return cv2.resize(pixels, (w, h), interpolation=cv2.INTER_AREA)
+
+    def score(a, b):
+        return 10 * np.log10(255.0**2 / np.mean((a.astype(np.float64) - b) ** 2))
+
+    pyramid = wsi.read_region(path, 1, *inner["level"]).astype(np.float32)
+    aligned = score(pyramid, area_view(inner["level0"]))
+    # the same level box against level 0 shifted by one level-0 pixel
+    shifted = score(pyramid, area_view((405, 605, 4 * h, 4 * w)))
+    assert aligned > shifted + 1.0
+    factor = lv["downsample"]
+    old_top, old_left = int(inner["level0"][0] / factor), int(inner["level0"][1] / factor)
+    assert (old_top, old_left) != (y, x)  # the old mapping lands on another level pixel

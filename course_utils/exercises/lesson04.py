@@ -1030,6 +1030,22 @@ def check_tile_tissue_fractions(tile_tissue_fractions, cases=()) -> bool:
             (1 - expected, "counts the glass: tissue is the side above the threshold"),
             (100 * expected, "holds percentages; return fractions between 0 and 1"),
         ]
+        tissue = log_sat > log_threshold
+        rows, cols = expected.shape
+        cut = tissue[: rows * tile_px, : cols * tile_px]
+        wrong += [
+            (
+                cut.reshape(rows, cols, tile_px, tile_px).mean(axis=(2, 3)),
+                "mixes rows of different tiles: reshape(rows, cols, tile, tile) cuts the "
+                "image's rows, not its tiles; reshape to (rows, tile, cols, tile) and average "
+                "over the two tile axes",
+            ),
+            (
+                cut.reshape(tile_px, rows, tile_px, cols).mean(axis=(0, 2)),
+                "averages pixels spread over the whole region (every rows-th row): reshape to "
+                "(rows, tile, cols, tile) and average over the two tile axes",
+            ),
+        ]
         if expected.shape[0] == expected.shape[1]:
             wrong.append((expected.T, "has rows and columns swapped"))
         for candidate, detail in wrong:
@@ -1040,6 +1056,7 @@ def check_tile_tissue_fractions(tile_tissue_fractions, cases=()) -> bool:
             name,
             f"{int(np.sum(~np.isclose(values, expected, atol=0.005)))} of {expected.size} tiles "
             "have the wrong fraction.",
-            "Compute the region's feature on the threshold's scale, then average it tile by tile.",
+            "Check both steps: each pixel's log10(saturation + 0.01) against the slide's "
+            "threshold, then how the region is cut into tiles (tile by tile, row-major).",
         )
     return checks.feedback(True, name)
