@@ -354,6 +354,15 @@ def pseudonym_for(patient_id: str, *, key, prefix: str = "ANON-") -> str:
     return prefix + _digest(key, "patient", patient_id).hex()[:10].upper()
 
 
+def _person_name_form(pseudonym: str) -> str:
+    """``ANON-<digest>`` -> ``ANON^<digest>``; other pseudonyms unchanged.
+
+    >>> _person_name_form("ANON-0938C634C6"), _person_name_form("00012")
+    ('ANON^0938C634C6', '00012')
+    """
+    return "ANON^" + pseudonym[5:] if pseudonym.startswith("ANON-") else pseudonym
+
+
 def _date_shift_days(patient_id: str, key) -> int:
     low, high = _DATE_SHIFT_RANGE_DAYS
     return -(low + int.from_bytes(_digest(key, "dates", patient_id)[:4], "big") % (high - low))
@@ -507,9 +516,10 @@ def _clean_dataset(dataset, context: _Context) -> None:
             element.value = _empty_value(element)
             context.changed += 1
         elif action == "P":
-            # one component is a family name; trailing empty components and their
-            # carets are omitted (PS3.5 6.2.1), so no "^" is appended
-            element.value = context.pseudonym
+            # a person name gets family^given ("ANON^<digest>"): a single component is
+            # valid (PS3.5 6.2.1) but dciodvfy warns of the retired name form
+            pseudonym = context.pseudonym
+            element.value = _person_name_form(pseudonym) if element.VR == "PN" else pseudonym
             context.changed += 1
         elif element.VR == "UI":
             if keyword not in _KEEP_UID_KEYWORDS:
@@ -604,7 +614,7 @@ def anonymise_dataset(
     >>> import pydicom
     >>> from pydicom.data import get_testdata_file
     >>> clean = anonymise_dataset(pydicom.dcmread(get_testdata_file("CT_small.dcm")), key="k")
-    >>> str(clean.PatientIdentityRemoved), str(clean.PatientName).startswith("ANON-")
+    >>> str(clean.PatientIdentityRemoved), str(clean.PatientName).startswith("ANON^")
     ('YES', True)
     """
     from pydicom.dataset import Dataset

@@ -61,7 +61,7 @@ def _scan_table(scan_table):
     return scan_table
 
 
-# --------------------------------------------------------------------------- exercise 1
+# --------------------------------------------------------------------------- incomplete patients
 def reference_incomplete_patients(scan_table) -> set[str]:
     """Patients of the scan that lack a readable file in at least one of the four sequences.
 
@@ -256,7 +256,7 @@ def _incomplete_verdict(answer, table, name, which) -> bool:
     return checks.check_set(answer, expected, name=name, hint=hint)
 
 
-# --------------------------------------------------------------------------- exercise 2
+# --------------------------------------------------------------------------- slice counts
 def _series_key(table):
     """One key per series: the folder, and within it the SeriesInstanceUID (when read)."""
     uid = table["series_uid"] if "series_uid" in table else ""
@@ -1149,7 +1149,7 @@ def _explain_extra(flagged, which):
     return message, "Apply the protocol table row by row; a piece of evidence may say nothing."
 
 
-# --------------------------------------------------------------------------- exercise 3
+# --------------------------------------------------------------------------- de-identification
 _GEOMETRY = (
     "Rows",
     "Columns",
