@@ -410,7 +410,7 @@ def test_brain_mask_equivalent_answers_pass(ct, variant):
     ("variant", "message"),
     [
         ({"opening": False}, "the opening after the filling"),
-        ({"fill": False}, "too little"),
+        ({"fill": False}, "fill the holes"),
         ({"low": 0}, "too much"),
     ],
     ids=["no opening", "no fill", "band from 0 HU (CSF included)"],

@@ -836,6 +836,11 @@ def _mask_feedback(mask, reference, target, photometric, where: str = "") -> str
             if photometric == "MONOCHROME1"
             else "it is mostly outside the body: which side of the threshold is the body?"
         )
+    elif inside >= 0.9 and covered < 0.9 and _iou(ndi.binary_fill_holes(mask), reference) >= 0.99:
+        detail = (
+            "the enclosed holes (the ventricles) are missing: fill the holes "
+            "(ndi.binary_fill_holes) after the opening"
+        )
     elif inside >= 0.9 and covered < 0.9:
         detail = (
             "it covers too little (band too narrow, opening too large, holes not filled, "
