@@ -284,3 +284,12 @@ def test_segment_radius_in_pixels(capsys):
 def test_segment_disc_version_passes(capsys):
     assert lesson08.check_segment_lv(_otsu_segment("disc")) is True
     _said(capsys, "✅")
+
+
+def test_thickness_half_pixel_once(capsys):
+    def corrected_once(labels, spacing):
+        to_cavity, to_outside = _distances(labels, spacing)
+        return np.where(labels == 2, to_cavity + to_outside - spacing[0] / 2, np.nan)
+
+    assert lesson08.check_wall_thickness(corrected_once) is False
+    _said(capsys, "only one edge is corrected")

@@ -291,7 +291,7 @@ def check_wall_thickness(function) -> bool:
     The test slices are rings of known thickness (7 and 11 mm) on grids of 1.25 and 0.9 mm pixels,
     one with an RV beside it (the RV is outside the wall). The feedback names the usual
     mistakes: distances in pixels (no ``sampling``), one distance instead of the sum of the two,
-    the half-pixel correction at each edge forgotten, values (or 0 instead of NaN) outside the
+    the half-pixel correction at each edge forgotten or applied at one edge only, values (or 0 instead of NaN) outside the
     myocardium.
 
     Example
@@ -370,6 +370,14 @@ def check_wall_thickness(function) -> bool:
                 f"{where} every value is about one pixel too thick.",
                 "The EDT measures to the centre of the nearest pixel of the other region; the "
                 "edge between them lies half a pixel nearer, on both sides of the wall.",
+            )
+        if np.allclose(thickness[wall], to_cavity + to_outside - pixel / 2, atol=1e-6):
+            return checks.feedback(
+                False,
+                name,
+                f"{where} every value is about half a pixel too thick: only one edge is corrected.",
+                "The half pixel applies on both sides of the wall: at the cavity edge and at the "
+                "outer edge.",
             )
         if (
             np.allclose(thickness[wall], to_cavity, atol=1e-6)
