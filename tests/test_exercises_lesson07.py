@@ -143,6 +143,24 @@ def test_median_returning_index_or_score(salt_pepper_data, capsys):
     assert "not one of the candidate sizes" in capsys.readouterr().out
 
 
+def test_median_first_image_only_is_wrong(salt_pepper_data, capsys):
+    """Scoring only the first image (review 4, finding 3) must not pass."""
+    sets, clean = salt_pepper_data
+
+    def first_only(noisy_images, clean_images, sizes):
+        scores = [
+            metrics.psnr(
+                clean_images[0], ndimage.median_filter(noisy_images[0], size=s), data_range=1.0
+            )
+            for s in sizes
+        ]
+        return sizes[int(np.argmax(scores))]
+
+    assert lesson07.check_best_median_size(first_only, sets, clean, sizes=[3, 5, 7]) is False
+    out = capsys.readouterr().out
+    assert "worst" in out
+
+
 def test_median_stub_and_empty(salt_pepper_data, capsys):
     sets, clean = salt_pepper_data
 
