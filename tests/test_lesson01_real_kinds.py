@@ -84,7 +84,7 @@ def test_lesson01_on_a_folder_without_ct_or_monochrome1(tmp_path):
         "US, YBR_FULL_422, 120 frame(s), BurnedInAnnotation not stated",
         "shape (480, 640), dtype uint8",  # one frame, converted to grey
         "8000 pixels have bits set above bit 11",  # the junk overlay bits are seen ...
-        "pixel_array already masked them: True",  # ... and masked
+        "pixel_array equals the masked raw words: True",  # ... and masked
         "file window 2048/4096",  # MONOCHROME2: not inverted
         "No CT in HU in data_dir: the Hounsfield-unit parts of the lesson are skipped.",
         "Exercise 2 needs a CT in HU; none in data_dir, so it is skipped.",
