@@ -60,6 +60,8 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.datasets.brain_mri import _short_element  # the same per-frame element writer
+
 __all__ = ["DEFAULTS", "LABELS", "generate", "lv_volume_ml", "validate_dsb_cardiac"]
 
 LABELS = {0: "background", 1: "LV blood pool", 2: "LV myocardium", 3: "RV blood pool"}
@@ -563,20 +565,6 @@ def _write_series(
             np.ascontiguousarray(pixels, dtype="<u2").tobytes(),
         ]
         (folder / f"IM-{series_number:04d}-{frame:04d}.dcm").write_bytes(b"".join(parts))
-
-
-def _short_element(tag: int, vr: str, text: str) -> bytes:
-    """Explicit VR little endian encoding of a short text element (UI padded with NUL)."""
-    value = text.encode("ascii")
-    if len(value) % 2:
-        value += b"\0" if vr == "UI" else b" "
-    return (
-        (tag >> 16).to_bytes(2, "little")
-        + (tag & 0xFFFF).to_bytes(2, "little")
-        + vr.encode("ascii")
-        + len(value).to_bytes(2, "little")
-        + value
-    )
 
 
 # --------------------------------------------------------------------------- generator
