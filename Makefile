@@ -45,6 +45,10 @@ $(STAMP): $(PY) requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+	@if [ "$(BM3D)" = "0" ] && $(PY) -c "import bm3d" 2>/dev/null; then \
+	   echo "== BM3D=0: removing the bm3d extra from the existing $(VENV)"; \
+	   $(VENV)/bin/uv pip uninstall --quiet --python $(PY) bm3d bm4d 2>/dev/null \
+	   || $(PY) -m pip uninstall --quiet -y bm3d bm4d; fi
 
 # Both are thin wrappers: `python -m course_utils course|test` is the same without make (Windows).
 course: $(STAMP)

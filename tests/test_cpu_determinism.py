@@ -105,6 +105,7 @@ def test_full_build_on_the_oldest_cpu_path_matches_the_manifests(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.extended  # about 50 s (seven small builds): make test-extended and CI run it
 def test_small_builds_agree_with_each_dispatch_group_disabled(tmp_path):
     groups = _dispatch_groups()
     reference = _build(tmp_path / "all-features", [], small=True)

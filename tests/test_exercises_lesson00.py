@@ -141,3 +141,69 @@ def test_syllabus_is_one_table_with_each_lessons_own_time():
     table = syllabus.syllabus_table()
     assert list(table.index) == [row[0] for row in syllabus.LESSONS]
     assert table.loc["07", "minutes"] == syllabus.lesson_minutes("07")
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        # the flat index divided by the number of rows instead of the number of columns
+        (lambda im: divmod(int(np.argmax(im)), im.shape[0]), "dividing by the number of rows"),
+        (lambda im: np.where(im == im.max()), "np.where"),
+        (lambda im: np.argwhere(im == im.max()), "np.argwhere"),
+    ],
+)
+def test_brightest_names_index_arithmetic_and_where(wrong, message, capsys):
+    image = np.zeros((4, 5))
+    image[3, 1] = 2.0
+    assert not ex.check_brightest_pixel(wrong, image)
+    out = capsys.readouterr().out
+    assert message in out and "unravel_index" not in out
+
+
+def test_brightest_argmin_is_not_called_a_division_mistake(capsys):
+    # on the lesson's own image, argmin's position equals the rows-division of argmax by chance
+    image = np.random.default_rng(0).integers(0, 4096, size=(4, 5), dtype=np.uint16)
+    wrong = lambda im: divmod(int(np.argmin(im)), im.shape[1])  # noqa: E731
+    assert not ex.check_brightest_pixel(wrong, image)
+    out = capsys.readouterr().out
+    assert "not the brightest" in out and "number of rows" not in out
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (
+            lambda h: ((h.Rows - 1) * h.PixelSpacing[0], (h.Columns - 1) * h.PixelSpacing[1]),
+            "one pixel short",
+        ),
+        (
+            lambda h: (h.Rows * h.PixelSpacing[0] / 10, h.Columns * h.PixelSpacing[1] / 10),
+            "centimetres",
+        ),
+    ],
+)
+def test_field_of_view_names_edge_and_unit_mistakes(wrong, message, header, capsys):
+    assert not ex.check_field_of_view(wrong, header)
+    out = capsys.readouterr().out
+    assert message in out and "50" not in out and "160" not in out
+
+
+def _stated_minutes(number):
+    """The minutes a lesson's first cells state in their '**Estimated time:** N minutes' line."""
+    import json
+    import re
+
+    from course_utils import syllabus
+
+    path = next(syllabus.NOTEBOOK_DIR.glob(f"{number}_*.ipynb"))
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"][:3]
+    text = "".join("".join(cell["source"]) for cell in cells)
+    match = re.search(r"Estimated time:\*\*\s*(\d+)\s*minutes", text)
+    return float(match.group(1)) if match else None
+
+
+@pytest.mark.parametrize("number", ["01", "02", "03", "04", "05", "06", "07", "08", "09"])
+def test_map_minutes_are_what_each_lesson_says(number):
+    from course_utils import syllabus
+
+    assert syllabus.lesson_minutes(number) == _stated_minutes(number)

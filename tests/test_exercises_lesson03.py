@@ -621,6 +621,7 @@ def test_sequence_cross_check_reference():
         ("10003", "T1w"),
         ("10004", "T2w"),
         ("10006", "T2w"),
+        ("10009", "T1w"),  # "AX T1WCE 3D": the folder name "T1w" is only a substring of it
     }
     words = lesson03.sequence_from_description
     assert words("t1_space_sag_p2_iso") == "T1w"  # "ce" inside "space" is not contrast
@@ -746,6 +747,85 @@ def test_sequence_cross_check_likely_wrong_rules(capsys):
     assert "'T1 FLAIR' is a T1-weighted inversion recovery" in out and "TI 300-1200" not in out
 
 
+def test_sequence_cross_check_substring_mistakes(capsys):
+    """Matching names by substring ("T1wCE" contains "T1w") fails, and the feedback says why."""
+    table = lesson03.held_out_series()
+    right_times = lesson03.sequences_from_timing
+
+    def first_substring(d):  # "t1" tested before the contrast words: every T1wCE reads T1w
+        if not isinstance(d, str) or not d.strip():
+            return None
+        text = d.lower()
+        if "flair" in text and "t1" not in text:
+            return "FLAIR"
+        if "t2" in text:
+            return "T2w"
+        return "T1w" if "t1" in text else None
+
+    assert not lesson03.check_sequence_mismatches(_rules(first_substring, right_times), table)
+    out = capsys.readouterr().out
+    assert "matched by substring" in out and "'T1w' is found inside 'T1wCE'" in out
+    assert "T1WCE" not in out  # the feedback names the mistake, not the series to report
+
+    def folder_in_description(t):  # the folder name searched for inside the description
+        found = set()
+        for r in t.itertuples():
+            d = r.series_description
+            if isinstance(d, str) and d.strip() and r.sequence.lower() not in d.lower():
+                found.add((r.patient, r.sequence))
+        return found | {
+            (r.patient, r.sequence)
+            for r in t.itertuples()
+            if (says := right_times(r.repetition_time_ms, r.echo_time_ms, r.inversion_time_ms))
+            and r.sequence not in says
+        }
+
+    assert not lesson03.check_sequence_mismatches(folder_in_description, table)
+    assert "'T1w' is inside 'T1wCE'" in capsys.readouterr().out
+
+    def folder_substring_added(t):  # the right answer, but a folder name inside the text passes
+        return {
+            (p, s)
+            for p, s in lesson03.reference_sequence_mismatches(t)
+            if s.lower()
+            not in str(
+                t.set_index(["patient", "sequence"]).loc[(p, s), "series_description"]
+            ).lower()
+        }
+
+    assert not lesson03.check_sequence_mismatches(folder_substring_added, table)
+    out = capsys.readouterr().out
+    assert "contains its folder name as a substring" in out and "Substrings mislead" in out
+
+
+def test_sequence_cross_check_inversion_time_mistakes(capsys):
+    """TI confused with TE, or a long TI or TR alone taken for FLAIR, fails with that feedback."""
+    table = lesson03.held_out_series()
+    right_names, right_times = lesson03.sequence_from_description, lesson03.sequences_from_timing
+
+    def te_ti_exchanged(tr, te, ti):
+        return right_times(tr, ti, te)
+
+    assert not lesson03.check_sequence_mismatches(_rules(right_names, te_ti_exchanged), table)
+    out = capsys.readouterr().out
+    assert "echo time and inversion time were exchanged" in out and "InversionTime" in out
+
+    def ti_or_tr(tr, te, ti):
+        if ti >= 1500 or tr >= 4000:
+            return {"FLAIR"}
+        return right_times(tr, te, ti)
+
+    assert not lesson03.check_sequence_mismatches(_rules(right_names, ti_or_tr), table)
+    out = capsys.readouterr().out
+    assert "long TR or a long TI alone" in out and "a long TI and a long TR" in out
+
+    def any_ti_is_flair(tr, te, ti):
+        return {"FLAIR"} if ti == ti and ti is not None and ti > 0 else right_times(tr, te, ti)
+
+    assert not lesson03.check_sequence_mismatches(_rules(right_names, any_ti_is_flair), table)
+    assert "An inversion time alone does not make a FLAIR" in capsys.readouterr().out
+
+
 def test_sequence_cross_check_right_and_wrong(capsys):
     table = lesson03.held_out_series()
     assert lesson03.check_sequence_mismatches(lesson03.reference_sequence_mismatches, table)
@@ -760,7 +840,9 @@ def test_sequence_cross_check_right_and_wrong(capsys):
         }
 
     assert not lesson03.check_sequence_mismatches(exact_names, table)
-    assert "look for the sequence's name inside the description" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "not the folder name with the description's text" in out
+    assert "'T1w' is inside 'T1wCE'" in out
 
     def description_only(t):
         found = set()

@@ -1,9 +1,13 @@
 """Data integrity (issue 13, part 3): the lessons never modify their inputs, write only under
 ``output_dir``, and an interrupted run leaves no half-written file under a final name.
 
-Every lesson notebook (00 has no data) runs with ``data_dir`` pointing at a *copy* of a real-layout
-folder (which also proves every lesson accepts a user's folder) and ``output_dir`` in the test's
-temporary folder. sha256 of every input file before and after proves the inputs are byte-identical
+Every lesson notebook (00 has no data) runs with its alternative parameters, ``data_dir`` pointing
+at a *copy* of a real-layout folder (which also proves every lesson accepts a user's folder) and
+``output_dir`` in the test's temporary folder. ``make test`` runs the *student* version there (the
+one a student runs on their own data; its stubs raise and its checks print ❌), so one run proves
+both that the student version runs top to bottom and that the lesson leaves its input alone; the
+answered version under the same parameters runs in ``make test-extended`` (nbval executes the
+answered version with the default parameters in ``make test``). sha256 of every input file before and after proves the inputs are byte-identical
 and that nothing was added or removed; the course's own data cache (``data/``) is hashed too,
 because a lesson may read other default datasets besides its ``data_dir``.
 """
@@ -25,6 +29,7 @@ import pytest
 
 from course_utils import data, deid
 from course_utils.build.execution import NOTEBOOK_DIR, discover_notebooks, run_notebook
+from course_utils.build.student import build_student_version
 from tests.conftest import record_notebook_run
 from tests.notebook_runs import check_ceilings, tree_hashes
 
@@ -100,10 +105,28 @@ def test_every_lesson_has_an_input_mapping():
     )
 
 
-@pytest.mark.slow
-@pytest.mark.notebook
-@pytest.mark.parametrize("notebook", LESSONS, ids=[path.stem for path in LESSONS])
-def test_lesson_leaves_its_input_byte_identical(notebook, tmp_path):
+def _student_feedback_shown(executed: Path) -> bool:
+    """True when a check cell of an executed student version printed a ❌ (exercise not done)."""
+    notebook = json.loads(executed.read_text(encoding="utf-8"))
+    printed = "".join(
+        "".join(output.get("text", ""))
+        for cell in notebook["cells"]
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+    )
+    return "❌" in printed
+
+
+def run_on_input_copy(notebook: Path, tmp_path: Path, *, student: bool) -> None:
+    """Run ``notebook`` with its alternative parameters on a copy of its input, and prove the
+    copy, the course's data cache and ``notebooks/`` are untouched and that it wrote only under
+    ``output_dir``.
+
+    ``student=True`` runs the student version (exercise answers replaced by stubs that raise,
+    the checks printing ❌): the version a student runs on their own data. ``make test`` runs
+    that one; the answered version under the same parameters is the extended suite's (nbval
+    already executes the answered version with the default parameters).
+    """
     lesson = notebook.name[:2]
     input_copy = tmp_path / "input"
     out_dir = tmp_path / "outputs"
@@ -117,11 +140,22 @@ def test_lesson_leaves_its_input_byte_identical(notebook, tmp_path):
         "data_dir": str(input_copy),
         "output_dir": str(out_dir),
     }
+    kind = "student, alt+data copy" if student else "alt+data copy"
+    allowed = {input_copy.name, out_dir.name}
+    source = notebook
+    if student:
+        (source,) = build_student_version([notebook], tmp_path / "student")
+        allowed.add("student")
     executed = tmp_path / f"{notebook.stem}-executed.ipynb"
-    run = run_notebook(notebook, executed, parameters=parameters)
-    record_notebook_run("alt+data copy", run)
-    assert run.status == "ok", f"{notebook.name} with data_dir=<copy> failed: {run.error}"
-    check_ceilings(notebook, run, "alt+data copy")
+    allowed |= {executed.name, executed.with_suffix(".log").name}
+    run = run_notebook(source, executed, parameters=parameters, allow_declared_errors=student)
+    record_notebook_run(kind, run)
+    assert run.status == "ok", f"{notebook.name} ({kind}) failed: {run.error}"
+    check_ceilings(notebook, run, kind)
+    if student:
+        assert _student_feedback_shown(executed), (
+            f"student version of {notebook.name}: no check printed ❌ for the unanswered exercises"
+        )
 
     # 1. the input copy is byte-identical: same files, same sha256, nothing added or removed
     input_after = tree_hashes(input_copy)
@@ -129,7 +163,6 @@ def test_lesson_leaves_its_input_byte_identical(notebook, tmp_path):
         f"{notebook.name} modified its data_dir: {describe_difference(input_before, input_after)}"
     )
     # 2. outputs only under output_dir: nothing new beside it, nothing new in the notebooks folder
-    allowed = {input_copy.name, out_dir.name, executed.name, executed.with_suffix(".log").name}
     stray = sorted(path.name for path in tmp_path.iterdir() if path.name not in allowed)
     assert not stray, f"{notebook.name} wrote {stray} outside output_dir"
     assert out_dir.is_dir(), f"{notebook.name} did not create output_dir"
@@ -145,6 +178,20 @@ def test_lesson_leaves_its_input_byte_identical(notebook, tmp_path):
             )
     if default_dataset:
         assert default_dataset in cache_after, f"cached {default_dataset} disappeared"
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+@pytest.mark.parametrize("notebook", LESSONS, ids=[path.stem for path in LESSONS])
+def test_student_version_runs_on_a_copy_and_leaves_it_byte_identical(notebook, tmp_path):
+    run_on_input_copy(notebook, tmp_path, student=True)
+
+
+@pytest.mark.extended
+@pytest.mark.notebook
+@pytest.mark.parametrize("notebook", LESSONS, ids=[path.stem for path in LESSONS])
+def test_answered_lesson_runs_on_a_copy_and_leaves_it_byte_identical(notebook, tmp_path):
+    run_on_input_copy(notebook, tmp_path, student=False)
 
 
 # --------------------------------------------------------------------------- interrupted runs

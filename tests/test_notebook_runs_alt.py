@@ -1,9 +1,9 @@
 """papermill run with the alternative parameters in a notebook's metadata and its own output_dir.
 
-Lessons 01-07 run their alternative parameters in tests/test_integrity.py, with
-``data_dir`` pointing at a copy of their dataset (which must stay byte-identical);
-running them here as well would only repeat that work. Notebooks without a
-dataset (00) run here.
+The lessons with a dataset run their alternative parameters in tests/test_integrity.py, with
+``data_dir`` pointing at a copy of their dataset (which must stay byte-identical): the student
+version in ``make test``, the answered one in ``make test-extended``. Running them here as well
+would only repeat that work. Notebooks without a dataset (00) run here.
 """
 
 import pytest

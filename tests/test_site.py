@@ -269,3 +269,19 @@ def test_lesson_figures_have_alt_text(site):
             alt = re.search(r'\balt="([^"]*)"', tag)
             assert alt and alt.group(1).startswith(("Figure", alt.group(1)[:1])), tag[:160]
             assert "_images/" not in alt.group(1), f"{path.name}: alt is the file name: {tag[:160]}"
+
+
+def test_readme_syllabus_minutes_are_each_lessons_own():
+    """The README's syllabus table types its minutes; they must be what each notebook states."""
+    from course_utils import syllabus
+    from course_utils.data import COURSE_ROOT
+
+    readme = (COURSE_ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d\d) \| `\d\d_\w+` \|.*\| (\d+) min \|$", readme, re.MULTILINE)
+    assert len(rows) >= 10, "the README's syllabus table was not found"
+    wrong = {
+        number: (int(minutes), syllabus.lesson_minutes(number))
+        for number, minutes in rows
+        if int(minutes) != syllabus.lesson_minutes(number)
+    }
+    assert not wrong, f"README minutes vs the notebooks' metadata: {wrong}"

@@ -227,7 +227,8 @@ def run_notebook(
         command = [
             sys.executable,
             "-m",
-            "papermill",
+            "course_utils.build.execution",
+            "_papermill_child",
             str(notebook),
             str(output),
             "-f",
@@ -381,5 +382,30 @@ def render_html(executed: str | os.PathLike, html_dir: str | os.PathLike) -> Pat
     return target
 
 
-if __name__ == "__main__" and len(sys.argv) >= 2 and sys.argv[1] == "_nbclient_child":
+# jsonschema (imported by nbformat) imports rfc3987_syntax when it is installed, to check IRI
+# formats; that module builds a parser grammar on import, 1-2 s of CPU in every child process,
+# and nothing here validates an IRI. Blocked, jsonschema falls back to not checking IRIs.
+_SKIPPED_IMPORTS = ("rfc3987_syntax",)
+
+
+def _papermill_child(*arguments: str) -> None:
+    """papermill's command line, started without the imports it does not need."""
+    from papermill.cli import papermill
+
+    papermill.main(args=list(arguments), prog_name="papermill")
+
+
+if (
+    __name__ == "__main__"
+    and len(sys.argv) >= 2
+    and sys.argv[1]
+    in (
+        "_nbclient_child",
+        "_papermill_child",
+    )
+):
+    for _name in _SKIPPED_IMPORTS:
+        sys.modules.setdefault(_name, None)  # None in sys.modules: "import" raises ImportError
+    if sys.argv[1] == "_papermill_child":
+        _papermill_child(*sys.argv[2:])
     sys.exit(_nbclient_child(*sys.argv[2:]))

@@ -76,12 +76,23 @@ def _brightest_case() -> np.ndarray:
     return image
 
 
+def _divided_by_rows(function, image) -> bool:
+    """Whether ``function(image)`` is the flat argmax divided by the number of rows (a mistake)."""
+    flat, n_rows = int(np.argmax(image)), image.shape[0]
+    try:
+        result = tuple(int(v) for v in function(image.copy()))
+    except Exception:  # the caller reports errors of the student's function itself
+        return False
+    return result == (flat // n_rows, flat % n_rows)
+
+
 def check_brightest_pixel(function, image) -> bool:
     """Check a function that returns the (row, column) of the brightest pixel.
 
     The function runs on the caller's image and on the check's own 4 x 6 image,
     whose maximum is off the diagonal, so (column, row) cannot pass by luck.
-    Named mistakes: (column, row), a flat index, a value instead of a position.
+    Named mistakes: (column, row), a flat index, a flat index divided by the number of rows,
+    arrays of positions (np.where, np.argwhere), a value instead of a position.
 
     Example
     -------
@@ -112,11 +123,28 @@ def check_brightest_pixel(function, image) -> bool:
                     name,
                     "you returned the largest value itself; the exercise asks where it is.",
                 )
+        if result is not None and np.ndim(result) == 2 and 2 in np.shape(result):
+            return checks.feedback(
+                False,
+                name,
+                "you returned arrays (np.where and np.argwhere give every matching position, "
+                "as arrays); the exercise asks for one (row, column) pair of integers.",
+                "Find a single position: the one where the largest value sits.",
+            )
         if result is None or np.ndim(result) != 1 or len(result) != 2:
             return checks.feedback(False, name, f"expected a (row, column) pair, got {result!r}.")
         answer = tuple(int(v) for v in result)
         if answer == expected:
             continue
+        if all(_divided_by_rows(function, other) for other in (case, _brightest_case())):
+            return checks.feedback(
+                False,
+                name,
+                f"on a {case.shape[0]} x {case.shape[1]} image you turned the flat index into "
+                "(row, column) by dividing by the number of rows; the flat index moves to the "
+                "next row after a whole row of pixels, that is after as many pixels as there are "
+                "columns.",
+            )
         if answer == expected[::-1]:
             return checks.feedback(
                 False,
@@ -176,6 +204,19 @@ def _fov_feedback(values, dataset, where):
             "height comes first, and it uses the spacing between rows.",
             None,
         ),
+        (
+            ((rows - 1) * row_mm, (cols - 1) * col_mm),
+            "one pixel short in each direction: that is the distance between the centres of the "
+            "first and last pixels, but every pixel covers a full spacing, so N pixels span N "
+            "spacings from edge to edge.",
+            None,
+        ),
+        (
+            (rows * row_mm / 10, cols * col_mm / 10),
+            "ten times too small: that is centimetres; PixelSpacing is in mm and the exercise asks "
+            "for mm.",
+            None,
+        ),
     ]
     for candidate, message, hint in named:
         if np.allclose(values, candidate, rtol=1e-3):
@@ -212,9 +253,12 @@ def check_field_of_view(answer, dataset) -> bool:
     """
     name = "field of view"
     if "PixelSpacing" not in dataset:
-        raise ValueError("the dataset has no PixelSpacing tag; its field of view is unknown")
+        raise ValueError(
+            "the dataset has no PixelSpacing tag; its field of view is unknown (a projection "
+            "radiograph may carry ImagerPixelSpacing instead, the spacing at the detector)"
+        )
     if answer is None:
-        return checks.feedback(False, name, "not done yet: `fov_mm` is still None.")
+        return checks.feedback(False, name, "not done yet: your answer is still None.")
     cases = [(dataset, "")]
     if callable(answer):
         cases.append((_fov_case(), "on a 6 x 8 header with 0.5 x 0.25 mm pixels, "))

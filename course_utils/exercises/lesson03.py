@@ -861,6 +861,54 @@ def _ti_alone_timing(tr_ms, te_ms, ti_ms) -> set[str] | None:
     return sequences_from_timing(tr_ms, te_ms, ti_ms)
 
 
+def _ti_te_swapped_timing(tr_ms, te_ms, ti_ms) -> set[str] | None:
+    """Timing rules with the echo time and the inversion time exchanged: a likely wrong answer."""
+    return sequences_from_timing(tr_ms, ti_ms, te_ms)
+
+
+def _ti_or_tr_timing(tr_ms, te_ms, ti_ms) -> set[str] | None:
+    """Timing rules where a long TI *or* a long TR means FLAIR: a likely wrong answer."""
+    tr = np.nan if _missing(tr_ms) else float(tr_ms)
+    ti = np.nan if _missing(ti_ms) else float(ti_ms)
+    if ti >= 1500 or tr >= 4000:
+        return {"FLAIR"}
+    return sequences_from_timing(tr_ms, te_ms, ti_ms)
+
+
+def _first_substring_description(description) -> str | None:
+    """Sequence names found as substrings, "t1" before the contrast words: a likely wrong answer.
+
+    "T1wCE" contains "t1w", so every post-contrast description is read as T1w.
+    """
+    if _missing(description):
+        return None
+    text = str(description).lower()
+    if "flair" in text and "t1" not in text:
+        return "FLAIR"
+    if "t2" in text:
+        return "T2w"
+    if "t1" in text:
+        return "T1w"
+    return None
+
+
+def _folder_in_description(description, folder) -> bool:
+    """True when the folder name is a substring of the description, ignoring case."""
+    return not _missing(description) and str(folder).lower() in str(description).lower()
+
+
+_SUBSTRING_HINT = (
+    "Substrings mislead: 'T1w' is found inside 'T1wCE' (and 'ce' inside 'space'). Split the "
+    "description into words, as the exercise defines them, and apply the protocol table's "
+    "rows in their order."
+)
+_TI_TE_HINT = (
+    "TI is InversionTime (inversion_time_ms), the wait after the inversion pulse, often "
+    "1,800-2,500 ms in a FLAIR; TE is EchoTime (echo_time_ms), tens of ms. Check which column "
+    "each rule reads."
+)
+
+
 def _mismatches_with(table, named=None, timed=None) -> set[tuple[str, str]]:
     """Mismatches found with the given description and timing rules (``None``: not used)."""
     found = set()
@@ -940,6 +988,32 @@ def _diagnose_mismatches(answer, table, which):
             ),
         ),
         (
+            (_first_substring_description, sequences_from_timing),
+            (
+                f"the descriptions were matched by substring: on {which} table "
+                f"{len(expected - answer)} mislabelled series are missed and "
+                f"{len(answer - expected)} correct ones flagged.",
+                _SUBSTRING_HINT,
+            ),
+        ),
+        (
+            (sequence_from_description, _ti_te_swapped_timing),
+            (
+                f"{len(answer - expected)} correctly labelled series of {which} table are "
+                "flagged as if their echo time and inversion time were exchanged.",
+                _TI_TE_HINT,
+            ),
+        ),
+        (
+            (sequence_from_description, _ti_or_tr_timing),
+            (
+                f"{len(answer - expected)} correctly labelled series of {which} table are "
+                "called FLAIR because of a long TR or a long TI alone.",
+                "A T2w series also has a long TR (4,000 ms or more) and its TI, when present, is "
+                "short; the FLAIR row of the protocol table asks for a long TI and a long TR.",
+            ),
+        ),
+        (
             (sequence_from_description, _ti_alone_timing),
             (
                 f"{len(answer - expected)} correctly labelled series of {which} table are "
@@ -972,7 +1046,7 @@ def _series_table(series_table):
 
 
 def held_out_series():
-    """Vendor-style series headers (not from the course's data) with four mislabelled series."""
+    """Vendor-style series headers (not from the course's data) with five mislabelled series."""
     import pandas as pd
 
     nan = float("nan")
@@ -1005,6 +1079,8 @@ def held_out_series():
         ("10007", "T2w", "T2 TSE AX", 5200, 98, 0),  # TI written as 0: no inversion pulse
         ("10008", "FLAIR", "AX FLAIR", 8800, 110, nan),  # the same, with its description
         ("10008", "T2w", None, 6000, 105, 0),
+        ("10009", "T1w", "AX T1WCE 3D", 560, 11, nan),  # post-contrast series in the T1w folder
+        ("10009", "T1wCE", "T1wCE_tra", 550, 10, nan),
     ]
     return pd.DataFrame(rows, columns=list(_SERIES_COLUMNS))
 
@@ -1053,8 +1129,22 @@ def check_sequence_mismatches(function, series_table) -> bool:
             return checks.feedback(False, name, message, hint)
         flagged = rows.loc[sorted(missed)]
         descriptions = [d for d in flagged["series_description"] if not _missing(d)]
+        substring_misses = [
+            folder
+            for (_, folder), d in flagged["series_description"].items()
+            if _folder_in_description(d, folder) or _first_substring_description(d) == folder
+        ]
         if not descriptions:
             hint = "A series without a description can still be checked by its TR, TE and TI."
+        elif substring_misses:
+            return checks.feedback(
+                False,
+                name,
+                f"{len(missed)} mislabelled series of {which} table are not found; the "
+                f"description of {len(substring_misses)} of them contains its folder name "
+                "as a substring, but names another sequence.",
+                _SUBSTRING_HINT,
+            )
         elif any(
             all(
                 sequence_from_description(d) != _case_sensitive_description(d, case)
@@ -1123,6 +1213,23 @@ def _explain_extra(flagged, which):
             "An inversion time alone does not make a FLAIR: T1 inversion recovery (MPRAGE, "
             "T1 FLAIR) uses TI 300-1200 ms with a short TE; FLAIR needs a long TI and a long TR.",
         )
+    swapped = [
+        _ti_te_swapped_timing(tr, te, ti)
+        for tr, te, ti in flagged[
+            ["repetition_time_ms", "echo_time_ms", "inversion_time_ms"]
+        ].itertuples(index=False)
+    ]
+    if timing_only and all(
+        said is not None and s not in said for said, s in zip(swapped, sequences, strict=True)
+    ):
+        return message + " Their timing fits the folder; with TE and TI exchanged it would not.", (
+            _TI_TE_HINT
+        )
+    if all(
+        _first_substring_description(d) not in (None, s) and sequence_from_description(d) == s
+        for d, s in zip(descriptions, sequences, strict=True)
+    ):
+        return message + " Their descriptions were read by substring.", _SUBSTRING_HINT
     if all(s == "T1wCE" and t == {"T1w", "T1wCE"} for s, t in zip(sequences, timings, strict=True)):
         return message, "TR/TE cannot tell T1w from T1wCE: contrast does not change the timing."
     wrong_words = [
@@ -1143,8 +1250,10 @@ def _explain_extra(flagged, which):
     if all(sequence_from_description(d) == s for d, s in zip(descriptions, sequences, strict=True)):
         return (
             message,
-            "Vendors write 'AX T2 FLAIR' or 't2_tse_tra', not the folder name: look for the "
-            "sequence's name inside the description, ignoring case.",
+            "Vendors write 'AX T2 FLAIR' or 't2_tse_tra', not the folder name: compare the "
+            "sequence that the description's words name (the protocol table) with the folder, "
+            "not the folder name with the description's text (finding the folder name inside "
+            "the description proves nothing: 'T1w' is inside 'T1wCE').",
         )
     return message, "Apply the protocol table row by row; a piece of evidence may say nothing."
 
