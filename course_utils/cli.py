@@ -303,8 +303,10 @@ TEST_BANNER = """\
    1. builds the generated datasets into data/ (about 40 s the first time, then cached)
    2. runs, on 2 processes: unit and property tests of course_utils, a bad-input corpus,
       every notebook under nbval (default parameters; the committed outputs must reproduce),
-      again with its alternative parameters on a copy of its data, its student version,
-      the notebook contract, spelling and ruff
+      its student version (stubs for the answers) with the alternative parameters on a copy
+      of its data (which must stay byte-identical), the notebook contract, spelling and ruff
+      (make test-extended runs the slower rest: full builds on the oldest CPU path, the
+      answered lessons on the alternative parameters, real-shaped folders, gigapixel slides)
    It takes about {minutes} minutes on 2 cores. The 15 slowest tests are listed at the end.
 """
 SUITE_MINUTES = 7  # measured: 6 min 45 s from a fresh clone, 2 cores (6 min 18 s of tests)

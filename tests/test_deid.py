@@ -287,6 +287,7 @@ def _leaks(item: tuple) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.extended  # ~30 s on 2 processes; the messy-tree test covers the same paths in make test
 def test_whole_generated_study_leaks_nothing(study, tmp_path_factory):
     from course_utils.parallel import parallel_map
 

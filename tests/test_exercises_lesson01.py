@@ -93,7 +93,13 @@ def test_modality_overflow_case_is_real():
 
 
 # --------------------------------------------------------------------------- exercise 2
-def _window(hu, centre, width):
+def _window(hu, centre, width):  # DICOM LINEAR, PS3.3 C.11.2.1.2
+    if width == 1:
+        return (hu > centre - 0.5).astype(float)
+    return np.clip((hu - (centre - 0.5)) / (width - 1) + 0.5, 0, 1)
+
+
+def _plain(hu, centre, width):  # the plain form of section 2
     return np.clip((hu - (centre - width / 2)) / width, 0, 1)
 
 
@@ -106,7 +112,11 @@ def _window_in_place(hu, centre, width):
 def test_apply_window_right(capsys):
     assert lesson01.check_apply_window(_window)
     assert lesson01.check_apply_window(
-        lambda hu, c, w: np.interp(hu, [c - w / 2, c + w / 2], [0, 1])
+        lambda hu, c, w: (
+            np.interp(hu, [c - 0.5 - (w - 1) / 2, c - 0.5 + (w - 1) / 2], [0, 1])
+            if w > 1
+            else np.where(hu > c - 0.5, 1.0, 0.0)
+        )
     )
     assert "✅" in capsys.readouterr().out
 
@@ -116,6 +126,7 @@ def test_apply_window_right(capsys):
     [
         (lambda hu, c, w: (hu - (c - w / 2)) / w, "the clip is missing"),
         (lambda hu, c, w: np.clip((hu - (c - w)) / (2 * w), 0, 1), "twice the width"),
+        (_plain, "the plain form of section 2"),
         (lambda hu, c, w: 1 - _window(hu, c, w), "slope is inverted"),
         (lambda hu, c, w: 255 * _window(hu, c, w), "0-255"),
         (lambda hu, c, w: np.clip(hu, c - w / 2, c + w / 2), "not clipped"),
@@ -124,7 +135,18 @@ def test_apply_window_right(capsys):
         (lambda hu, c, w: None, "returned None"),
         (_stub, "not implemented yet"),
     ],
-    ids=["no-clip", "width", "inverted", "x255", "clip-hu", "shifted", "in-place", "none", "stub"],
+    ids=[
+        "no-clip",
+        "width",
+        "plain",
+        "inverted",
+        "x255",
+        "clip-hu",
+        "shifted",
+        "in-place",
+        "none",
+        "stub",
+    ],
 )
 def test_apply_window_wrong(function, message, capsys):
     assert not lesson01.check_apply_window(function)
@@ -535,16 +557,21 @@ def test_foreground_on_a_monochrome1_chest_is_the_body():
 
 
 # --------------------------------------------------------------------------- exercise 5
-def _smooth(image, sigma_mm, spacing):
-    return ndi.gaussian_filter(image.astype(float), (sigma_mm / spacing[0], sigma_mm / spacing[1]))
+K = 1 / (2 * np.sqrt(2 * np.log(2)))  # sigma per FWHM
+
+
+def _smooth(image, fwhm_mm, spacing):
+    return ndi.gaussian_filter(image.astype(float), [fwhm_mm * K / s for s in spacing])
 
 
 @pytest.mark.parametrize(
     "function",
     [
         _smooth,
-        lambda im, s, sp: ndi.gaussian_filter(im.astype(float), np.divide(s, sp), mode="nearest"),
-        lambda im, s, sp: filters.gaussian(im, np.divide(s, sp), preserve_range=True),
+        lambda im, s, sp: ndi.gaussian_filter(
+            im.astype(float), np.divide(s * K, sp), mode="nearest"
+        ),
+        lambda im, s, sp: filters.gaussian(im, np.divide(s / 2.3548, sp), preserve_range=True),
     ],
     ids=["ndi", "nearest", "skimage-preserve"],
 )
@@ -557,16 +584,32 @@ def test_smooth_mm_right(function, capsys):
 @pytest.mark.parametrize(
     ("function", "message"),
     [
-        (lambda im, s, sp: ndi.gaussian_filter(im.astype(float), s), "sigma passed in mm"),
-        (lambda im, s, sp: _smooth(im, s, sp[::-1]), "row and column spacing swapped"),
-        (lambda im, s, sp: ndi.gaussian_filter(im.astype(float), np.multiply(s, sp)), "multiplied"),
-        (lambda im, s, sp: ndi.gaussian_filter(im.astype(float), s / sp[0]), "one spacing"),
+        (lambda im, s, sp: ndi.gaussian_filter(im.astype(float), s * K), "sigma passed in mm"),
+        (lambda im, s, sp: _smooth(im, s, sp[::-1]), "reversed order"),
         (
-            lambda im, s, sp: ndi.gaussian_filter(im, np.divide(s, sp)),
+            lambda im, s, sp: ndi.gaussian_filter(im.astype(float), np.multiply(s * K, sp)),
+            "multiplied",
+        ),
+        (lambda im, s, sp: ndi.gaussian_filter(im.astype(float), s * K / sp[0]), "one spacing"),
+        (
+            lambda im, s, sp: ndi.gaussian_filter(im, np.divide(s * K, sp)),
             "rounded to the image's integer",
         ),
-        (lambda im, s, sp: filters.gaussian(im, np.divide(s, sp)), "rescaled to [0, 1]"),
-        (lambda im, s, sp: _smooth(im, 2.355 * s, sp), "differs from a Gaussian"),
+        (lambda im, s, sp: filters.gaussian(im, np.divide(s * K, sp)), "rescaled to [0, 1]"),
+        (
+            lambda im, s, sp: ndi.gaussian_filter(im.astype(float), np.divide(s, sp)),
+            "FWHM was used as sigma",
+        ),
+        (
+            lambda im, s, sp: ndi.gaussian_filter(im.astype(float), np.divide(s / 2, sp)),
+            "half the FWHM",
+        ),
+        (lambda im, s, sp: _smooth(im, s / K**2, sp), "conversion factor goes the other way"),
+        (
+            lambda im, s, sp: ndi.gaussian_filter(im.astype(float), (s * K / sp[0], s * K / sp[1])),
+            "one sigma per axis",
+        ),
+        (lambda im, s, sp: _smooth(im, 1.5 * s, sp), "differs from the expected"),
         (lambda im, s, sp: None, "returned None"),
         (_stub, "not implemented yet"),
     ],
@@ -577,7 +620,11 @@ def test_smooth_mm_right(function, capsys):
         "one-spacing",
         "integer",
         "skimage-range",
-        "fwhm",
+        "fwhm-as-sigma",
+        "half-fwhm",
+        "factor-inverted",
+        "two-axes-only",
+        "other",
         "none",
         "stub",
     ],

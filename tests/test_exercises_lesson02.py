@@ -508,6 +508,7 @@ def _antialiased(sigma_rule="right", mode="nearest", after=False):
             "factor": np.where(factor > 1, factor, 0),
             "one_sigma": np.full(3, max(np.max(factor) - 1, 0) / 2),
             "none": np.zeros(3),
+            "mm": np.maximum((factor - 1) / 2, 0) * np.asarray(spacing_mm),  # sigma in mm
         }[sigma_rule]
         if after:
             out, spacing = ex.reference_resample(volume, spacing_mm, target_mm, order)
@@ -536,6 +537,8 @@ def test_antialiased_resample_accepts_right_answers(capsys):
         (_antialiased("one_sigma", mode="reflect"), "same sigma"),
         (_antialiased("every_axis", mode="reflect"), "up-sampled was smoothed too"),
         (_antialiased(after=True), "came after the resampling"),
+        (_antialiased("mm"), "looks like millimetres"),
+        (_antialiased("mm", mode="reflect"), "looks like millimetres"),
         (lambda v, s, t, order=1: ex.reference_resample(v, s, t, order)[0], "expected a tuple"),
     ],
 )

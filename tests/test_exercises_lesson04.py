@@ -179,6 +179,49 @@ def test_patient_split_row_splits_never_pass(wrong, seed, capsys):
     assert "✅" not in out
 
 
+def _sorted_slice_split(part):
+    def split(table, val_fraction, seed):
+        patients = sorted(table["patient_id"].unique())
+        n_val = round(val_fraction * len(patients))
+        chosen = patients[:n_val] if part == "first" else patients[len(patients) - n_val :]
+        is_val = table["patient_id"].isin(chosen)
+        return table[~is_val], table[is_val]
+
+    return split
+
+
+def _sorted_rows_split(table, val_fraction, seed):
+    ordered = table.sort_values("patient_id")
+    n_val = round(val_fraction * len(ordered))
+    return ordered.iloc[n_val:], ordered.iloc[:n_val]
+
+
+def _seedless_split(table, val_fraction, seed):
+    return good_split(table, val_fraction, 0)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (_sorted_slice_split("first"), "the first 10 patients in sorted order"),
+        (_sorted_slice_split("last"), "the last 10 patients in sorted order"),
+        # on LESSON_LIKE the cut goes through a patient's slides, and the leak is named first
+        (_sorted_rows_split, ("neither a random draw nor stratified", "both sides")),
+        (_seedless_split, "ignores the seed"),
+    ],
+    ids=["first-quarter-sorted", "last-quarter-sorted", "sorted-rows", "seed-ignored"],
+)
+@pytest.mark.parametrize("table", [TABLE, LESSON_LIKE], ids=["table", "lesson-like"])
+def test_patient_split_slices_and_seedless_draws_fail(wrong, message, table, capsys):
+    # a sorted slice of the patients keeps patients whole, so only the check table's order and
+    # seed tests catch it; the message names the mistake without writing the draw
+    assert not ex.check_patient_split(wrong, table, 0.25, seed=3)
+    out = capsys.readouterr().out
+    messages = message if isinstance(message, tuple) else (message,)
+    assert any(m in out for m in messages) and "✅" not in out
+    assert "choice" not in out and "permutation" not in out
+
+
 def test_patient_split_right_on_lesson_like_table(capsys):
     for seed in range(5):
         assert ex.check_patient_split(good_split, LESSON_LIKE, 0.25, seed=seed)
@@ -617,6 +660,8 @@ def test_tile_tissue_fractions_wrong(wrong, message, capsys):
     assert not ex.check_tile_tissue_fractions(wrong)
     out = capsys.readouterr().out
     assert message in out and "✅" not in out
+    # the feedback diagnoses the reshape without spelling out the right one
+    assert "(rows, tile, cols, tile)" not in out and "axis=(1, 3)" not in out
 
 
 def test_tile_tissue_fractions_right_stub_and_bad_input(capsys):

@@ -531,3 +531,67 @@ def test_sigma_horizontal_or_vertical_detail_is_named(detail, capsys):
     assert lesson07.check_noise_sigma(one_direction) is False
     out = capsys.readouterr().out
     assert "ramp" in out or "sharp edges" in out
+
+
+# --------------------------------------------------------------------------- least-squares filter
+def good_least_squares(patches, targets, ridge):
+    design = np.column_stack([patches, np.ones(len(targets))])
+    penalty = ridge * np.eye(design.shape[1])
+    penalty[-1, -1] = 0.0
+    solution = np.linalg.solve(design.T @ design + penalty, design.T @ targets)
+    return solution[:-1], solution[-1]
+
+
+def test_least_squares_right_answers(capsys):
+    from sklearn.linear_model import Ridge
+
+    def library(patches, targets, ridge):
+        model = Ridge(alpha=ridge).fit(patches, targets)
+        return model.coef_, model.intercept_
+
+    assert lesson07.check_least_squares_filter(good_least_squares) is True
+    assert lesson07.check_least_squares_filter(library) is True
+    assert capsys.readouterr().out.count("✅") == 2
+
+
+def _no_offset(patches, targets, ridge):
+    gram = patches.T @ patches + ridge * np.eye(patches.shape[1])
+    return np.linalg.solve(gram, patches.T @ targets), 0.0
+
+
+def _offset_penalised(patches, targets, ridge):
+    design = np.column_stack([patches, np.ones(len(targets))])
+    solution = np.linalg.solve(
+        design.T @ design + ridge * np.eye(design.shape[1]), design.T @ targets
+    )
+    return solution[:-1], solution[-1]
+
+
+def _offset_inside(patches, targets, ridge):
+    design = np.column_stack([patches, np.ones(len(targets))])
+    solution = np.linalg.lstsq(design, targets, rcond=None)[0]
+    return solution, solution[-1]
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (_no_offset, "column of ones"),
+        (lambda p, t, r: good_least_squares(p, t, 0.0), "unregularised"),
+        (_offset_penalised, "shrinks the offset"),
+        (_offset_inside, "offset still in it"),
+        (lambda p, t, r: np.zeros(p.shape[1]), "pair (weights, offset)"),
+        (lambda p, t, r: good_least_squares(p, t, r**2), "differ from the least-squares"),
+    ],
+)
+def test_least_squares_wrong_answers(wrong, message, capsys):
+    assert lesson07.check_least_squares_filter(wrong) is False
+    assert message in capsys.readouterr().out
+
+
+def test_least_squares_stub(capsys):
+    def stub(patches, targets, ridge):
+        raise NotImplementedError
+
+    assert lesson07.check_least_squares_filter(stub) is False
+    assert "not implemented yet" in capsys.readouterr().out

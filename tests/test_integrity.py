@@ -243,6 +243,7 @@ def _lesson(number: str) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.notebook
+@pytest.mark.extended  # runs lesson 05 up to its pipeline (~35 s); the slow-writer kill below is make test's
 def test_killed_preprocessing_run_leaves_no_half_written_file(tmp_path):
     """Kill lesson 05 (SIGKILL to kernel and papermill) while preprocess_dataset writes its files."""
     notebook = _lesson("05")

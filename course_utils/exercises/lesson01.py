@@ -179,8 +179,18 @@ def check_to_modality_values(function, slope: float = 1.0, intercept: float = -1
 
 
 # --------------------------------------------------------------------------- exercise 2
-def _window_reference(hu, centre: float, width: float) -> np.ndarray:
+def _plain_window(hu, centre: float, width: float) -> np.ndarray:
+    """The plain form of section 2: black at centre - width/2, white at centre + width/2."""
     return np.clip((hu - (centre - width / 2)) / width, 0.0, 1.0)
+
+
+def _window_reference(hu, centre: float, width: float) -> np.ndarray:
+    """DICOM PS3.3 C.11.2.1.2 LINEAR, output 0..1 (width 1: a threshold at centre - 0.5)."""
+    hu = np.asarray(hu, dtype=np.float64)
+    if width <= 1:
+        return (hu > centre - 0.5).astype(np.float64)
+    ramp = (hu - (centre - 0.5)) / (width - 1) + 0.5
+    return np.clip(ramp, 0.0, 1.0)
 
 
 def _ramp_ends(hu: np.ndarray, result: np.ndarray) -> tuple[float, float]:
@@ -193,23 +203,30 @@ def _ramp_ends(hu: np.ndarray, result: np.ndarray) -> tuple[float, float]:
 def check_apply_window(function) -> bool:
     """Check ``f(hu, centre, width) -> brightness in [0, 1]`` (0 = black, 1 = white).
 
-    Tried on a ramp of HU values with two windows. Each failure names the mistake: no clip,
-    ``width`` used where ``width / 2`` belongs, an inverted slope, 0-255 instead of 0-1,
+    The window is DICOM's LINEAR function (PS3.3 C.11.2.1.2): black at and below
+    ``centre - 0.5 - (width - 1) / 2``, white above ``centre - 0.5 + (width - 1) / 2``. Tried on
+    integer HU values with a lung, a brain, a 2 HU and a 1 HU window (a pure threshold). Each
+    failure names the mistake: the plain form of section 2, a division by zero at width 1, no
+    clip, ``width`` used where ``width / 2`` belongs, an inverted slope, 0-255 instead of 0-1,
     the input array changed in place.
 
     Example
     -------
-    >>> check_apply_window(lambda hu, c, w: np.clip((hu - (c - w / 2)) / w, 0, 1))
+    >>> def linear(hu, c, w):
+    ...     if w == 1:
+    ...         return (hu > c - 0.5).astype(float)
+    ...     return np.clip((hu - (c - 0.5)) / (w - 1) + 0.5, 0, 1)
+    >>> check_apply_window(linear)
     ✅ window function: correct.
     True
     """
     name = "window function"
     if not callable(function):
         return checks.feedback(False, name, f"expected a function, got {type(function).__name__}.")
-    hu = np.linspace(-3000.0, 4000.0, 1401)
-    for centre, width in ((-600.0, 1500.0), (40.0, 80.0)):  # not bone windows (exercise 2b)
-        lower, upper = centre - width / 2, centre + width / 2
-        label = f"window {centre:g}/{width:g} (expected black below {lower:g}, white above {upper:g} HU)"
+    hu = np.arange(-3000.0, 4001.0)  # integer HU, as a CT stores them
+    for centre, width in ((-600.0, 1500.0), (40.0, 80.0), (40.0, 2.0), (40.0, 1.0)):  # not bone
+        lower = centre - width / 2
+        label = f"window {centre:g}/{width:g}"
         given = hu.copy()
         try:
             result = function(given, centre, width)
@@ -240,6 +257,23 @@ def check_apply_window(function) -> bool:
         expected = _window_reference(hu, centre, width)
         if np.allclose(result, expected, atol=1e-6):
             continue
+        if not np.all(np.isfinite(result)):
+            return checks.feedback(
+                False,
+                name,
+                f"with {label} some values are nan or infinite: a division by zero?",
+                "The standard treats width 1 separately: a threshold, black or white only.",
+            )
+        if np.allclose(result, _plain_window(hu, centre, width), atol=1e-6):
+            worst = np.abs(result - expected).max()
+            return checks.feedback(
+                False,
+                name,
+                f"with {label} this is the plain form of section 2 (ends at centre -/+ width/2); "
+                f"it differs from the standard's LINEAR function by up to {worst:.3f}.",
+                "Read PS3.3 C.11.2.1.2 again: where does it put the two ends, and what does it "
+                "divide by?",
+            )
         if np.allclose(result / 255, expected, atol=1e-3):
             return checks.feedback(
                 False,
@@ -252,13 +286,15 @@ def check_apply_window(function) -> bool:
                 False,
                 name,
                 f"with {label} the brightness falls as HU rises: the slope is inverted.",
-                "In a CT window high HU (bone) is white: brightness = (hu - lower) / width.",
+                "In a CT window high HU (bone) is white: brightness rises with HU.",
             )
-        unclipped = (hu - lower) / width
+        unclipped = [(hu - lower) / width]
+        if width > 1:
+            unclipped.append((hu - (centre - 0.5)) / (width - 1) + 0.5)
         if result.min() < -1e-6 or result.max() > 1 + 1e-6:
             cause = (
                 "the clip is missing"
-                if np.allclose(result, unclipped, atol=1e-6)
+                if any(np.allclose(result, u, atol=1e-6) for u in unclipped)
                 else "values outside the window are not clipped"
             )
             return checks.feedback(
@@ -283,7 +319,8 @@ def check_apply_window(function) -> bool:
                 False,
                 name,
                 f"with {label} the grey ramp runs from {start:.0f} to {end:.0f} HU.",
-                "Black at centre - width/2, white at centre + width/2, a straight line between.",
+                "The standard: black at and below centre - 0.5 - (width - 1)/2, white above "
+                "centre - 0.5 + (width - 1)/2, a straight line between.",
             )
         return checks.feedback(
             False, name, f"with {label} the values differ from a linear window clipped to [0, 1]."
@@ -1032,51 +1069,76 @@ def show_region_masks(
 
 
 # --------------------------------------------------------------------------- exercise 5
-def _smoothing_cases() -> list[tuple[str, np.ndarray, float, tuple[float, float]]]:
-    """(label, image, sigma_mm, spacing) cases: oblong pixels and an integer image first."""
+SIGMA_PER_FWHM = 1 / (2 * np.sqrt(2 * np.log(2)))  # FWHM = 2 sqrt(2 ln 2) sigma, about 2.355
+
+
+def _smoothing_cases() -> list[tuple[str, np.ndarray, float, tuple[float, ...]]]:
+    """(label, image, fwhm_mm, spacing) cases: oblong pixels, an integer image, a 3-d volume."""
     rng = np.random.default_rng(5)
     oblong = rng.poisson(400, (120, 90)).astype(np.uint16)
     oblong[50:70, 30:60] += 600  # a bright block: its edges show the blur along each axis
     square = rng.normal(100.0, 20.0, (96, 96))
+    volume = rng.normal(0.0, 30.0, (24, 48, 48))
+    volume[8:16, 16:32, 16:32] += 200.0
     return [
-        ("uint16 image with 0.5 x 1.25 mm pixels (row x column)", oblong, 2.0, (0.5, 1.25)),
-        ("float image with 0.195 mm square pixels", square, 1.0, (0.195313, 0.195313)),
+        ("uint16 image with 0.5 x 1.25 mm pixels (row x column)", oblong, 4.0, (0.5, 1.25)),
+        ("float image with 0.195 mm square pixels", square, 2.0, (0.195313, 0.195313)),
+        (
+            "float volume of 3 mm slices with 0.6 mm pixels (slice, row, column)",
+            volume,
+            4.0,
+            (3.0, 0.6, 0.6),
+        ),
     ]
 
 
 def _interior(array: np.ndarray, sigma_px) -> np.ndarray:
     """Drop a margin of 4 sigma, where the choice of edge padding changes the result."""
     margin = [min(int(np.ceil(4 * s)), n // 3) for s, n in zip(sigma_px, array.shape, strict=True)]
-    return array[margin[0] : array.shape[0] - margin[0], margin[1] : array.shape[1] - margin[1]]
+    return array[tuple(slice(m, n - m) for m, n in zip(margin, array.shape, strict=True))]
 
 
-def _smoothing_slip(result, image, sigma_mm: float, spacing, sigma_px) -> str | None:
+def _smoothing_slip(result, image, fwhm_mm: float, spacing, sigma_px) -> str | None:
     """Name the mistake whose output ``result`` matches, or None."""
     floating = image.astype(np.float64)
     scale = max(float(np.ptp(floating)), 1.0)
+    spacing = np.array([float(v) for v in spacing])
+    sigma_mm = fwhm_mm * SIGMA_PER_FWHM
 
-    def close(candidate) -> bool:
+    def close(sigma) -> bool:
+        candidate = ndi.gaussian_filter(floating, sigma)
         return bool(
             np.allclose(
                 _interior(result, sigma_px), _interior(candidate, sigma_px), atol=1e-4 * scale
             )
         )
 
-    row, col = (float(v) for v in spacing)
-    if close(ndi.gaussian_filter(floating, sigma_mm)):
+    if close(fwhm_mm / spacing):
+        return (
+            "the FWHM was used as sigma: the FWHM is the full width where the Gaussian has "
+            "fallen to half its peak, several sigma wide; convert it to sigma first"
+        )
+    if close(fwhm_mm / SIGMA_PER_FWHM / spacing):
+        return (
+            "sigma came out larger than the FWHM: sigma is the smaller of the two, so the "
+            "conversion factor goes the other way"
+        )
+    if close(fwhm_mm / 2 / spacing):
+        return (
+            "half the FWHM was used as sigma: that is the distance to half the peak, not sigma; "
+            "solve exp(-x**2 / (2 sigma**2)) = 1/2 for x"
+        )
+    if close(fwhm_mm) or close(sigma_mm):
         return (
             "sigma passed in mm: the filter counts pixels, so convert sigma with the "
             "spacing of each axis"
         )
-    if row != col and close(ndi.gaussian_filter(floating, (sigma_mm / col, sigma_mm / row))):
-        return "row and column spacing swapped: sigma along the rows needs the row spacing"
-    if close(ndi.gaussian_filter(floating, (sigma_mm * row, sigma_mm * col))):
+    if len(set(spacing)) > 1 and close(sigma_mm / spacing[::-1]):
+        return "the spacings are in reversed order: sigma along the rows needs the row spacing"
+    if close(sigma_mm * spacing) or close(fwhm_mm * spacing):
         return "multiplied by the spacing: mm / (mm per pixel) = pixels, so divide"
-    if row != col and (
-        close(ndi.gaussian_filter(floating, sigma_mm / row))
-        or close(ndi.gaussian_filter(floating, sigma_mm / col))
-    ):
-        return "one spacing used for both axes, but these pixels are not square"
+    if len(set(spacing)) > 1 and any(close(sigma_mm / step) for step in set(spacing)):
+        return "one spacing used for every axis, but these pixels are not square"
     expected = ndi.gaussian_filter(floating, sigma_px)
     # each 1-d pass of ndi.gaussian_filter rounds to the integer dtype
     if np.issubdtype(result.dtype, np.integer) and np.abs(result - expected).max() <= 3.0:
@@ -1084,7 +1146,11 @@ def _smoothing_slip(result, image, sigma_mm: float, spacing, sigma_px) -> str | 
             "the result was rounded to the image's integer dtype (ndi.gaussian_filter returns "
             "the input's dtype): convert the image to float first"
         )
-    if np.issubdtype(image.dtype, np.integer) and close(expected / np.iinfo(image.dtype).max):
+    if np.issubdtype(image.dtype, np.integer) and np.allclose(
+        _interior(result, sigma_px),
+        _interior(expected / np.iinfo(image.dtype).max, sigma_px),
+        atol=1e-4,
+    ):
         return (
             "the values were rescaled to [0, 1] (skimage.filters.gaussian on an integer image): "
             "keep the image's units (preserve_range=True, or ndi.gaussian_filter on a float copy)"
@@ -1092,42 +1158,53 @@ def _smoothing_slip(result, image, sigma_mm: float, spacing, sigma_px) -> str | 
     return None
 
 
-def check_smooth_mm(function, image=None, spacing_mm=None) -> bool:
-    """Check ``f(image, sigma_mm, spacing_mm) -> Gaussian-smoothed float image``.
+def check_smooth_mm(function, image=None, spacing_mm=None, fwhm_mm: float = 1.2) -> bool:
+    """Check ``f(image, fwhm_mm, spacing_mm) -> Gaussian-smoothed float image``.
 
-    ``sigma_mm`` is in millimetres, ``spacing_mm`` is (row, column) in mm per pixel. The function
-    is tried on oblong pixels (0.5 x 1.25 mm, an integer image) and on square 0.195 mm pixels,
-    and on ``image`` with ``spacing_mm`` if given. The edge padding is not checked (a margin of
-    4 sigma is ignored). Each failure names the mistake: sigma left in pixels, row and column
-    spacing swapped, multiplied instead of divided, one spacing for both axes, the result
-    rounded to an integer dtype, values rescaled to [0, 1].
+    ``fwhm_mm`` is the Gaussian's full width at half maximum in millimetres, ``spacing_mm`` the
+    spacing of each axis in mm per pixel (row, column for an image; slice, row, column for a
+    volume). The function is tried on oblong pixels (0.5 x 1.25 mm, an integer image), on
+    square 0.195 mm pixels and on a volume of 3 mm slices, and on ``image`` with ``spacing_mm``
+    (FWHM ``fwhm_mm``) if given. The edge padding is not checked (a margin of 4 sigma is
+    ignored). Each failure names the mistake: the FWHM (or half of it) used as sigma, sigma left
+    in mm, spacings in reversed order, multiplied instead of divided, one spacing for every
+    axis, the result rounded to an integer dtype, values rescaled to [0, 1].
 
     Example
     -------
-    >>> check_smooth_mm(lambda im, s, sp: ndi.gaussian_filter(im.astype(float), (s / sp[0], s / sp[1])))
-    ✅ Gaussian sigma in mm: correct.
+    >>> def smooth(im, fwhm, sp):
+    ...     sigma = fwhm / (2 * np.sqrt(2 * np.log(2)))
+    ...     return ndi.gaussian_filter(im.astype(float), [sigma / s for s in sp])
+    >>> check_smooth_mm(smooth)
+    ✅ Gaussian of a FWHM in mm: correct.
     True
     """
-    name = "Gaussian sigma in mm"
+    name = "Gaussian of a FWHM in mm"
     if not callable(function):
         return checks.feedback(False, name, f"expected a function, got {type(function).__name__}.")
     cases = _smoothing_cases()
     if image is not None and spacing_mm is not None:
         cases.append(
-            ("lesson's image", np.asarray(image), 1.0, tuple(float(v) for v in spacing_mm))
+            ("lesson's image", np.asarray(image), fwhm_mm, tuple(float(v) for v in spacing_mm))
         )
-    for label, test_image, sigma_mm, spacing in cases:
-        sigma_px = (sigma_mm / spacing[0], sigma_mm / spacing[1])
+    for label, test_image, fwhm, spacing in cases:
+        sigma_px = tuple(fwhm * SIGMA_PER_FWHM / step for step in spacing)
         given = test_image.copy()
         try:
-            result = function(given, sigma_mm, spacing)
+            result = function(given, fwhm, spacing)
         except NotImplementedError:
             return checks.feedback(
                 False, name, "not implemented yet (it still raises NotImplementedError)."
             )
         except Exception as exc:
+            hint = (
+                "spacing_mm has one entry per axis: give the filter one sigma per axis, "
+                "whatever the number of axes."
+                if test_image.ndim != 2
+                else ""
+            )
             return checks.feedback(
-                False, name, f"on the {label} it raised {type(exc).__name__}: {exc}"
+                False, name, f"on the {label} it raised {type(exc).__name__}: {exc}", hint
             )
         if result is None:
             return checks.feedback(False, name, "your function returned None; `return` the image.")
@@ -1155,18 +1232,17 @@ def check_smooth_mm(function, image=None, spacing_mm=None) -> bool:
         slip = _smoothing_slip(
             result.astype(np.float64) if not np.issubdtype(result.dtype, np.integer) else result,
             test_image,
-            sigma_mm,
+            fwhm,
             spacing,
             sigma_px,
         )
-        where = f"on the {label} (sigma {sigma_mm:g} mm)"
+        where = f"on the {label} (FWHM {fwhm:g} mm)"
         if slip:
             return checks.feedback(False, name, f"{where}: {slip}.")
         return checks.feedback(
             False,
             name,
-            f"{where} the result differs from a Gaussian of {sigma_px[0]:.3g} x {sigma_px[1]:.3g} "
-            "pixels (row x column).",
-            "sigma in pixels = sigma in mm / spacing in mm per pixel, each axis with its own spacing.",
+            f"{where} the result differs from the expected Gaussian.",
+            "FWHM in mm -> sigma in mm -> sigma in pixels, each axis with its own spacing.",
         )
     return checks.feedback(True, name)

@@ -410,6 +410,12 @@ def _antialias_mistake(answer, volume, spacing, target, order):
             "section 5's code cell.",
             "Look at how that cell computes sigma from the factor.",
         ),
+        (
+            np.where(down, sigma * np.asarray(spacing, float), 0.0),
+            "the sigma looks like millimetres: gaussian_filter counts sigma in voxels of the "
+            "array it filters, whatever the spacing.",
+            "A length in mm becomes a number of voxels through the spacing of that axis.",
+        ),
     ]
     for sigmas, message, hint in wrong_sigmas:
         if same(smoothed(sigmas)) or same(smoothed(sigmas, mode="reflect")):

@@ -326,6 +326,54 @@ def _split_problem(split_by_patient, table, val_fraction, seed, name, where):
     return None
 
 
+def _slice_problem(split_by_patient, table, val_fraction, seed, name, where):
+    """Feedback when validation is a slice of the patients in some order, or ignores the seed."""
+    ok, result = checks.call_student(split_by_patient, table.copy(), val_fraction, seed, name=name)
+    if not ok:
+        return False
+    val_patients = set(result[1]["patient_id"])
+    n_val = len(val_patients)
+    orders = {
+        "sorted": sorted(table["patient_id"].unique()),
+        "table": list(dict.fromkeys(table["patient_id"])),
+    }
+    for order, patients in orders.items():
+        for end, part in (("first", patients[:n_val]), ("last", patients[len(patients) - n_val :])):
+            if val_patients == set(part):
+                how = "in sorted order" if order == "sorted" else "in the order of the table"
+                return checks.feedback(
+                    False,
+                    name,
+                    f"{where}validation holds the {end} {n_val} patients {how}: a slice of the "
+                    "patients is neither a random draw nor stratified by label. Ids and row order often follow the centre or the date of "
+                    "collection, so such a part is not like new patients, and it is the same "
+                    "for every seed.",
+                    "Let the seed decide which patients go to validation.",
+                )
+    others = []
+    for other_seed in (seed + 1, seed + 2):
+        ok, other = checks.call_student(
+            split_by_patient, table.copy(), val_fraction, other_seed, name=name
+        )
+        if not ok:
+            return False
+        try:
+            others.append(set(other[1]["patient_id"]))
+        except (TypeError, KeyError, IndexError):  # a malformed result for another seed
+            return checks.feedback(
+                False, name, f"{where}with seed {other_seed} the result is not (train, val)."
+            )
+    if all(patients == val_patients for patients in others):
+        return checks.feedback(
+            False,
+            name,
+            f"{where}gives the same validation patients for seeds {seed}, {seed + 1} and "
+            f"{seed + 2}: the draw ignores the seed, so it is not a random split.",
+            "Let the seed decide which patients go to validation.",
+        )
+    return None
+
+
 def check_patient_split(split_by_patient, table, val_fraction: float = 0.25, seed: int = 0) -> bool:
     """Check a function ``split_by_patient(table, val_fraction, seed) -> (train, val)``.
 
@@ -334,7 +382,9 @@ def check_patient_split(split_by_patient, table, val_fraction: float = 0.25, see
     patient), and the same split for the same seed. Besides ``table`` the
     function is run on a check table of 40 patients with 3 slides each, where
     a split of rows (slides) leaks patients almost surely, so such a split
-    cannot pass by luck on a table with few multi-slide patients.
+    cannot pass by luck on a table with few multi-slide patients. On that
+    table validation must not be the first or last patients in sorted or
+    table order (a slice, not a draw), and must change with the seed.
 
     Parameters
     ----------
@@ -359,6 +409,9 @@ def check_patient_split(split_by_patient, table, val_fraction: float = 0.25, see
     many = _many_slides_table()[[c for c in ("image_id", "patient_id", "label") if c in table]]
     where = "on a check table of 40 patients with 3 slides each, "
     problem = _split_problem(split_by_patient, many, val_fraction, seed, name, where)
+    if problem is not None:
+        return problem
+    problem = _slice_problem(split_by_patient, many, val_fraction, seed, name, where)
     if problem is not None:
         return problem
     ok, first = checks.call_student(split_by_patient, table.copy(), val_fraction, seed, name=name)
@@ -1036,14 +1089,17 @@ def check_tile_tissue_fractions(tile_tissue_fractions, cases=()) -> bool:
         wrong += [
             (
                 cut.reshape(rows, cols, tile_px, tile_px).mean(axis=(2, 3)),
-                "mixes rows of different tiles: reshape(rows, cols, tile, tile) cuts the "
-                "image's rows, not its tiles; reshape to (rows, tile, cols, tile) and average "
-                "over the two tile axes",
+                "mixes rows of different tiles: a reshape keeps the pixels in memory order "
+                "(along each image row first), so the last two axes of your reshaped array "
+                "are not the rows and columns of one tile; try your reshape on "
+                "np.arange(16).reshape(4, 4) with 2 px tiles and see which pixels land together",
             ),
             (
                 cut.reshape(tile_px, rows, tile_px, cols).mean(axis=(0, 2)),
-                "averages pixels spread over the whole region (every rows-th row): reshape to "
-                "(rows, tile, cols, tile) and average over the two tile axes",
+                "averages pixels spread over the whole region (every rows-th row), not the "
+                "pixels of one tile: the axes you average over do not run within a tile; try "
+                "your reshape on np.arange(16).reshape(4, 4) with 2 px tiles and see which "
+                "pixels land together",
             ),
         ]
         if expected.shape[0] == expected.shape[1]:

@@ -1,4 +1,4 @@
-"""Checks for ``07_denoising``: PSNR, X-ray transmission noise, MAD noise σ, median window, Anscombe.
+"""Checks for ``07_denoising``: PSNR, transmission noise, MAD σ, least squares, median, Anscombe.
 
 Each check runs the student's function on test data (its own, or the
 lesson's crops passed in), compares with a reference computed the same way,
@@ -18,6 +18,7 @@ __all__ = [
     "check_noise_sigma",
     "check_best_median_size",
     "check_anscombe_denoise",
+    "check_least_squares_filter",
 ]
 
 
@@ -772,3 +773,115 @@ def check_anscombe_denoise(function) -> bool:
         "with a real denoiser the result differs from transform -> denoise(·, 1.0) -> inverse.",
         "Pass the stabilised image itself to gaussian_denoiser and invert its output.",
     )
+
+
+# --------------------------------------------------------------------------- least-squares filter
+def _ridge_reference(patches, targets, ridge, penalise_offset=False):
+    """Weights and offset minimising sum (t - w.p - b)^2 + ridge |w|^2 (offset free by default)."""
+    design = np.column_stack([patches, np.ones(len(targets))])
+    penalty = ridge * np.eye(design.shape[1])
+    if not penalise_offset:
+        penalty[-1, -1] = 0.0
+    solution = np.linalg.solve(design.T @ design + penalty, design.T @ targets)
+    return solution[:-1], float(solution[-1])
+
+
+def _least_squares_cases():
+    """(label, patches, targets, ridge): a well-posed case, then one where the ridge matters."""
+    rng = np.random.default_rng(31)
+    true_weights = rng.normal(0.1, 0.05, 9)
+    patches = 0.5 + 0.2 * rng.standard_normal((400, 9))
+    targets = patches @ true_weights + 0.3 + 0.01 * rng.standard_normal(400)
+    few = 0.5 + 0.05 * rng.standard_normal((30, 9))
+    few_targets = few @ true_weights + 0.3 + 0.02 * rng.standard_normal(30)
+    return [
+        ("400 patches of 9 pixels, ridge = 0", patches, targets, 0.0),
+        ("30 patches, ridge = 0.5", few, few_targets, 0.5),
+    ]
+
+
+def check_least_squares_filter(function) -> bool:
+    """Check ``function(patches, targets, ridge) -> (weights, offset)``, a ridge least-squares fit.
+
+    The fit minimises sum_j (t_j - w . p_j - b)^2 + ridge |w|^2, the offset b
+    not penalised. Run on a well-posed case without ridge and on few, similar
+    patches where the ridge changes the answer. The feedback names the usual
+    mistakes: no offset column, the ridge ignored or also put on the offset,
+    the offset left inside the weight vector.
+
+    Example
+    -------
+    >>> check_least_squares_filter(_ridge_reference)
+    ✅ least-squares filter: correct.
+    True
+    """
+    name = "least-squares filter"
+    for label, patches, targets, ridge in _least_squares_cases():
+        ok, result = checks.call_student(function, patches.copy(), targets.copy(), ridge, name=name)
+        if not ok:
+            return False
+        if not isinstance(result, tuple) or len(result) != 2:
+            return checks.feedback(
+                False,
+                name,
+                f"returned {type(result).__name__}; expected a pair (weights, offset).",
+                "return the weight vector and the offset separately: return weights, offset.",
+            )
+        weights, offset = result
+        weights = np.asarray(weights, dtype=float)
+        if weights.shape != (patches.shape[1],):
+            extra = (
+                " (one more than the pixels of a patch: is the offset still in it?)"
+                if weights.size == patches.shape[1] + 1
+                else ""
+            )
+            return checks.feedback(
+                False,
+                name,
+                f"the weights have shape {weights.shape}, expected one weight per patch pixel"
+                f" ({patches.shape[1]}){extra}.",
+                "solve for k² weights plus one offset, then split the solution: s[:-1], s[-1].",
+            )
+        if offset is None or np.ndim(offset) != 0:
+            return checks.feedback(False, name, "the offset must be one number.")
+        offset = float(offset)
+        expected_w, expected_b = _ridge_reference(patches, targets, ridge)
+        if np.allclose(weights, expected_w, atol=1e-6) and np.isclose(
+            offset, expected_b, atol=1e-6
+        ):
+            continue
+        no_offset = np.linalg.lstsq(patches, targets, rcond=None)[0]
+        if abs(offset) < 1e-9 or np.allclose(weights, no_offset, atol=1e-4):
+            return checks.feedback(
+                False,
+                name,
+                f"on {label} your offset is 0 (or your weights fit without one), but the targets "
+                "have a constant part the weights cannot supply.",
+                "add a column of ones to the patch matrix; its coefficient is the offset.",
+            )
+        if ridge > 0:
+            plain_w, plain_b = _ridge_reference(patches, targets, 0.0)
+            if np.allclose(weights, plain_w, atol=1e-4) and np.isclose(offset, plain_b, atol=1e-4):
+                return checks.feedback(
+                    False,
+                    name,
+                    f"right with ridge = 0, but on {label} your weights are the unregularised ones.",
+                    "add ridge × identity to DᵀD (the normal equations) before solving.",
+                )
+            both_w, both_b = _ridge_reference(patches, targets, ridge, penalise_offset=True)
+            if np.allclose(weights, both_w, atol=1e-4) and np.isclose(offset, both_b, atol=1e-4):
+                return checks.feedback(
+                    False,
+                    name,
+                    f"on {label} your ridge also shrinks the offset.",
+                    "the penalty is ridge |w|², on the weights only: leave the diagonal entry of "
+                    "the offset's column at 0.",
+                )
+        return checks.feedback(
+            False,
+            name,
+            f"on {label} your weights or offset differ from the least-squares solution.",
+            "build D = [patches, ones], then solve (DᵀD + ridge·P) s = Dᵀt, where P is the "
+            "identity with a 0 for the offset.",
+        )
+    return checks.feedback(True, name)
