@@ -18,7 +18,14 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["LESSONS", "NOTEBOOK_DIR", "lesson_minutes", "syllabus_table"]
+__all__ = [
+    "LESSONS",
+    "NOTEBOOK_DIR",
+    "dataset_lessons",
+    "lesson_minutes",
+    "lessons_using",
+    "syllabus_table",
+]
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -107,3 +114,37 @@ def syllabus_table(notebook_dir: str | Path | None = None) -> pd.DataFrame:
         table["minutes"].astype("Int64") if table["minutes"].notna().all() else table["minutes"]
     )
     return table
+
+
+def lessons_using(*texts: str, notebook_dir: str | Path | None = None) -> list[str]:
+    """Numbers of the lessons (01, 02, ...; not 00) with a code cell containing any of ``texts``.
+
+    Example
+    -------
+    >>> "07" in lessons_using('find_spec("bm3d")')   # doctest: +SKIP
+    True
+    """
+    folder = Path(notebook_dir) if notebook_dir is not None else NOTEBOOK_DIR
+    found = []
+    for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
+        if path.name.startswith("00"):
+            continue
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        code = "".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+        if any(text in code for text in texts):
+            found.append(path.name[:2])
+    return found
+
+
+def dataset_lessons(name: str, notebook_dir: str | Path | None = None) -> list[str]:
+    """The lessons whose code names dataset ``name`` or one of its manifest's files.
+
+    Package samples are opened by file name, generated datasets by their name; the MNI152
+    template is reached through ``nifti.mni152_path(``.
+    """
+    from course_utils import data
+
+    manifest = data.load_manifest(name)
+    files = [entry["file"] for entry in manifest.get("files", []) if isinstance(entry, dict)]
+    helper = ["mni152_path("] if name == "mni152-template" else []
+    return lessons_using(f'"{name}"', *files, *helper, notebook_dir=notebook_dir)

@@ -207,3 +207,19 @@ def test_map_minutes_are_what_each_lesson_says(number):
     from course_utils import syllabus
 
     assert syllabus.lesson_minutes(number) == _stated_minutes(number)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (20 * 4, "assumes 4 bytes per pixel"),  # an int32/float32 assumption
+        (20 * 8, "assumes 8 bytes per pixel"),  # numpy's default int64/float64
+        (20 * 1, "number of pixels"),  # 1 byte per pixel is the pixel count: named as such
+        (4 * 2, "len() counts the rows"),  # len(image) * itemsize
+    ],
+)
+def test_memory_bytes_names_item_size_and_len_mistakes(answer, message, capsys):
+    image = np.zeros((4, 5), dtype=np.uint16)
+    assert not ex.check_memory_bytes(answer, image)
+    out = capsys.readouterr().out
+    assert message in out and "40" not in out and "itemsize is 2" not in out

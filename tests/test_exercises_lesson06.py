@@ -521,13 +521,36 @@ def test_weights_reject_two_class_only_and_uniform(capsys):
         return weights / weights.sum()
 
     assert not ex.check_balanced_weights(two_classes, LABELS)
-    assert "equal total weight" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "equal total weight" in out and "three-class list" in out
+    assert "'c' gets the most" in out and "repeat the imbalance" not in out
     assert not ex.check_balanced_weights(
         lambda labels: np.full(len(labels), 1 / len(labels)), LABELS
     )
     assert "repeat the imbalance" in capsys.readouterr().out
     assert not ex.check_balanced_weights(lambda labels: None, LABELS)
     assert "None" in capsys.readouterr().out
+
+
+def test_weights_first_class_against_the_rest_is_named_not_misdiagnosed(capsys):
+    # the review's wrong answer: the first row's class against all the others
+    def first_against_rest(labels):
+        labels = np.asarray(labels)
+        first = labels == labels[0]
+        weights = np.where(first, 1.0 / first.sum(), 1.0 / (~first).sum())
+        return weights / weights.sum()
+
+    assert not ex.check_balanced_weights(first_against_rest, LABELS)
+    out = capsys.readouterr().out
+    assert "on the check's own three-class list (9 'a', 4 'b', 2 'c')" in out
+    assert "'a' gets the most and 'c' the least" in out
+    assert "proportional" not in out and "repeat the imbalance" not in out
+    assert "not three classes" in out  # the hint says the two-class case passed
+
+
+def test_weights_failure_on_the_students_labels_names_them(capsys):
+    assert not ex.check_balanced_weights(lambda labels: np.ones(len(labels)), LABELS)
+    assert "on the labels you passed: the weights sum to" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- intensity transforms

@@ -41,7 +41,9 @@ def _functions() -> dict:
     from skimage.filters import threshold_otsu
 
     from course_utils import nifti
+    from course_utils.exercises import lesson09
 
+    namespace.update(lesson09=lesson09)
     namespace.update(nib=nib, sitk=sitk, nifti=nifti, RAS_TO_LPS=np.diag([-1.0, -1.0, 1.0, 1.0]))
     namespace.update(threshold_otsu=threshold_otsu, SITK_SAMPLING=0.02)
     found = {}

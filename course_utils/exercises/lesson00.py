@@ -13,7 +13,8 @@ def check_memory_bytes(answer, image) -> bool:
     """Check the number of bytes ``image`` occupies in memory.
 
     The feedback names the usual mistakes (pixels instead of bytes, bits instead
-    of bytes, the bits of the values instead of the bits of the dtype) and
+    of bytes, the bits of the values instead of the bits of the dtype, a wrong
+    number of bytes per pixel, ``len()`` counting rows instead of pixels) and
     otherwise only says too high or too low, never by how much: a relative
     error would give the answer away.
 
@@ -65,6 +66,22 @@ def check_memory_bytes(answer, image) -> bool:
             "object's own header to the pixel data.",
             "Count only the pixel data: the array's nbytes, or pixels times the dtype's itemsize.",
         )
+    if image.ndim > 1 and np.isclose(value, len(image) * image.itemsize):
+        return checks.feedback(
+            False,
+            name,
+            f"{value:g} is too low: len() counts the rows of an image, not its pixels.",
+            "The number of pixels is image.size (rows times columns).",
+        )
+    for per_pixel in (1, 2, 4, 8, 16):
+        if per_pixel != image.itemsize and np.isclose(value, image.size * per_pixel):
+            return checks.feedback(
+                False,
+                name,
+                f"{value:g} assumes {per_pixel} byte{'s' if per_pixel > 1 else ''} per pixel; "
+                "this dtype stores a different number.",
+                "Look at image.dtype: its itemsize is the bytes per pixel.",
+            )
     direction = "too high" if value > expected else "too low"
     return checks.feedback(False, name, f"{value:g} is {direction}.", hint)
 

@@ -746,8 +746,12 @@ def check_balanced_weights(function, labels) -> bool:
     True
     """
     name = "balanced sampling weights"
-    test_sets = [np.asarray(labels), np.array(["a"] * 9 + ["b"] * 4 + ["c"] * 2)]
-    for labels_array in test_sets:
+    three = np.array(["a"] * 9 + ["b"] * 4 + ["c"] * 2)
+    test_sets = [
+        (np.asarray(labels), "on the labels you passed"),
+        (three, "on the check's own three-class list (9 'a', 4 'b', 2 'c')"),
+    ]
+    for position, (labels_array, where) in enumerate(test_sets):
         ok, weights = checks.call_student(function, labels_array.copy(), name=name)
         if not ok:
             return False
@@ -760,42 +764,60 @@ def check_balanced_weights(function, labels) -> bool:
             return checks.feedback(
                 False,
                 name,
-                f"expected one weight per row ({labels_array.size}), got shape {weights.shape}.",
+                f"{where}: expected one weight per row ({labels_array.size}), "
+                f"got shape {weights.shape}.",
                 "A weight belongs to a row, not to a class.",
             )
         if (weights < 0).any() or not np.isfinite(weights).all():
-            return checks.feedback(False, name, "weights must be finite and non-negative.")
+            return checks.feedback(
+                False, name, f"{where}: weights must be finite and non-negative."
+            )
         if not np.isclose(weights.sum(), 1.0):
             return checks.feedback(
                 False,
                 name,
-                f"the weights sum to {weights.sum():.3g}; Generator.choice needs probabilities "
-                "that sum to 1.",
+                f"{where}: the weights sum to {weights.sum():.3g}; Generator.choice needs "
+                "probabilities that sum to 1.",
             )
-        values, inverse = np.unique(labels_array, return_inverse=True)
+        values, inverse, counts = np.unique(labels_array, return_inverse=True, return_counts=True)
         per_class = np.bincount(inverse, weights=weights)
         for index in range(values.size):
             if np.ptp(weights[inverse == index]) > 1e-12:
                 return checks.feedback(
                     False,
                     name,
-                    f"rows of class {str(values[index])!r} get different weights.",
+                    f"{where}: rows of class {str(values[index])!r} get different weights.",
                     "Within a class every row should be equally likely.",
                 )
         if not np.allclose(per_class, per_class[0]):
-            counts = np.bincount(inverse)
-            favoured = values[np.argmax(per_class)]
-            detail = (
-                "the majority class still gets most of the draws: weights proportional to the class "
-                "size repeat the imbalance."
-                if favoured == values[np.argmax(counts)]
-                else f"class {str(favoured)!r} is now drawn more often than the others."
+            uniform_rows = np.allclose(weights, 1.0 / weights.size)
+            size_rows = np.allclose(weights, counts[inverse] / counts[inverse].sum())
+            totals = ", ".join(
+                f"{str(value)!r} {total:.2f}"
+                for value, total in zip(values, per_class, strict=True)
             )
+            if uniform_rows or size_rows:
+                detail = (
+                    "every row gets the same weight, so each class is drawn as often as it has rows"
+                    if uniform_rows
+                    else "weights proportional to the class size favour the large classes even more"
+                ) + ": they repeat the imbalance."
+            else:
+                detail = (
+                    f"class {str(values[np.argmax(per_class)])!r} gets the most and "
+                    f"{str(values[np.argmin(per_class)])!r} the least."
+                )
+            hint = "A class's total weight is its row weight times its number of rows."
+            if position == 1:
+                hint = (
+                    "Your weights balance the labels you passed but not three classes: treat "
+                    "every class on its own, not one class against all the others."
+                )
             return checks.feedback(
                 False,
                 name,
-                f"the classes do not get equal total weight: {detail}",
-                "A class's total weight is its row weight times its number of rows.",
+                f"{where} the classes do not get equal total weight (totals {totals}): {detail}",
+                hint,
             )
     return checks.feedback(True, name)
 

@@ -28,6 +28,9 @@ __all__ = [
     "check_tre",
     "check_registration",
     "fallback_register_rigid",
+    "fallback_tre",
+    "grow_mask_mm",
+    "sample_grid",
 ]
 
 
@@ -307,7 +310,8 @@ def check_resample_to_grid(function) -> bool:
             name,
             "the index map is moving_affine @ fixed_affine: the moving affine maps indices to mm, "
             "so after the fixed affine (index -> mm) you need its inverse (mm -> moving index).",
-            "Use np.linalg.inv(moving_affine) @ fixed_affine.",
+            "Which matrix undoes the moving affine, and on which side of the fixed affine does it "
+            "go?",
         )
     no_shift = np.linalg.inv(moving_affine) @ fixed_affine
     if same(
@@ -434,6 +438,28 @@ def check_mutual_information(function) -> bool:
     """
     name = "mutual information"
     for label, a, b, bins in _mi_cases():
+        if np.ndim(a) > 1:  # 2-D images: a function that skips np.ravel fails here
+            try:
+                with np.errstate(all="ignore"):
+                    function(a.copy(), b.copy(), bins)
+            except NotImplementedError:
+                pass  # reported by call_student below
+            except Exception as exc:
+                try:
+                    with np.errstate(all="ignore"):
+                        function(np.ravel(a).copy(), np.ravel(b).copy(), bins)
+                    flat_works = True
+                except Exception:
+                    flat_works = False
+                if flat_works:
+                    return checks.feedback(
+                        False,
+                        name,
+                        f"for {label} (two {a.shape[0]} x {a.shape[1]} images) it raised "
+                        f"{type(exc).__name__}: {exc}; on the same values as 1-D arrays it runs. "
+                        "np.histogram2d takes two 1-D arrays of values.",
+                        "Flatten both images first (np.ravel).",
+                    )
         with np.errstate(all="ignore"):
             ok, value = checks.call_student(function, a.copy(), b.copy(), bins, name=name)
         if not ok:
@@ -516,6 +542,16 @@ def check_mutual_information(function) -> bool:
                 "must go with the rows of the joint histogram.",
                 "np.outer(p_a, p_b)[i, j] is p_a[i] * p_b[j], the same index order as p[i, j].",
             )
+        if any(
+            np.isclose(value, _reference_mi(a, b, other), rtol=1e-6) for other in {10, 32} - {bins}
+        ):
+            return checks.feedback(
+                False,
+                name,
+                f"for {label} the value is that of a joint histogram with a different number of "
+                f"bins: the `bins` argument ({bins} here) was not used.",
+                "Pass bins=bins to np.histogram2d (its own default is 10 bins per axis).",
+            )
         if abs(value) > 2 * abs(expected) + 1.0:
             return checks.feedback(
                 False,
@@ -537,6 +573,56 @@ def check_mutual_information(function) -> bool:
 def _reference_tre(estimate, truth, landmarks_mm) -> np.ndarray:
     points = np.c_[np.asarray(landmarks_mm, dtype=float), np.ones(len(landmarks_mm))]
     return np.linalg.norm((points @ (np.asarray(estimate) - np.asarray(truth)).T)[:, :3], axis=1)
+
+
+def fallback_tre(estimate, truth, landmarks_mm) -> np.ndarray:
+    """The course's version of Exercise 4: distance (mm) between ``estimate @ p`` and ``truth @ p``.
+
+    One value per landmark (a row of ``landmarks_mm``, in mm).
+
+    Example
+    -------
+    >>> fallback_tre(np.eye(4), np.eye(4), [[0.0, 0.0, 0.0]]).tolist()
+    [0.0]
+    """
+    return _reference_tre(estimate, truth, landmarks_mm)
+
+
+def sample_grid(shape, step) -> np.ndarray:
+    """Indices (3, N) of every ``step``-th voxel of a grid of ``shape``, without the full grid.
+
+    ``np.indices(shape)[:, ::s0, ::s1, ::s2]`` first builds the index grid of the whole
+    volume (24 bytes per voxel: 1.3 GB for 512 x 512 x 200); this builds only the kept ones.
+
+    Example
+    -------
+    >>> sample_grid((4, 5, 6), (2, 2, 3)).shape
+    (3, 12)
+    """
+    axes = [np.arange(0, n, int(k)) for n, k in zip(shape, np.broadcast_to(step, 3), strict=True)]
+    return np.stack(np.meshgrid(*axes, indexing="ij")).reshape(3, -1)
+
+
+def grow_mask_mm(mask, margin_mm, voxel_mm) -> np.ndarray:
+    """``mask`` grown by ``margin_mm``, converted to voxels per axis.
+
+    A voxel joins when ``|di| / ri + |dj| / rj + |dk| / rk <= 1`` for some mask voxel at index
+    offset (di, dj, dk), with ``r = margin_mm / voxel_mm`` per axis: along each axis the margin is
+    ``margin_mm`` (6 mm is 3 voxels of 2 mm, but 1 slice of 5 mm and 12 pixels of 0.5 mm). On an
+    isotropic grid this is the mask dilated ``r`` times by the 6-neighbour cross.
+
+    Example
+    -------
+    >>> grow_mask_mm(np.eye(1, 9, 4, dtype=bool).reshape(1, 1, 9), 2.0, [1, 1, 1]).sum()
+    np.int64(5)
+    """
+    radius = margin_mm / np.broadcast_to(np.asarray(voxel_mm, dtype=float), 3)
+    half = np.floor(radius + 1e-9).astype(int)
+    offsets = np.ogrid[tuple(slice(-h, h + 1) for h in half)]
+    structure = (
+        sum(np.abs(o) / max(r, 1e-9) for o, r in zip(offsets, radius, strict=True)) <= 1 + 1e-9
+    )
+    return ndimage.binary_dilation(np.asarray(mask, dtype=bool), structure=structure)
 
 
 def _tre_cases():
@@ -641,6 +727,7 @@ def check_tre(function) -> bool:
 
 
 # --------------------------------------------------------------------------- exercise 4
+MARGIN_MM = 6.0  # the sample points lie in the mask grown by this margin (mm, per axis)
 _SLICE_FACTOR = 2.5  # the check's test volume: slices 2.5 times thicker than the given voxels
 
 
@@ -661,7 +748,7 @@ def _coarse_samples(fixed, voxel_mm, level, sigma_voxel_mm, step_voxel_mm):
     """Fixed values at the coarsest level, the recipe of Exercise 4 with the given voxel sizes."""
     from skimage.filters import threshold_otsu
 
-    grown = ndimage.binary_dilation(fixed > threshold_otsu(fixed), iterations=3)
+    grown = grow_mask_mm(fixed > threshold_otsu(fixed), MARGIN_MM, voxel_mm)
     sigma = np.where(level > sigma_voxel_mm, 0.5 * level / sigma_voxel_mm, 0.0)
     step = np.maximum(2, np.rint(level / step_voxel_mm)).astype(int)
     sub = tuple(slice(None, None, k) for k in step)
@@ -760,18 +847,17 @@ def check_registration(function, fixed, affine, centre_mm, landmarks_mm, *, seed
 
     error = tre(estimate)
     voxel_size = np.linalg.norm(affine[:3, :3], axis=0)
-    if recorder is not None:  # a pyramid mistake is named whether or not the TRE is small
+    note = None  # a pyramid mistake: named whether or not the TRE is small
+    if recorder is not None:
         levels = recorder.levels()
         if len(levels) == 1:
-            return checks.feedback(
-                False,
-                name,
-                f"mean TRE {error:.2f} mm, but every similarity evaluation used the same fixed "
-                "samples: there is no coarse level (one smoothing and one stride only).",
+            note = (
+                "every similarity evaluation used the same fixed samples: there is no coarse level (one smoothing and one stride only).",
                 "Loop over levels_mm from coarse to fine: smooth, sample, optimise, and start each "
-                "level from the previous result. A coarse level widens the capture range.",
+                "level from the previous result. The lesson measures what the coarse levels buy "
+                "(after the registration table).",
             )
-        if levels:
+        elif levels:
             coarse = levels[0]
             level = _coarsest_default_level(function)
             right = _coarse_samples(fixed, voxel_size, level, voxel_size, voxel_size)
@@ -790,18 +876,27 @@ def check_registration(function, fixed, affine, centre_mm, landmarks_mm, *, seed
                         )
                         and np.allclose(coarse, wrong, atol=1e-5)
                     ):
-                        return checks.feedback(
-                            False,
-                            name,
-                            f"mean TRE {error:.2f} mm, but {what} of the coarsest level "
+                        note = (
+                            f"{what} of the coarsest level "
                             f"{'are' if ' and ' in what else 'is'} set from one voxel size ({scalar:g} mm) for all three axes; this test volume "
                             f"has voxels of {np.round(voxel_size, 2).tolist()} mm.",
                             "Convert level / 2 (sigma) and level (stride) to voxels per axis: "
                             "divide by np.linalg.norm(affine[:3, :3], axis=0), an array of three "
                             "voxel sizes.",
                         )
+                        break
+                if note is not None:
+                    break
+    if error <= 2.0 and note is not None:  # accurate here, but not the method asked for
+        return checks.feedback(
+            True,
+            name,
+            f"Mean TRE {error:.2f} mm on this test case, but {note[0]} {note[1]}",
+        )
     if error <= 2.0:
         return checks.feedback(True, name, f"Mean TRE {error:.2f} mm on this test case.")
+    if note is not None:
+        return checks.feedback(False, name, f"mean TRE {error:.1f} mm, and {note[0]}", note[1])
     if np.allclose(estimate, np.eye(4), atol=1e-9):
         return checks.feedback(
             False,
@@ -848,7 +943,7 @@ def check_registration(function, fixed, affine, centre_mm, landmarks_mm, *, seed
 
 def _similarity_at(fixed, moving, affine, transform) -> float:
     """NCC of ``fixed`` and ``moving`` sampled at ``transform`` (fixed mm -> moving mm)."""
-    index = np.indices(fixed.shape)[:, ::2, ::2, ::2].reshape(3, -1)
+    index = sample_grid(fixed.shape, 2)
     index = index[:, ndimage.binary_dilation(fixed > 0, iterations=2)[tuple(index)]].astype(float)
     mapping = np.linalg.inv(affine) @ transform @ affine
     values = ndimage.map_coordinates(moving, mapping[:3, :3] @ index + mapping[:3, 3:], order=1)
@@ -873,7 +968,7 @@ def fallback_register_rigid(
     ``centre_mm``; returns the 4 x 4 transform mapping fixed mm to moving mm.
     The smoothing (sigma = level / 2 mm) and the sampling stride are set per axis
     from the voxel size, so anisotropic voxels are handled; the sample points lie
-    in ``mask`` grown by 3 voxels (default: the fixed image above its Otsu
+    in ``mask`` grown by ``MARGIN_MM`` (6 mm) per axis (default: the fixed image above its Otsu
     threshold, which separates a head from a noisy background).
 
     Example
@@ -894,14 +989,14 @@ def fallback_register_rigid(
     to_index = np.linalg.inv(affine)
     if mask is None:
         mask = fixed > threshold_otsu(fixed)
-    grown = ndimage.binary_dilation(np.asarray(mask, dtype=bool), iterations=3)
+    grown = grow_mask_mm(mask, MARGIN_MM, voxel_mm)
     parameters = np.zeros(6)
     for level in levels_mm:
         sigma = np.where(level > voxel_mm, 0.5 * level / voxel_mm, 0.0)  # 0: axis not smoothed
         fixed_level = ndimage.gaussian_filter(fixed, sigma)
         moving_level = ndimage.gaussian_filter(moving, sigma)
         step = np.maximum(2, np.rint(level / voxel_mm)).astype(int)
-        index = np.indices(fixed.shape)[:, :: step[0], :: step[1], :: step[2]].reshape(3, -1)
+        index = sample_grid(fixed.shape, step)
         index = index[:, grown[tuple(index)]].astype(float)
         fixed_values = ndimage.map_coordinates(fixed_level, index, order=1)
         points = affine[:3, :3] @ index + affine[:3, 3:]
