@@ -647,6 +647,8 @@ def slice_browser(
     cbar_label: str | None = None,
     title: str = "",
     height: float = 4.0,
+    affine=None,
+    marker_box: bool = False,
 ):
     """An ipywidgets slice browser: plane, slice index and display-window preset.
 
@@ -669,6 +671,15 @@ def slice_browser(
         Prefix of each panel title.
     height : float
         Figure height in inches.
+    affine : array_like, shape (4, 4), optional
+        Voxel (slice, row, column) -> patient LPS mm. When given, each choice of the
+        plane menu is named after the anatomical plane it really shows (for a
+        sagittal series, ``volume[k]`` is "sagittal", not "axial") and every image
+        gets orientation markers (R/L, A/P, S/I) at its edges, as in
+        :func:`orthogonal_views`. Without it the menu names the array sections as
+        for an axial series and no markers are drawn.
+    marker_box : bool, default False
+        Draw the orientation letters on dark boxes (see :func:`add_orientation_markers`).
 
     Returns
     -------
@@ -678,7 +689,8 @@ def slice_browser(
     Raises
     ------
     ValueError
-        Not a 3-D volume, empty, bad spacing, or a preset that is not (low, high) with low < high.
+        Not a 3-D volume, empty, bad spacing, a preset that is not (low, high) with
+        low < high, or an affine that is not a finite 4 x 4 matrix.
 
     Example
     -------
@@ -698,8 +710,23 @@ def slice_browser(
             raise ValueError(
                 f"preset {name!r} must be (vmin, vmax) with vmin < vmax, got {window!r}"
             )
+    if affine is not None:
+        affine = np.asarray(affine, dtype=float)
+        if affine.shape != (4, 4) or not np.all(np.isfinite(affine)):
+            raise ValueError(f"affine must be a finite 4 x 4 matrix, got shape {affine.shape}")
     sizes = {"axial": array.shape[0], "coronal": array.shape[1], "sagittal": array.shape[2]}
-    plane = widgets.Dropdown(options=list(_PLANES), value="axial", description="plane")
+    # The menu's labels name the plane each array section shows; its values stay the
+    # array-section keys of _plane_image ("axial" = volume[k], ...).
+    labels = {key: key for key in _PLANES}
+    if affine is not None:
+        sections = ("volume[k]", "volume[:, i, :]", "volume[:, :, j]")
+        for key, section in zip(_PLANES, sections, strict=True):
+            right, up = _screen_directions(affine, key)
+            shown = ("sagittal", "coronal", "axial")[int(np.argmax(np.abs(np.cross(right, up))))]
+            labels[key] = f"{shown} ({section})"
+    plane = widgets.Dropdown(
+        options=[(labels[key], key) for key in _PLANES], value="axial", description="plane"
+    )
     preset = widgets.Dropdown(options=list(presets), description="window")
     index = widgets.IntSlider(
         value=sizes["axial"] // 2,
@@ -727,9 +754,13 @@ def slice_browser(
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         handle = ax.imshow(image, cmap=cmap, vmin=vmin, vmax=vmax, extent=extent, origin=origin)
-        ax.set_title(f"{title} {plane.value} {index.value} / {sizes[plane.value] - 1}".strip())
+        ax.set_title(
+            f"{title} {labels[plane.value]} {index.value} / {sizes[plane.value] - 1}".strip()
+        )
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
+        if affine is not None:
+            add_orientation_markers(ax, *_screen_directions(affine, plane.value), box=marker_box)
         if cbar_label is not None:
             fig.colorbar(handle, ax=ax, fraction=0.046, pad=0.04).set_label(cbar_label)
         buffer = BytesIO()

@@ -31,12 +31,16 @@ def _wrapping_add(s, m, b):
     return stored * m + b
 
 
+def _absent(value, default):
+    return default if value is None else value
+
+
 @pytest.mark.parametrize(
     "function",
     [
-        lambda s, m, b: np.asarray(s, float) * m + b,
-        lambda s, m, b: np.asarray(s, np.float32) * m + b,
-        lambda s, m, b: m * np.asarray(s).astype(np.float64) + b,
+        lambda s, m, b: np.asarray(s, float) * _absent(m, 1) + _absent(b, 0),
+        lambda s, m, b: np.asarray(s, np.float32) * _absent(m, 1.0) + _absent(b, 0.0),
+        lambda s, m, b: _absent(m, 1) * np.asarray(s).astype(np.float64) + _absent(b, 0),
     ],
     ids=["float64", "float32", "astype"],
 )
@@ -61,6 +65,9 @@ def test_modality_right(function, capsys):
         (_stub, "not implemented yet"),
         (lambda s, m, b: np.zeros(3), "shape"),
         (lambda s, m, b: 1 / 0, "ZeroDivisionError"),
+        # the transfer case: no rescale tags (None), which the lesson's cells never show
+        (lambda s, m, b: np.asarray(s, float) * m + b, "None was used as a number"),
+        (lambda s, m, b: np.asarray(s, float) * (m or 0) + (b or 0), "no rescale tags"),
     ],
     ids=[
         "stored-dtype",
@@ -75,6 +82,8 @@ def test_modality_right(function, capsys):
         "stub",
         "shape",
         "crash",
+        "none-as-number",
+        "none-as-zero-slope",
     ],
 )
 def test_modality_wrong(function, message, capsys):
@@ -82,6 +91,17 @@ def test_modality_wrong(function, message, capsys):
     out = capsys.readouterr().out
     assert message in out, out
     assert "64512" not in out  # feedback names the mistake, never a reference value
+
+
+def test_window_without_width_1_case_is_caught_at_centre_minus_half():
+    """The blind spot of round 2: on integer HU alone the missing width-1 case passed (+-inf
+    clipped to 0 or 1); the value at exactly centre - 0.5 gives 0/0 = nan there."""
+    integer_hu = np.arange(-3000.0, 4001.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        on_integers = _linear_without_width_1(integer_hu, 40.0, 1.0)
+        at_anchor = _linear_without_width_1(np.array([39.5]), 40.0, 1.0)
+    assert np.array_equal(on_integers, _window(integer_hu, 40.0, 1.0))  # integers alone: blind
+    assert np.isnan(at_anchor).all()  # the planted value is what exposes it
 
 
 def test_modality_overflow_case_is_real():
@@ -101,6 +121,15 @@ def _window(hu, centre, width):  # DICOM LINEAR, PS3.3 C.11.2.1.2
 
 def _plain(hu, centre, width):  # the plain form of section 2
     return np.clip((hu - (centre - width / 2)) / width, 0, 1)
+
+
+def _linear_without_width_1(hu, centre, width):  # the formula as printed, no special case
+    return np.clip((hu - (centre - 0.5)) / (width - 1) + 0.5, 0, 1)
+
+
+def _linear_without_width_1_quiet(hu, centre, width):  # the same with the warning silenced
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _linear_without_width_1(hu, centre, width)
 
 
 def _window_in_place(hu, centre, width):
@@ -134,6 +163,8 @@ def test_apply_window_right(capsys):
         (_window_in_place, "in-place"),
         (lambda hu, c, w: None, "returned None"),
         (_stub, "not implemented yet"),
+        (_linear_without_width_1, "divided by zero"),
+        (_linear_without_width_1_quiet, "nan or infinite"),
     ],
     ids=[
         "no-clip",
@@ -146,6 +177,8 @@ def test_apply_window_right(capsys):
         "in-place",
         "none",
         "stub",
+        "no-width-1-case",
+        "no-width-1-case-silenced",
     ],
 )
 def test_apply_window_wrong(function, message, capsys):

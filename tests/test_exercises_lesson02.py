@@ -295,6 +295,8 @@ def test_nifti_affine_accepts_right_answer(capsys):
         (lambda a: np.diag([-1, -1, 1, 1.0]) @ PERMUTE @ a, "wrong side"),
         (lambda a: a @ PERMUTE @ np.diag([-1, -1, 1, 1.0]), "wrong side"),
         (lambda a: PERMUTE @ a, "wrong side"),
+        (lambda a: np.diag([-1, 1, 1, 1.0]) @ a @ PERMUTE, "front and back swapped"),
+        (lambda a: np.diag([1, -1, 1, 1.0]) @ a @ PERMUTE, "left and right swapped"),
     ],
 )
 def test_nifti_affine_names_mistakes(function, message, capsys):

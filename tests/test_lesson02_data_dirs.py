@@ -1,8 +1,8 @@
 """Lesson 02 with ``data_dir`` set to the kinds of input a student may have.
 
 One sagittal MR series without InstanceNumber and with a DICOMDIR beside it, an oblique
-series, a NIfTI file, and a degenerate series whose slices share one position (which must
-stop with a message naming the problem). Each case runs the whole notebook with papermill.
+series, a NIfTI file, a degenerate series whose slices share one position, and a folder
+holding only an Enhanced (multi-frame) file (both must stop with a message naming the problem). Each case runs the whole notebook with papermill.
 """
 
 from __future__ import annotations
@@ -111,3 +111,15 @@ def test_degenerate_series_stops_with_a_clear_message(tmp_path):
     assert run.status != "ok"
     assert "same position" in (run.error or "")
     assert "DEGENERATE: every slice lies at the same position" in text_outputs(output)
+
+
+def test_enhanced_multi_frame_file_stops_with_a_clear_message(tmp_path):
+    folder = tmp_path / "enhanced"
+    folder.mkdir()
+    shutil.copy(data.sample_path("eCT_Supplemental.dcm"), folder / "eCT_Supplemental.dcm")
+    run, output = _run(tmp_path, folder, "enhanced")
+    assert run.status != "ok"
+    error = run.error or ""
+    assert "KeyError" not in error
+    assert "multi-frame (Enhanced) DICOM file eCT_Supplemental.dcm" in error
+    assert "series.load_series(path)" in error

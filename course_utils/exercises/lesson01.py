@@ -6,7 +6,11 @@ specific feedback without giving the answer away.
 Example
 -------
 >>> import numpy as np
->>> check_to_modality_values(lambda stored, slope, intercept: np.asarray(stored, float) * slope + intercept)
+>>> def rescale(stored, slope, intercept):  # None: the tag is absent
+...     slope = 1.0 if slope is None else slope
+...     intercept = 0.0 if intercept is None else intercept
+...     return np.asarray(stored, float) * slope + intercept
+>>> check_to_modality_values(rescale)
 ✅ stored -> modality values: correct.
 True
 """
@@ -66,6 +70,13 @@ def _modality_cases(slope: float, intercept: float):
             0.0,
         ),
         ("a single stored value", np.int16(1064), 1.0, -1024.0),
+        # a radiograph without rescale tags: header.get("RescaleSlope") gives None
+        (
+            "uint16 radiograph values without rescale tags (slope and intercept None)",
+            np.array([[0, 512, 1023], [2048, 4095, 32768]], dtype=np.uint16),
+            None,
+            None,
+        ),
     ]
 
 
@@ -75,8 +86,9 @@ def check_to_modality_values(function, slope: float = 1.0, intercept: float = -1
     The function is tried on int16 CT values (with ``slope``/``intercept``), on uint16
     MR values with a non-unit slope, on uint16 CT values with the *integer* intercept
     -1024 (numpy keeps uint16 arithmetic in uint16: negative results overflow), on
-    uint16 values above 32767 (a cast to int16 wraps them) and on a scalar. Each
-    failure names the mistake.
+    uint16 values above 32767 (a cast to int16 wraps them), on a scalar and on a radiograph
+    without rescale tags (``slope`` and ``intercept`` None, what ``header.get`` gives: the
+    stored values are the values). Each failure names the mistake.
 
     Example
     -------
@@ -87,10 +99,13 @@ def check_to_modality_values(function, slope: float = 1.0, intercept: float = -1
     name = "stored -> modality values"
     if not callable(function):
         return checks.feedback(False, name, f"expected a function, got {type(function).__name__}.")
-    for label, stored, case_slope, case_intercept in _modality_cases(slope, intercept):
+    for label, stored, given_slope, given_intercept in _modality_cases(slope, intercept):
+        absent = given_slope is None  # no rescale tags: slope 1, intercept 0
+        case_slope = 1.0 if given_slope is None else given_slope
+        case_intercept = 0.0 if given_intercept is None else given_intercept
         expected = np.asarray(stored, dtype=np.float64) * case_slope + case_intercept
         try:
-            result = function(stored.copy(), case_slope, case_intercept)
+            result = function(stored.copy(), given_slope, given_intercept)
         except NotImplementedError:
             return checks.feedback(
                 False, name, "not implemented yet (it still raises NotImplementedError)."
@@ -103,6 +118,15 @@ def check_to_modality_values(function, slope: float = 1.0, intercept: float = -1
                 f"stored dtype {stored.dtype}, which cannot hold the result.",
                 "Convert the stored values to a floating-point dtype before multiplying and adding.",
             )
+        except TypeError as exc:
+            if absent:
+                return checks.feedback(
+                    False,
+                    name,
+                    f"on {label} it raised TypeError ({exc}): None was used as a number.",
+                    "None means the tag is absent; the standard's default applies then.",
+                )
+            return checks.feedback(False, name, f"on {label} it raised TypeError: {exc}")
         except Exception as exc:  # the student's code failed: say how, do not crash the check
             return checks.feedback(False, name, f"on {label} it raised {type(exc).__name__}: {exc}")
         if result is None:
@@ -121,6 +145,14 @@ def check_to_modality_values(function, slope: float = 1.0, intercept: float = -1
             )
         if np.allclose(result_array, expected, rtol=1e-6, atol=1e-3):
             continue
+        if absent:
+            return checks.feedback(
+                False,
+                name,
+                f"on {label} the values are wrong: with no rescale tags the stored values are "
+                "the modality values.",
+                "None means the tag is absent; which slope and intercept change nothing?",
+            )
         as_float = np.asarray(stored, dtype=np.float64)
         if case_slope != case_intercept and np.allclose(
             result_array, as_float * case_intercept + case_slope, rtol=1e-6, atol=1e-3
@@ -205,9 +237,10 @@ def check_apply_window(function) -> bool:
 
     The window is DICOM's LINEAR function (PS3.3 C.11.2.1.2): black at and below
     ``centre - 0.5 - (width - 1) / 2``, white above ``centre - 0.5 + (width - 1) / 2``. Tried on
-    integer HU values with a lung, a brain, a 2 HU and a 1 HU window (a pure threshold). Each
-    failure names the mistake: the plain form of section 2, a division by zero at width 1, no
-    clip, ``width`` used where ``width / 2`` belongs, an inverted slope, 0-255 instead of 0-1,
+    integer HU values (plus one value exactly at ``centre - 0.5``) with a lung, a brain, a 2 HU
+    and a 1 HU window (a pure threshold), with numpy's floating-point errors raised. Each
+    failure names the mistake: the plain form of section 2, a division by zero at width 1
+    (the missing special case), no clip, ``width`` used where ``width / 2`` belongs, an inverted slope, 0-255 instead of 0-1,
     the input array changed in place.
 
     Example
@@ -223,16 +256,27 @@ def check_apply_window(function) -> bool:
     name = "window function"
     if not callable(function):
         return checks.feedback(False, name, f"expected a function, got {type(function).__name__}.")
-    hu = np.arange(-3000.0, 4001.0)  # integer HU, as a CT stores them
     for centre, width in ((-600.0, 1500.0), (40.0, 80.0), (40.0, 2.0), (40.0, 1.0)):  # not bone
+        # integer HU, as a CT stores them, and the value at centre - 0.5, where LINEAR's ramp is
+        # anchored: at width 1 a formula without the special case divides 0 by 0 there
+        hu = np.append(np.arange(-3000.0, 4001.0), centre - 0.5)
         lower = centre - width / 2
         label = f"window {centre:g}/{width:g}"
         given = hu.copy()
         try:
-            result = function(given, centre, width)
+            with np.errstate(divide="raise", invalid="raise"):
+                result = function(given, centre, width)
         except NotImplementedError:
             return checks.feedback(
                 False, name, "not implemented yet (it still raises NotImplementedError)."
+            )
+        except (FloatingPointError, ZeroDivisionError) as exc:
+            return checks.feedback(
+                False,
+                name,
+                f"with {label} it divided by zero ({type(exc).__name__}: {exc}); in the notebook "
+                "this prints a RuntimeWarning and gives inf or nan.",
+                "The standard treats width 1 separately: a threshold, black or white only.",
             )
         except Exception as exc:
             return checks.feedback(
@@ -995,7 +1039,14 @@ def _check_at_second_spacing(function, image, spacing_mm) -> tuple[str | None, s
 
 
 def show_region_masks(
-    mask, image, *, target: str = "brain", display_range=None, spacing_mm=None, photometric=None
+    mask,
+    image,
+    *,
+    target: str = "brain",
+    display_range=None,
+    spacing_mm=None,
+    photometric=None,
+    units: str | None = None,
 ):
     """Figure: the student's mask beside the reference, and where they differ.
 
@@ -1009,6 +1060,8 @@ def show_region_masks(
         As in :func:`reference_region_mask`.
     display_range : (low, high), optional
         Grey range of the image underneath (default: 1st-99th percentile).
+    units : str, optional
+        Unit of the image (e.g. ``"HU"``); the suptitle then gives the grey range in it.
 
     Returns
     -------
@@ -1047,12 +1100,12 @@ def show_region_masks(
         else:
             ax.imshow(
                 np.ma.masked_where(~shown, shown),
-                cmap=ListedColormap(["#0072B2"]),
-                alpha=0.45,
+                cmap=ListedColormap(["#CC79A7"]),  # Okabe-Ito purple: not a colour of panel 3
+                alpha=0.5,
                 vmin=0,
                 vmax=1,
             )
-        ax.set_title(title)
+        ax.set_title(f"{title} (purple)")
         ax.set_axis_off()
     difference = np.zeros(image.shape, dtype=np.int8)
     if mask is not None:
@@ -1063,7 +1116,12 @@ def show_region_masks(
     axes[2].imshow(np.ma.masked_where(difference == 0, difference), cmap=colours, vmin=1, vmax=2)
     axes[2].set_title("orange: only yours, blue: only reference", fontsize=9)
     axes[2].set_axis_off()
-    fig.suptitle(f"{target} mask: yours and the reference")
+    if display_range is None:
+        grey = "1st-99th percentile"
+    else:
+        grey = f"{low:g}-{high:g}" + (f" {units}" if units else "")
+        grey = f"brain window {grey}" if target == "brain" else grey
+    fig.suptitle(f"{target} mask: yours and the reference; grey scale underneath: {grey}")
     fig.tight_layout()
     return fig
 

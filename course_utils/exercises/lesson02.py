@@ -1074,6 +1074,18 @@ def check_nifti_affine(function) -> bool:
             return checks.feedback(
                 False, name, "all three coordinates were negated; LPS and RAS share one axis."
             )
+        for signs, swapped in (
+            ([-1, 1, 1, 1.0], "front and back"),
+            ([1, -1, 1, 1.0], "left and right"),
+        ):
+            if np.allclose(answer, np.diag(signs) @ affine @ permute):
+                return checks.feedback(
+                    False,
+                    name,
+                    f"only one patient axis changes sign: the file would be a mirror image of the "
+                    f"patient ({swapped} swapped), which opens in every viewer without a warning.",
+                    "Compare the letters of the two systems, L-P-S and R-A-S, axis by axis.",
+                )
         return checks.feedback(
             False,
             name,
