@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 __all__ = [
+    "DECLARED_DATASETS",
     "LESSONS",
     "NOTEBOOK_DIR",
     "dataset_lessons",
@@ -136,8 +137,18 @@ def lessons_using(*texts: str, notebook_dir: str | Path | None = None) -> list[s
     return found
 
 
+#: Datasets a lesson reads although its code never names them: reached through ``data_dir`` (a
+#: real dataset the lesson accepts) or through a helper's table of files. Declared here;
+#: tests/test_environment_check.py checks each against the lesson's own text.
+DECLARED_DATASETS = {
+    "01": ["skimage-data"],  # microaneurysms.png, through data.INTENSITY_ROLES
+    "09": ["rsna-miccai"],  # its data_dir takes an RSNA-MICCAI folder or one patient
+}
+
+
 def dataset_lessons(name: str, notebook_dir: str | Path | None = None) -> list[str]:
-    """The lessons whose code names dataset ``name`` or one of its manifest's files.
+    """The lessons that read dataset ``name``: their code names it or one of its manifest's
+    files, or :data:`DECLARED_DATASETS` lists it.
 
     Package samples are opened by file name, generated datasets by their name; the MNI152
     template is reached through ``nifti.mni152_path(``.
@@ -147,4 +158,6 @@ def dataset_lessons(name: str, notebook_dir: str | Path | None = None) -> list[s
     manifest = data.load_manifest(name)
     files = [entry["file"] for entry in manifest.get("files", []) if isinstance(entry, dict)]
     helper = ["mni152_path("] if name == "mni152-template" else []
-    return lessons_using(f'"{name}"', *files, *helper, notebook_dir=notebook_dir)
+    found = set(lessons_using(f'"{name}"', *files, *helper, notebook_dir=notebook_dir))
+    found |= {lesson for lesson, names in DECLARED_DATASETS.items() if name in names}
+    return sorted(found)

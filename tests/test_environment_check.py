@@ -57,3 +57,17 @@ def test_lessons_using_reads_code_cells_only_and_skips_lesson_00(tmp_path):
 def test_dataset_lessons_of_the_course():
     assert "02" in syllabus.dataset_lessons("ct-phantom")
     assert "08" in syllabus.dataset_lessons("cardiac-cine")
+    assert syllabus.dataset_lessons("rsna-miccai") == ["03", "09"]
+    assert "01" in syllabus.dataset_lessons("skimage-data")
+
+
+# what each declared dataset is called in the lesson that reads it
+_DECLARED_AS = {"skimage-data": "microaneurysms", "rsna-miccai": "RSNA-MICCAI"}
+
+
+def test_declared_datasets_are_named_in_their_lessons():
+    for lesson, names in syllabus.DECLARED_DATASETS.items():
+        (path,) = sorted(syllabus.NOTEBOOK_DIR.glob(f"{lesson}_*.ipynb"))
+        text = path.read_text(encoding="utf-8")
+        for name in names:
+            assert _DECLARED_AS[name] in text, f"lesson {lesson} never mentions {name}"

@@ -1109,3 +1109,41 @@ def test_id_differences_nan_crash_gets_the_nan_hint(capsys):
     assert not lesson03.check_id_differences(no_dropna)
     out = capsys.readouterr().out
     assert "raised ValueError" in out and "drop it first" in out
+
+
+def test_deidentified_planted_identity_is_an_independent_list(monkeypatch, capsys):
+    """On the generated study the check also searches the identity the generator planted,
+    so a value that deid's own tables forget (simulated here) is still caught."""
+    from course_utils import data
+
+    series_dir = data.dataset_path("brain-mri-study") / "train" / "00001" / "T1w"
+    path = sorted(series_dir.glob("*.dcm"))[0]
+    planted = dict(lesson03._planted_identities(path))
+    original = pydicom.dcmread(path, stop_before_pixels=True)
+    assert planted["PatientID"] == original.PatientID
+    assert planted["StationName"] == original.StationName
+    assert "StudyTime" not in planted and "PatientSex" not in planted  # kept on purpose
+
+    def keeps_station(ds, key):
+        clean = deid.anonymise_dataset(ds, key=key)
+        clean.StationName = ds.StationName  # a device name left behind
+        return clean
+
+    # deid's list catches it on its own ...
+    assert not lesson03.check_deidentified(keeps_station, path)
+    assert "StationName" in capsys.readouterr().out
+    # ... and with that list incomplete (StationName forgotten), the planted identity still does
+    real_collect = deid.collect_identities
+    monkeypatch.setattr(
+        deid,
+        "collect_identities",
+        lambda source: [(k, v) for k, v in real_collect(source) if k != "StationName"],
+    )
+    assert not lesson03.check_deidentified(keeps_station, path)
+    out = capsys.readouterr().out
+    assert "the generator planted" in out and "StationName" in out
+    assert lesson03.check_deidentified(lambda ds, key: deid.anonymise_dataset(ds, key=key), path)
+
+
+def test_planted_identities_only_for_generated_files(messy):
+    assert lesson03._planted_identities(messy / "train" / "00000" / "T1w" / "Image-3.dcm") == []

@@ -8,8 +8,6 @@ import pytest
 
 from course_utils.exercises import lesson04 as ex
 
-INFO = {"name": "s.tif", "width": 4000, "height": 3000, "mpp": 0.5}
-
 
 # --------------------------------------------------------------------------- pick_level
 def good_pick_level(level_sizes, output_px):
@@ -70,43 +68,6 @@ def test_pick_level_stub_and_bad_type(capsys):
     assert not ex.check_pick_level(lambda sizes, px: "1")
     assert "level index" in capsys.readouterr().out
     assert not ex.check_pick_level(None)
-
-
-# --------------------------------------------------------------------------- size in mm
-def test_size_mm_right_and_wrong(capsys):
-    assert ex.check_size_mm((2.0, 1.5), INFO)
-    assert not ex.check_size_mm((1.5, 2.0), INFO)
-    assert "swapped" in capsys.readouterr().out
-    assert not ex.check_size_mm((2000.0, 1500.0), INFO)
-    assert "micrometres" in capsys.readouterr().out
-    assert not ex.check_size_mm((8.0, 6.0), INFO)
-    assert "too large" in capsys.readouterr().out
-    assert not ex.check_size_mm(None, INFO)
-    assert "None" in capsys.readouterr().out
-    assert not ex.check_size_mm(3.0, INFO)
-    assert "pair" in capsys.readouterr().out
-    assert not ex.check_size_mm((1.0, 1.0), {**INFO, "mpp": None})
-    assert "no microns per pixel" in capsys.readouterr().out
-
-
-# --------------------------------------------------------------------------- tissue area
-def test_tissue_area(capsys):
-    mask = np.zeros((100, 100), bool)
-    mask[:50, :40] = True  # 2000 pixels of 8 µm -> 2000 * 64e-6 mm²
-    assert ex.check_tissue_area(2000 * 64e-6, mask, 8.0)
-    assert not ex.check_tissue_area(0.2, mask, 8.0)
-    assert "fraction" in capsys.readouterr().out
-    assert not ex.check_tissue_area(2000 * 8e-3, mask, 8.0)
-    assert "squared" in capsys.readouterr().out
-    assert not ex.check_tissue_area(2000 * 64.0, mask, 8.0)
-    assert "µm²" in capsys.readouterr().out
-    assert not ex.check_tissue_area(None, mask, 8.0)
-    assert not ex.check_tissue_area("big", mask, 8.0)
-    assert ex.check_tissue_area(0.0, np.zeros((5, 5), bool), 8.0)
-    with pytest.raises(ValueError, match="2-D"):
-        ex.check_tissue_area(0.0, np.zeros((2, 2, 2)), 8.0)
-    with pytest.raises(ValueError, match="mpp"):
-        ex.check_tissue_area(0.0, mask, 0)
 
 
 # --------------------------------------------------------------------------- patient split
@@ -310,57 +271,6 @@ def test_microns_per_pixel_stub_and_types(capsys):
     assert "expected a number" in capsys.readouterr().out
 
 
-# --------------------------------------------------------------------------- tissue fraction
-def _saturation(rgb):
-    values = rgb.astype(np.float32)
-    return (values.max(-1) - values.min(-1)) / np.maximum(values.max(-1), 1)
-
-
-def test_tissue_fraction_right(capsys):
-    thumb = ex._three_population_image(230)
-    assert ex.check_tissue_fraction(ex.reference_tissue_fraction, [thumb])
-    assert "✅" in capsys.readouterr().out
-
-
-def test_tissue_fraction_plain_otsu_on_saturation(capsys):
-    from skimage.filters import threshold_otsu
-
-    def plain(rgb):
-        sat = _saturation(rgb)
-        return float(np.mean(sat > threshold_otsu(sat)))
-
-    assert not ex.check_tissue_fraction(plain)
-    assert "Otsu on the saturation itself" in capsys.readouterr().out
-
-
-def test_tissue_fraction_brightness(capsys):
-    from skimage.filters import threshold_otsu
-
-    def brightness(rgb):
-        grey = rgb.astype(np.float32).mean(-1)
-        return float(np.mean(grey < threshold_otsu(grey)))
-
-    assert not ex.check_tissue_fraction(brightness)
-    assert "brightness" in capsys.readouterr().out
-
-
-def test_tissue_fraction_inverted_percentage_and_stub(capsys):
-    assert not ex.check_tissue_fraction(lambda rgb: 1 - ex.reference_tissue_fraction(rgb))
-    assert "counts the background" in capsys.readouterr().out
-    assert not ex.check_tissue_fraction(lambda rgb: 100 * ex.reference_tissue_fraction(rgb))
-    assert "percentage" in capsys.readouterr().out
-    assert not ex.check_tissue_fraction(lambda rgb: "a lot")
-    assert "expected a fraction" in capsys.readouterr().out
-
-    def stub(rgb):
-        raise NotImplementedError
-
-    assert not ex.check_tissue_fraction(stub)
-    assert "not implemented" in capsys.readouterr().out
-    with pytest.raises(ValueError, match="RGB"):
-        ex.check_tissue_fraction(ex.reference_tissue_fraction, [np.zeros((4, 4))])
-
-
 def test_patient_split_prints_validation_class_counts(capsys):
     labelled = TABLE.assign(
         label=["LAA" if p.startswith("q") else "CE" for p in TABLE["patient_id"]]
@@ -368,21 +278,6 @@ def test_patient_split_prints_validation_class_counts(capsys):
     assert ex.check_patient_split(good_split, labelled, 0.25, seed=3)
     out = capsys.readouterr().out
     assert "validation slides per label" in out and "✅" in out
-
-
-# --------------------------------------------------------------------------- tissue area (mm²)
-def test_tissue_area_named_mistakes(capsys):
-    mask = np.zeros((100, 100), bool)
-    mask[:50, :40] = True  # 2000 pixels of 8 µm
-    assert not ex.check_tissue_area(2000 * 64e-3, mask, 8.0)  # µm² / 1000
-    out = capsys.readouterr().out
-    assert "1000 x 1000" in out and "%" not in out
-    assert not ex.check_tissue_area(10_000 * 64e-6, mask, 8.0)  # every pixel of the mask
-    out = capsys.readouterr().out
-    assert "glass included" in out and "%" not in out
-    assert not ex.check_tissue_area(0.137, mask, 8.0)  # something else: direction only
-    out = capsys.readouterr().out
-    assert "too high" in out and "%" not in out and "0.128" not in out
 
 
 def test_tissue_area_function_right(capsys):
@@ -499,7 +394,7 @@ def test_level_table_stub_and_type(slide_paths, capsys):
         ex.check_level_table(ex.reference_level_table, [])
 
 
-# --------------------------------------------------------------------------- region tissue fraction
+# --------------------------------------------------------------------------- log-saturation helpers
 def _region_log_sat(rgb):
     values = rgb.astype(np.float32)
     return np.log10((values.max(-1) - values.min(-1)) / np.maximum(values.max(-1), 1) + 0.01)
@@ -511,55 +406,10 @@ def _otsu(values):
     return threshold_otsu(values)
 
 
-def test_region_tissue_fraction_right(capsys):
-    assert ex.check_region_tissue_fraction(ex.reference_region_tissue_fraction)
-    assert "✅" in capsys.readouterr().out
-    region = ex._three_population_image(205)
-    assert ex.check_region_tissue_fraction(ex.reference_region_tissue_fraction, [(region, -1.2)])
-
-
-@pytest.mark.parametrize(
-    ("wrong", "message"),
-    [
-        (
-            lambda rgb, t: float(np.mean(_region_log_sat(rgb) > threshold_otsu_of(rgb))),
-            "recomputes Otsu on the region",
-        ),
-        (
-            lambda rgb, t: float(np.mean(10 ** _region_log_sat(rgb) - 0.01 > t)),
-            "saturation itself",
-        ),
-        (lambda rgb, t: 1 - ex.reference_region_tissue_fraction(rgb, t), "counts the glass"),
-        (
-            lambda rgb, t: float(np.mean(rgb.mean(-1) < _otsu(rgb.astype(np.float32).mean(-1)))),
-            "brightness",
-        ),
-        (lambda rgb, t: 100 * ex.reference_region_tissue_fraction(rgb, t), "percentage"),
-    ],
-)
-def test_region_tissue_fraction_wrong(wrong, message, capsys):
-    assert not ex.check_region_tissue_fraction(wrong)
-    assert message in capsys.readouterr().out
-
-
 def threshold_otsu_of(rgb):
     from skimage.filters import threshold_otsu
 
     return threshold_otsu(_region_log_sat(rgb))
-
-
-def test_region_tissue_fraction_stub_and_shape(capsys):
-    def stub(rgb, t):
-        raise NotImplementedError
-
-    assert not ex.check_region_tissue_fraction(stub)
-    assert "not implemented" in capsys.readouterr().out
-    assert not ex.check_region_tissue_fraction(lambda rgb, t: None)
-    assert "expected a fraction" in capsys.readouterr().out
-    with pytest.raises(ValueError, match="RGB"):
-        ex.check_region_tissue_fraction(
-            ex.reference_region_tissue_fraction, [(np.zeros((4, 4)), 0.0)]
-        )
 
 
 def _pages_level_table(path):
@@ -633,7 +483,7 @@ def _blocks(rgb, t, tile_px, mistake):
             lambda rgb, t, px: ex.reference_tile_tissue_fractions(rgb, threshold_otsu_of(rgb), px),
             "recomputes Otsu on the region",
         ),
-        (lambda rgb, t, px: ex.reference_region_tissue_fraction(rgb, t), "one number"),
+        (lambda rgb, t, px: float(np.mean(_region_log_sat(rgb) > t)), "one number"),
         (lambda rgb, t, px: ex.reference_tile_tissue_fractions(rgb, t, px).T, "swapped"),
         (lambda rgb, t, px: 1 - ex.reference_tile_tissue_fractions(rgb, t, px), "glass"),
         (lambda rgb, t, px: 100 * ex.reference_tile_tissue_fractions(rgb, t, px), "percentages"),
@@ -664,8 +514,20 @@ def test_tile_tissue_fractions_wrong(wrong, message, capsys):
     assert "(rows, tile, cols, tile)" not in out and "axis=(1, 3)" not in out
 
 
+def _three_population_image(background: float) -> np.ndarray:
+    """Glass, dark colourless debris, pale fibrin and saturated red cells, with noise (fixed seed)."""
+    rng = np.random.default_rng(4)
+    image = np.empty((60, 100, 3), np.float32)
+    image[:] = (background, background, background + 2)  # glass: 35 %
+    image[:, 35:45] = (120, 120, 122)  # colourless debris or a fold: 10 %
+    image[:, 45:75] = (225, 175, 200)  # pale fibrin: 30 %
+    image[:, 75:] = (190, 50, 70)  # red cells: 25 %
+    image += rng.normal(0, 3, image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
 def test_tile_tissue_fractions_right_stub_and_bad_input(capsys):
-    region = ex._three_population_image(205)
+    region = _three_population_image(205)
     assert ex.check_tile_tissue_fractions(ex.reference_tile_tissue_fractions, [(region, -1.2, 20)])
     assert "❌" not in capsys.readouterr().out
 
@@ -676,3 +538,31 @@ def test_tile_tissue_fractions_right_stub_and_bad_input(capsys):
     assert "not implemented" in capsys.readouterr().out
     with pytest.raises(ValueError, match="tile_px"):
         ex.check_tile_tissue_fractions(ex.reference_tile_tissue_fractions, [(region, 0.0, 0)])
+
+
+def test_level_table_exact_block_factor_accepted(tmp_path, capsys):
+    # sides not multiples of 4: the width ratio 803 / 201 and the block factor 4 differ
+    import tifffile
+
+    path = tmp_path / "odd.tif"
+    level0 = np.random.default_rng(1).integers(0, 255, (601, 803, 3), dtype=np.uint8)
+    with tifffile.TiffWriter(path) as tif:
+        tif.write(level0, tile=(256, 256), resolution=(40_000, 40_000), resolutionunit=3)
+        tif.write(level0[::4, ::4], tile=(256, 256), subfiletype=1)
+
+    def exact(table):
+        return [
+            {**r, "downsample": 4.0**k, "mpp": table[0]["mpp"] * 4.0**k}
+            for k, r in enumerate(table)
+        ]
+
+    assert ex.check_level_table(_edited(exact), [path])
+    assert "✅" in capsys.readouterr().out
+    # a block factor with the width-ratio mpp (two scales for one level) is still wrong
+    mixed = _edited(lambda t: [{**r, "downsample": 4.0**k} for k, r in enumerate(t)])
+    assert not ex.check_level_table(mixed, [path])
+    assert "the mpp of level 1" in capsys.readouterr().out
+    # a factor that is neither
+    wrong = _edited(lambda t: [{**r, "downsample": 2.0**k} for k, r in enumerate(t)])
+    assert not ex.check_level_table(wrong, [path])
+    assert "neither level 0's width" in capsys.readouterr().out

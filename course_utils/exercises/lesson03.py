@@ -136,7 +136,7 @@ def held_out_scan():
                             **(header if readable else {}),
                         }
                     )
-    # 20006 is a copy of 20004's folder (RSNA-MICCAI's known-bad cases are such copies):
+    # 20006 is a copy of 20004's folder (a folder copied by an export or by hand):
     # the same SeriesInstanceUIDs under another patient
     rows += [
         {**row, "patient": "20006", "path": row["path"].replace("20004/", "20006/", 1)}
@@ -346,7 +346,7 @@ def _likely_slice_counts(table):
         "per UID over the whole table": (
             _per_sequence(readable.groupby(["sequence", "series_uid"]).size()),
             "the counts are per SeriesInstanceUID over the whole table",
-            "A copied folder (RSNA-MICCAI's known-bad cases are copies) repeats its UIDs under "
+            "A copied folder (an export or a hand copy) repeats its UIDs under "
             "another patient: count per patient folder and series UID.",
         ),
         "largest instance number": (
@@ -1316,8 +1316,10 @@ def check_deidentified(function, paths) -> bool:
     (a string) and must return a de-identified Dataset. It is run on every file
     under two different keys. Passing requires, for every file: no original
     identifying value anywhere (:func:`course_utils.deid.find_identifiers`
-    with the identities of :func:`course_utils.deid.collect_identities`,
-    private tags and nested sequences included); geometry and pixel data
+    with the identities of :func:`course_utils.deid.collect_identities`, and,
+    on the generated brain-mri-study, with the identity its generator planted, a
+    list independent of ``deid``'s tables; private tags and nested sequences
+    included); geometry and pixel data
     unchanged; the input dataset left unmodified; ``PatientIdentityRemoved``
     "YES" and a ``DeidentificationMethod`` or
     ``DeidentificationMethodCodeSequence`` (PS3.15 requires one of them). Across
@@ -1418,6 +1420,48 @@ def check_deidentified(function, paths) -> bool:
     return checks.feedback(True, name)
 
 
+# patient characteristics and times of day: kept by the model answer and by course_utils.deid
+_PLANTED_KEPT = {"PatientSex", "PatientAge", "PatientWeight", "StudyTime"}
+
+
+def _planted_identities(path) -> list[tuple[str, str]]:
+    """The identity the brain-mri-study generator planted in the patient of ``path``.
+
+    A list of identities that owes nothing to ``course_utils.deid``'s action table (ground
+    truth for the generated data); ``[]`` for any other file, or when the recomputed identity
+    does not match the file's PatientID (a variant written with other identities).
+    """
+    import json
+    from pathlib import Path
+
+    import pydicom
+
+    from course_utils.datasets import brain_mri
+
+    path = Path(path).resolve()
+    root = next((p for p in path.parents if (p / ".complete.json").is_file()), None)
+    if root is None:
+        return []
+    try:
+        info = json.loads((root / ".complete.json").read_text(encoding="utf-8"))
+        seed = int(info["params"]["seed"])
+        brats_id = int(path.relative_to(root / "train").parts[0])
+        patient_id = pydicom.dcmread(path, stop_before_pixels=True).get("PatientID")
+    except (ValueError, KeyError, TypeError, OSError):
+        return []
+    if info.get("name") != "brain-mri-study":
+        return []
+    # the generator's first draw from each patient's random generator is the identity
+    planted = brain_mri._identity(np.random.default_rng([20214, seed, brats_id]), brats_id)
+    if planted["PatientID"] != patient_id:
+        return []
+    return [
+        (keyword, str(value))
+        for keyword, value in planted.items()
+        if keyword not in _PLANTED_KEPT and keyword not in {"field_strength", "brats_id"}
+    ]
+
+
 def _deidentify_all(function, paths, key, name):
     """The student's outputs for every file under one key, or None after printing feedback."""
     import pydicom
@@ -1447,6 +1491,15 @@ def _deidentify_all(function, paths, key, name):
                 "Work on a copy (copy.deepcopy) so the original stays available.",
             )
         findings = deid.find_identifiers(result, deid.collect_identities(original))
+        planted = deid.find_identifiers(result, _planted_identities(path))
+        if planted and not findings:  # missed by the list built from deid's own tables
+            places = sorted({finding.where for finding in planted})
+            return fail(
+                f"{len(planted)} value(s) of the identity the generator planted survive, in "
+                f"{len(places)} element(s), e.g. {'; '.join(places[:3])}.",
+                "Not every identifying attribute has the VR PN, DA or UI: look at each text "
+                "attribute of the original and ask whether it names a person, place or device.",
+            )
         if findings:
             places = sorted({finding.where for finding in findings})
             shown = "; ".join(places[:3])

@@ -18,16 +18,13 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils import checks
+from course_utils.wsi import _level_scale
 
 __all__ = [
     "check_microns_per_pixel",
     "check_pick_level",
-    "check_tissue_fraction",
-    "check_size_mm",
-    "check_tissue_area",
     "check_tissue_area_function",
     "check_level_table",
-    "check_region_tissue_fraction",
     "check_tile_tissue_fractions",
     "check_patient_split",
     "reference_pick_level",
@@ -133,130 +130,6 @@ def check_pick_level(pick_level, cases=None) -> bool:
                 "A thumbnail is made by shrinking; which levels can be shrunk to output_px, and which of them costs least to decode?",
             )
     return checks.feedback(True, name)
-
-
-def check_size_mm(answer, info: dict) -> bool:
-    """Check ``(width_mm, height_mm)`` of a slide's level 0.
-
-    Parameters
-    ----------
-    answer : tuple of two floats
-    info : dict
-        :func:`course_utils.wsi.slide_info` of the slide the student measured.
-
-    Returns
-    -------
-    bool
-    """
-    name = "slide size in mm"
-    if info.get("mpp") is None:
-        return checks.feedback(
-            False,
-            name,
-            f"{info.get('name', 'this slide')} has no microns per pixel; pick a slide that has.",
-        )
-    if answer is None:
-        return checks.feedback(False, name, "got None. Assign a (width_mm, height_mm) tuple.")
-    try:
-        width_mm, height_mm = (float(v) for v in answer)
-    except (TypeError, ValueError):
-        return checks.feedback(
-            False, name, f"expected a pair (width_mm, height_mm), got {answer!r}."
-        )
-    expected_w = info["width"] * info["mpp"] / 1000.0
-    expected_h = info["height"] * info["mpp"] / 1000.0
-    if np.isclose(width_mm, expected_h, rtol=1e-3) and np.isclose(height_mm, expected_w, rtol=1e-3):
-        if not np.isclose(expected_w, expected_h, rtol=1e-3):
-            return checks.feedback(
-                False, name, "width and height are swapped.", "Width runs along x (columns)."
-            )
-    for value, expected in ((width_mm, expected_w), (height_mm, expected_h)):
-        if np.isclose(value, expected * 1000, rtol=1e-3):
-            return checks.feedback(
-                False, name, "looks like micrometres, not millimetres.", "1 mm = 1000 µm."
-            )
-        if np.isclose(value, expected / 1000, rtol=1e-3) or np.isclose(
-            value, expected * 1e-3, rtol=1e-3
-        ):
-            return checks.feedback(
-                False, name, "is off by a factor of 1000.", "mpp is in µm per pixel."
-            )
-    ok_w = np.isclose(width_mm, expected_w, rtol=1e-3)
-    ok_h = np.isclose(height_mm, expected_h, rtol=1e-3)
-    if ok_w and ok_h:
-        return checks.feedback(True, name)
-    which = "width" if not ok_w else "height"
-    value, expected = (width_mm, expected_w) if not ok_w else (height_mm, expected_h)
-    direction = "too large" if value > expected else "too small"
-    return checks.feedback(
-        False,
-        name,
-        f"the {which} is {direction} by {abs(value / expected - 1) * 100:.0f}%.",
-        "Use level 0's pixel count and level 0's microns per pixel.",
-    )
-
-
-def check_tissue_area(answer, mask, mpp: float) -> bool:
-    """Check the tissue area in mm² of a mask whose pixels are ``mpp`` µm wide.
-
-    Parameters
-    ----------
-    answer : float
-        The student's area in mm².
-    mask : array_like of bool
-        The tissue mask (e.g. of a thumbnail).
-    mpp : float
-        Microns per pixel *of the mask* (not of level 0).
-
-    Returns
-    -------
-    bool
-    """
-    name = "tissue area"
-    mask = np.asarray(mask, dtype=bool)
-    if mask.ndim != 2:
-        raise ValueError(f"mask must be 2-D, got shape {mask.shape}")
-    if not mpp or mpp <= 0:
-        raise ValueError(f"mpp must be a positive number of microns per pixel, got {mpp!r}")
-    expected = mask.sum() * (mpp / 1000.0) ** 2
-    if answer is None:
-        return checks.feedback(
-            False, name, "got None. Did you forget to assign or return the area?"
-        )
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return checks.feedback(False, name, f"expected a number, got {answer!r}.")
-    if expected > 0:
-        if np.isclose(value, mask.mean(), rtol=1e-3) or np.isclose(
-            value, 100 * mask.mean(), rtol=1e-3
-        ):
-            return checks.feedback(
-                False,
-                name,
-                "this is the tissue fraction, not an area.",
-                "Multiply a pixel count by the pixel area.",
-            )
-        if np.isclose(value, mask.sum() * mpp / 1000.0, rtol=1e-3):
-            return checks.feedback(
-                False, name, "the pixel size was not squared.", "A pixel covers mpp x mpp µm²."
-            )
-        if np.isclose(value, expected * 1e6, rtol=1e-3):
-            return checks.feedback(False, name, "looks like µm², not mm².", "1 mm² = 10⁶ µm².")
-        if np.isclose(value, expected * 1e3, rtol=1e-3):
-            return checks.feedback(
-                False,
-                name,
-                "divides the µm² by 1000; a millimetre is 1000 µm, so a mm² is 1000 x 1000 µm².",
-            )
-        if np.isclose(value, mask.size * (mpp / 1000.0) ** 2, rtol=1e-3) and not mask.all():
-            return checks.feedback(
-                False,
-                name,
-                "counts every pixel of the mask, glass included (the mask's size, not its tissue).",
-                "Count only the pixels where the mask is True.",
-            )
-    return _direction_only(value, expected, name)
 
 
 def _many_slides_table():
@@ -538,87 +411,6 @@ def check_microns_per_pixel(microns_per_pixel, cases=None) -> bool:
     return checks.feedback(True, name)
 
 
-def reference_tissue_fraction(rgb) -> float:
-    """Fraction of pixels above Otsu's threshold on ``log10(saturation + 0.01)``."""
-    from skimage.filters import threshold_otsu
-
-    values = np.asarray(rgb, dtype=np.float32)
-    high, low = values.max(axis=-1), values.min(axis=-1)
-    log_sat = np.log10((high - low) / np.maximum(high, 1) + 0.01)
-    return float(np.mean(log_sat > threshold_otsu(log_sat)))
-
-
-def _three_population_image(background: float) -> np.ndarray:
-    """Glass, dark colourless debris, pale fibrin and saturated red cells, with noise (fixed seed)."""
-    rng = np.random.default_rng(4)
-    image = np.empty((60, 100, 3), np.float32)
-    image[:] = (background, background, background + 2)  # glass: 35 %
-    image[:, 35:45] = (120, 120, 122)  # colourless debris or a fold: 10 %
-    image[:, 45:75] = (225, 175, 200)  # pale fibrin: 30 %
-    image[:, 75:] = (190, 50, 70)  # red cells: 25 %
-    image += rng.normal(0, 3, image.shape)
-    return np.clip(image, 0, 255).astype(np.uint8)
-
-
-def check_tissue_fraction(tissue_fraction, images=()) -> bool:
-    """Check ``tissue_fraction(rgb) -> float`` on synthetic and given RGB thumbnails.
-
-    Example
-    -------
-    >>> check_tissue_fraction(reference_tissue_fraction)
-    ✅ tissue_fraction: correct.
-    True
-    """
-    from skimage.filters import threshold_otsu
-
-    name = "tissue_fraction"
-    tests = [_three_population_image(240), _three_population_image(205), *images]
-    for index, image in enumerate(tests):
-        image = np.asarray(image)
-        if image.ndim != 3 or image.shape[-1] < 3:
-            raise ValueError(f"images must be (h, w, 3) RGB, got shape {image.shape}")
-        image = image[..., :3]
-        ok, answer = checks.call_student(tissue_fraction, image.copy(), name=name)
-        if not ok:
-            return False
-        try:
-            value = float(answer)
-        except (TypeError, ValueError):
-            return checks.feedback(
-                False, name, f"returned {answer!r}; expected a fraction (a float)."
-            )
-        expected = reference_tissue_fraction(image)
-        if abs(value - expected) <= 0.005:
-            continue
-        what = "a synthetic image" if index < 2 else "the given thumbnail"
-        values = image.astype(np.float32)
-        high, low = values.max(axis=-1), values.min(axis=-1)
-        sat = (high - low) / np.maximum(high, 1)
-        grey = values.mean(axis=-1)
-        if 1 < value <= 100 and abs(value / 100 - expected) <= 0.005:
-            detail = "is a percentage; return a fraction between 0 and 1"
-        elif abs(value - (1 - expected)) <= 0.005:
-            detail = "counts the background: tissue is the side above the threshold"
-        elif abs(value - float(np.mean(sat > threshold_otsu(sat)))) <= 0.005:
-            detail = (
-                "matches Otsu on the saturation itself, which splits pale fibrin from red "
-                "cells instead of glass from tissue"
-            )
-        elif abs(value - float(np.mean(grey < threshold_otsu(grey)))) <= 0.005:
-            detail = (
-                "thresholds brightness, not saturation; a grey background is dark but colourless"
-            )
-        else:
-            detail = "is " + ("too high" if value > expected else "too low")
-        return checks.feedback(
-            False,
-            name,
-            f"on {what} the fraction {detail}.",
-            "Find Otsu's threshold on the log-saturation, and compare the log-saturation with it.",
-        )
-    return checks.feedback(True, name)
-
-
 def _direction_only(value: float, expected: float, name: str, hint: str | None = None) -> bool:
     """Pass within 0.1 %, else say only whether the value is too high or too low."""
     if np.isfinite(value) and np.isclose(value, expected, rtol=1e-3, atol=1e-12):
@@ -847,16 +639,27 @@ def _check_level_table_on(level_table, paths, name) -> bool:
                 downsample = float(row["downsample"])
             except (TypeError, ValueError):
                 return checks.feedback(False, name, f"{where} downsample is not a number.")
-            if not np.isclose(downsample, ref["downsample"], rtol=1e-6):
-                inverted = np.isclose(downsample, 1 / ref["downsample"], rtol=1e-6)
+            # the width ratio (what OpenSlide reports) or the writer's exact block factor
+            exact = _level_scale(
+                expected[0]["height"], expected[0]["width"], ref["height"], ref["width"]
+            )[1]
+            accepted = [
+                v for v in (ref["downsample"], exact) if np.isclose(downsample, v, rtol=1e-6)
+            ]
+            if not accepted:
+                inverted = any(
+                    np.isclose(downsample, 1 / v, rtol=1e-6) for v in (ref["downsample"], exact)
+                )
                 detail = (
                     "is inverted: it should be how many level-0 pixels one pixel of this level spans"
                     if inverted
-                    else "is not level 0's width over this level's width"
+                    else "is neither level 0's width over this level's width nor the level's "
+                    "block factor"
                 )
                 return checks.feedback(
                     False, name, f"{where} the downsample of level {index} {detail}."
                 )
+            used = accepted[0]
             if ref["mpp"] is None:
                 if row["mpp"] is not None:
                     return checks.feedback(
@@ -870,29 +673,24 @@ def _check_level_table_on(level_table, paths, name) -> bool:
                 return checks.feedback(
                     False, name, f"{where} level {index} has no mpp, but the tags give one."
                 )
-            mpp = float(row["mpp"])
-            if np.isclose(mpp, ref["mpp"], rtol=1e-6):
+            mpp, level_mpp = float(row["mpp"]), expected[0]["mpp"] * used
+            if np.isclose(mpp, level_mpp, rtol=1e-6):
                 continue
             if index and np.isclose(mpp, expected[0]["mpp"], rtol=1e-6):
                 detail = "is level 0's: a pixel of a smaller level covers more micrometres"
-            elif index and np.isclose(mpp, expected[0]["mpp"] / ref["downsample"], rtol=1e-6):
+            elif index and np.isclose(mpp, expected[0]["mpp"] / used, rtol=1e-6):
                 detail = "divides by the downsample; a coarser level has larger pixels"
             else:
-                detail = "is " + ("too large" if mpp > ref["mpp"] else "too small")
+                detail = "is " + ("too large" if mpp > level_mpp else "too small")
             return checks.feedback(False, name, f"{where} the mpp of level {index} {detail}.")
     return checks.feedback(True, name)
 
 
-# ---------------------------------------------------------------- a slide's threshold on a region
+# ---------------------------------------------------------------- log-saturation of RGB pixels
 def _log_saturation(rgb) -> np.ndarray:
     values = np.asarray(rgb, dtype=np.float32)[..., :3]
     high, low = values.max(axis=-1), values.min(axis=-1)
     return np.log10((high - low) / np.maximum(high, 1) + 0.01)
-
-
-def reference_region_tissue_fraction(region_rgb, log_threshold: float) -> float:
-    """Fraction of a region's pixels whose log10(saturation + 0.01) exceeds ``log_threshold``."""
-    return float(np.mean(_log_saturation(region_rgb) > log_threshold))
 
 
 def _mostly_tissue_region() -> tuple[np.ndarray, float]:
@@ -904,82 +702,6 @@ def _mostly_tissue_region() -> tuple[np.ndarray, float]:
     image[:, 50:] = (190, 50, 70)  # red cells
     image += rng.normal(0, 3, image.shape)
     return np.clip(image, 0, 255).astype(np.uint8), float(np.log10(0.06 + 0.01))
-
-
-def check_region_tissue_fraction(region_tissue_fraction, cases=()) -> bool:
-    """Check ``region_tissue_fraction(region_rgb, log_threshold) -> float``.
-
-    ``cases`` are extra ``(region_rgb, log_threshold)`` pairs; a synthetic region
-    that is mostly tissue is always checked first.
-
-    Example
-    -------
-    >>> check_region_tissue_fraction(reference_region_tissue_fraction)
-    ✅ region_tissue_fraction: correct.
-    True
-    """
-    from skimage.filters import threshold_otsu
-
-    name = "region_tissue_fraction"
-    for region, log_threshold in [_mostly_tissue_region(), *cases]:
-        region = np.asarray(region)
-        if region.ndim != 3 or region.shape[-1] < 3:
-            raise ValueError(f"regions must be (h, w, 3) RGB, got shape {region.shape}")
-        ok, answer = checks.call_student(
-            region_tissue_fraction, region[..., :3].copy(), float(log_threshold), name=name
-        )
-        if not ok:
-            return False
-        if answer is None or isinstance(answer, (bool, np.bool_, str)):
-            return checks.feedback(False, name, f"returned {answer!r}; expected a fraction.")
-        try:
-            value = float(answer)
-        except (TypeError, ValueError):
-            return checks.feedback(False, name, f"returned {answer!r}; expected a fraction.")
-        expected = reference_region_tissue_fraction(region, log_threshold)
-        if abs(value - expected) <= 0.005:
-            continue
-        log_sat = _log_saturation(region)
-        sat = 10**log_sat - 0.01
-        own_otsu = float(np.mean(log_sat > threshold_otsu(log_sat)))
-        grey = region[..., :3].astype(np.float32).mean(axis=-1)
-        dark_otsu = float(np.mean(grey < threshold_otsu(grey)))  # Otsu on brightness
-        near_own, near_dark = abs(value - own_otsu) <= 0.005, abs(value - dark_otsu) <= 0.005
-        if near_own and near_dark:
-            detail = (
-                "recomputes Otsu on the region itself (on brightness or on log-saturation: "
-                "both give this value here): a region that is mostly tissue has little glass, "
-                "so Otsu splits the tissue in two; use the slide's threshold"
-            )
-        elif near_dark:
-            detail = (
-                "thresholds brightness; the slide's threshold is on log-saturation, so compute "
-                "that feature for the region and compare it with the given threshold"
-            )
-        elif near_own:
-            detail = (
-                "recomputes Otsu on the region itself: a region that is mostly tissue has little "
-                "glass, so Otsu splits the tissue in two; use the slide's threshold"
-            )
-        elif abs(value - float(np.mean(sat > log_threshold))) <= 0.005:
-            detail = (
-                "compares the saturation itself with a threshold found on log10(saturation + 0.01)"
-            )
-        elif abs(value - float(np.mean(sat > 10**log_threshold))) <= 0.005:
-            detail = "forgets the + 0.01 when going back from the log threshold to saturation"
-        elif abs(value - (1 - expected)) <= 0.005:
-            detail = "counts the glass: tissue is the side above the threshold"
-        elif 1 < value <= 100 and abs(value / 100 - expected) <= 0.005:
-            detail = "is a percentage; return a fraction between 0 and 1"
-        else:
-            detail = "is " + ("too high" if value > expected else "too low")
-        return checks.feedback(
-            False,
-            name,
-            f"the fraction {detail}.",
-            "Compute the region's feature on the same scale as the threshold, then compare.",
-        )
-    return checks.feedback(True, name)
 
 
 # ---------------------------------------------------------------- the slide's threshold, tile by tile
