@@ -387,20 +387,23 @@ def _plane_image(volume, spacing_mm, plane: str, index: int, physical: bool = Tr
     if not 0 <= int(index) < limit:
         raise ValueError(f"{plane} index {index} is outside 0..{limit - 1}")
     index = int(index)
-    unit = "mm" if physical else "voxel index"
+
+    def label(letter, name):  # an index is not a length: "mm along j", or "column index j"
+        return f"mm along {letter}" if physical else f"{name} index {letter} (voxel index)"
+
     # Axes are named after the array index that runs along them: j (column index) across
     # an axial image, i (row index) down it, k (slice index) through the stack.
     if plane == "axial":
         image = volume[index]
         extent = (0, n_cols * dx, n_rows * dy, 0) if physical else None
-        return image, extent, "upper", f"column index j ({unit})", f"row index i ({unit})"
+        return image, extent, "upper", label("j", "column"), label("i", "row")
     if plane == "coronal":
         image = volume[:, index, :]
         extent = (0, n_cols * dx, 0, n_slices * dz) if physical else None
-        return image, extent, "lower", f"column index j ({unit})", f"slice index k ({unit})"
+        return image, extent, "lower", label("j", "column"), label("k", "slice")
     image = volume[:, :, index]
     extent = (0, n_rows * dy, 0, n_slices * dz) if physical else None
-    return image, extent, "lower", f"row index i ({unit})", f"slice index k ({unit})"
+    return image, extent, "lower", label("i", "row"), label("k", "slice")
 
 
 _LPS_LETTERS = (("R", "L"), ("A", "P"), ("I", "S"))

@@ -9,8 +9,9 @@ a program that loads a whole level would need the real amount of memory.
 
 The IFDs are written by hand (classic little-endian TIFF), with the tag values tifffile itself
 writes for a JPEG-compressed RGB tile (YCbCr photometric, 2 x 2 chroma subsampling). Levels are
-top-level IFDs marked as reduced-resolution subfiles, as Aperio SVS does, so OpenSlide sees the
-pyramid too.
+further top-level IFDs (here marked as reduced-resolution subfiles; Aperio SVS leaves its levels
+unmarked, subfile type 0, and readers take them as levels by their order and size), so OpenSlide
+sees the pyramid too.
 """
 
 from __future__ import annotations

@@ -223,3 +223,51 @@ def test_memory_bytes_names_item_size_and_len_mistakes(answer, message, capsys):
     assert not ex.check_memory_bytes(answer, image)
     out = capsys.readouterr().out
     assert message in out and "40" not in out and "itemsize is 2" not in out
+
+
+def test_memory_bytes_names_the_bits_of_the_values(capsys):
+    # image.size * 12: the 12 bits the values need, and bits not turned into bytes
+    image = np.full((4, 5), 4095, dtype=np.uint16)
+    assert not ex.check_memory_bytes(image.size * 12, image)
+    out = capsys.readouterr().out
+    assert "number of bits" in out and "12 bits the values need" in out
+    assert " 40" not in out and "%" not in out  # 240 itself is printed; the answer, 40, is not
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message", "absent"),
+    [
+        (lambda im: np.unravel_index(np.argmin(im), im.shape), "darkest pixel", "one axis"),
+        (lambda im: (int(im.argmax(axis=0)[0]), 0), "along one axis only", "darkest"),
+        (lambda im: (0, int(im[0].argmax())), "along one axis only", "darkest"),
+        (lambda im: (9, 9), "outside the image", "one axis"),
+    ],
+)
+def test_brightest_names_argmin_and_per_axis_maxima(wrong, message, absent, capsys):
+    image = np.random.default_rng(0).integers(0, 4096, size=(4, 5), dtype=np.uint16)
+    assert not ex.check_brightest_pixel(wrong, image)
+    out = capsys.readouterr().out
+    assert message in out and absent not in out
+
+
+def test_brightest_unrelated_position_gets_no_axis_hint(capsys):
+    # brightest at (3, 4); (1, 1) is the maximum of neither its row nor its column
+    image = np.arange(20, dtype=float).reshape(4, 5)
+    assert not ex.check_brightest_pixel(lambda im: (1, 1), image)
+    out = capsys.readouterr().out
+    assert "not the brightest" in out and "one axis" not in out and "darkest" not in out
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda h: (h.Rows * h.PixelSpacing[0], h.Columns * h.PixelSpacing[0]), "second value"),
+        (lambda h: (h.Rows * h.PixelSpacing[1], h.Columns * h.PixelSpacing[1]), "first value"),
+    ],
+)
+def test_field_of_view_names_one_spacing_for_both_axes(wrong, message, capsys):
+    square = Dataset()  # square pixels, as in CT_small.dcm: the check's own header catches it
+    square.Rows, square.Columns, square.PixelSpacing = 128, 128, [0.66, 0.66]
+    assert not ex.check_field_of_view(wrong, square)
+    out = capsys.readouterr().out
+    assert "same spacing used for both directions" in out and message in out

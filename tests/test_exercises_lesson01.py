@@ -464,9 +464,9 @@ def test_brain_mask_equivalent_answers_pass(ct, variant):
 @pytest.mark.parametrize(
     ("variant", "message"),
     [
-        ({"opening": False}, "the opening after the filling"),
+        ({"opening": False}, "no opening at all"),
         ({"fill": False}, "fill the holes"),
-        ({"low": 0}, "too much"),
+        ({"low": 0}, "a band that starts at 0 HU"),
     ],
     ids=["no opening", "no fill", "band from 0 HU (CSF included)"],
 )
@@ -681,7 +681,74 @@ def test_brain_mask_filled_before_opening_is_named(ct, capsys):
     mask = _largest(ndi.binary_opening(ndi.binary_fill_holes(band), structure=_disk_mm(spacing)))
     assert not lesson01.check_region_mask(mask, mask.sum() * spacing[0] * spacing[1], hu, spacing)
     out = capsys.readouterr().out
-    assert "the opening after the filling" in out, out
+    assert "holes filled before the opening" in out, out
+
+
+@pytest.mark.parametrize(
+    ("slip", "message"),
+    [
+        ("no-opening", "no opening at all"),
+        ("fill-first", "holes filled before the opening"),
+        ("band-0", "a band that starts at 0 HU"),
+    ],
+)
+def test_brain_mask_slip_is_named(ct, slip, message, capsys):
+    hu, spacing = ct
+    low = 0 if slip == "band-0" else 20
+    band = (hu >= low) & (hu <= 80)
+    if slip == "no-opening":
+        mask = ndi.binary_fill_holes(_largest(band))
+    elif slip == "fill-first":
+        mask = _largest(
+            ndi.binary_opening(ndi.binary_fill_holes(band), structure=_disk_mm(spacing))
+        )
+    else:
+        mask = ndi.binary_fill_holes(
+            _largest(ndi.binary_opening(band, structure=_disk_mm(spacing)))
+        )
+    assert not lesson01.check_region_mask(mask, mask.sum() * spacing[0] * spacing[1], hu, spacing)
+    out = capsys.readouterr().out
+    assert message in out, out
+    if slip == "no-opening":  # named alone: it differs from the other two slips
+        assert "holes filled before" not in out and "0 HU" not in out, out
+
+
+@pytest.mark.parametrize(
+    ("variant", "message", "absent"),
+    [
+        ({"fill_first_open": True}, "holes filled before the opening", "0 HU"),
+        ({"low": 0}, "a band that starts at 0 HU", "holes filled before"),
+    ],
+    ids=["fill-first", "band-0"],
+)
+def test_brain_function_slip_is_named_alone(ct, variant, message, absent, capsys):
+    hu, spacing = ct
+
+    def function(image, spacing_mm):
+        band = (image >= variant.get("low", 20)) & (image <= 80)
+        disk = _disk_mm(spacing_mm)
+        if variant.get("fill_first_open"):
+            return _largest(ndi.binary_opening(ndi.binary_fill_holes(band), structure=disk))
+        return ndi.binary_fill_holes(_largest(ndi.binary_opening(band, structure=disk)))
+
+    mask = function(hu, spacing)
+    area = mask.sum() * spacing[0] * spacing[1]
+    assert not lesson01.check_region_mask(mask, area, hu, spacing, function=function)
+    out = capsys.readouterr().out
+    assert message in out and absent not in out.split("Hint")[0], out
+
+
+def _linear_greater_or_equal(hu, c, w):
+    hu = np.asarray(hu, dtype=float)
+    if w <= 1:
+        return (hu >= c - 0.5).astype(float)
+    return np.clip((hu - (c - 0.5)) / (w - 1) + 0.5, 0, 1)
+
+
+def test_apply_window_width_one_greater_or_equal_is_named(capsys):
+    assert not lesson01.check_apply_window(_linear_greater_or_equal)
+    out = capsys.readouterr().out
+    assert "uses >=" in out and "strict (>)" in out, out
 
 
 def test_lesson01_docstring_examples_hold():

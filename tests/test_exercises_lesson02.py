@@ -500,9 +500,11 @@ def test_ct5n_evidence_stub_is_not_implemented(capsys):
 
 
 # --------------------------------------------------------------------------- anti-aliased resampling
-def _antialiased(sigma_rule="right", mode="nearest", after=False):
+def _antialiased(sigma_rule="right", mode="nearest", after=False, inverted=False):
     def function(volume, spacing_mm, target_mm, order=1):
         factor = np.broadcast_to(np.asarray(target_mm, float), (3,)) / np.asarray(spacing_mm)
+        if inverted:  # spacing / target instead of target / spacing
+            factor = 1 / factor
         sigma = {
             "right": np.maximum((factor - 1) / 2, 0),
             "every_axis": np.abs(factor - 1) / 2,
@@ -512,9 +514,10 @@ def _antialiased(sigma_rule="right", mode="nearest", after=False):
             "none": np.zeros(3),
             "mm": np.maximum((factor - 1) / 2, 0) * np.asarray(spacing_mm),  # sigma in mm
         }[sigma_rule]
-        if after:
+        if after:  # True: sigma rescaled to the new grid; "same": the same sigma, after resampling
             out, spacing = ex.reference_resample(volume, spacing_mm, target_mm, order)
-            return ndimage.gaussian_filter(out, sigma / np.maximum(factor, 1), mode=mode), spacing
+            after_sigma = sigma if after == "same" else sigma / np.maximum(factor, 1)
+            return ndimage.gaussian_filter(out, after_sigma, mode=mode), spacing
         smoothed = ndimage.gaussian_filter(np.asarray(volume, float), sigma, mode=mode)
         return ex.reference_resample(smoothed, spacing_mm, target_mm, order)
 
@@ -539,6 +542,10 @@ def test_antialiased_resample_accepts_right_answers(capsys):
         (_antialiased("one_sigma", mode="reflect"), "same sigma"),
         (_antialiased("every_axis", mode="reflect"), "up-sampled was smoothed too"),
         (_antialiased(after=True), "came after the resampling"),
+        (_antialiased(after="same"), "came after the resampling"),
+        (_antialiased(after="same", mode="reflect"), "came after the resampling"),
+        (_antialiased(inverted=True), "factor is inverted (spacing / target)"),
+        (_antialiased(inverted=True, mode="reflect"), "factor is inverted (spacing / target)"),
         (_antialiased("mm"), "looks like millimetres"),
         (_antialiased("mm", mode="reflect"), "looks like millimetres"),
         (lambda v, s, t, order=1: ex.reference_resample(v, s, t, order)[0], "expected a tuple"),
@@ -608,3 +615,19 @@ def test_frame_positions_names_mistakes(kind, message, capsys):
     out = capsys.readouterr().out
     assert "❌" in out and message in out
     assert "-159" not in out
+
+
+def test_hints_guide_without_the_line_of_code(capsys):
+    """The slab-MIP and resample hints name the idea, not the call or the formula (issue 19)."""
+
+    def old_spacing(volume, spacing_mm, target_mm, order=1):
+        return good_resample(volume, spacing_mm, target_mm, order)[0], tuple(spacing_mm)
+
+    assert not ex.check_slab_mip(_slab_zero_filled)
+    assert not ex.check_resample_to_spacing(old_spacing)
+    assert not ex.check_nifti_affine(lambda a: np.diag([-1, -1, -1, 1.0]) @ a @ PERMUTE)
+    out = capsys.readouterr().out
+    assert "can never win a maximum" in out and "initial=" not in out and "-inf" not in out
+    assert "what spacing do your resampled voxels really have" in out
+    assert "FOV /" not in out and "new voxel count" not in out
+    assert "Which axis has the same letter in LPS and RAS?" in out

@@ -363,6 +363,10 @@ def test_voxel_matrix_accepts_correct_answer(capsys):
         (lambda m, s: np.diag(s) @ m @ np.linalg.inv(np.diag(s)), "wrong sides"),
         (lambda m, s: np.diag(s) @ m @ np.diag(s), "both sides"),
         (lambda m, s: np.linalg.inv(np.diag(s)) @ m.T @ np.diag(s), "transposed"),
+        (
+            lambda m, s: np.linalg.inv(np.diag(s)) @ np.linalg.inv(m) @ np.diag(s),
+            "inverse transform",
+        ),
     ],
 )
 def test_voxel_matrix_names_the_mistake(wrong, message, capsys):

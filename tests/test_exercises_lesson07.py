@@ -130,7 +130,21 @@ def test_median_argmin_is_wrong(salt_pepper_data, capsys):
         return sizes[int(np.argmin(worst))]
 
     assert lesson07.check_best_median_size(argmin, sets, clean, sizes=[3, 5, 7]) is False
-    assert "highest worst-image PSNR" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "argmin where argmax belongs" in out and "Safest" not in out
+    # the hint points at the idea, not the algorithm
+    assert "keep the minimum over the images" not in out
+
+
+def test_median_argmin_of_the_mean_is_named(salt_pepper_data, capsys):
+    sets, clean = salt_pepper_data
+
+    def argmin_mean(noisy_images, clean_images, sizes):
+        mean = [np.mean(per_image_psnr(noisy_images, clean_images, s)) for s in sizes]
+        return sizes[int(np.argmin(mean))]
+
+    assert lesson07.check_best_median_size(argmin_mean, sets, clean, sizes=[3, 5, 7]) is False
+    assert "argmin where argmax belongs" in capsys.readouterr().out
 
 
 def test_median_returning_index_or_score(salt_pepper_data, capsys):
@@ -311,6 +325,22 @@ def test_transmission_right_answer(capsys):
         (
             lambda a, n0, rng: good_transmission(a, n0, np.random.default_rng(99)),
             "Use the rng argument",
+        ),
+        (
+            lambda a, n0, rng: -np.log(np.maximum(rng.poisson(n0 * np.exp(+a)), 0.5) / n0),
+            "grows with the attenuation: the sign in the exponent",
+        ),
+        (
+            lambda a, n0, rng: (
+                -np.log(np.maximum(rng.poisson(n0, size=a.shape) * np.exp(-a), 0.5) / n0)
+            ),
+            "photons in air scaled by e^−A afterwards",
+        ),
+        (
+            lambda a, n0, rng: (
+                -np.log(np.maximum(rng.poisson(np.full(a.shape, n0)) * np.exp(-a), 0.5) / n0)
+            ),
+            "photons in air scaled by e^−A afterwards",
         ),
     ],
 )

@@ -401,7 +401,9 @@ def test_mi_counts_named_not_inverted(wrong, expected, capsys):
 
 
 # --------------------------------------------------------------------------- registration: pyramid
-def _variant_register(scalar_sigma=False, scalar_stride=False, one_level=False):
+def _variant_register(
+    scalar_sigma=False, scalar_stride=False, one_level=False, scalar_margin=False, mean=False
+):
     """Exercise 4 written with one of its likely mistakes (one voxel size from affine[0, 0])."""
 
     def register(
@@ -412,9 +414,12 @@ def _variant_register(scalar_sigma=False, scalar_stride=False, one_level=False):
 
         similarity = lesson09._ncc if similarity is None else similarity
         voxel = np.linalg.norm(affine[:3, :3], axis=0)
-        one = np.full(3, abs(affine[0, 0]))
+        one = np.full(3, voxel.mean() if mean else abs(affine[0, 0]))
         to_index = np.linalg.inv(affine)
-        grown = lesson09.grow_mask_mm(fixed > threshold_otsu(fixed), lesson09.MARGIN_MM, voxel)
+        margin_voxel = one if scalar_margin else voxel
+        grown = lesson09.grow_mask_mm(
+            fixed > threshold_otsu(fixed), lesson09.MARGIN_MM, margin_voxel
+        )
         p = np.zeros(6)
         for level in levels_mm[-1:] if one_level else levels_mm:
             sigma_voxel = one if scalar_sigma else voxel
@@ -455,6 +460,17 @@ def test_registration_variant_right_answer(small_brain, capsys):
         ({"scalar_sigma": True, "scalar_stride": True}, "sigma and stride of the coarsest", True),
         ({"scalar_sigma": True}, "but sigma of the coarsest level", True),
         ({"scalar_stride": True}, "but the stride of the coarsest level", True),
+        # the natural form of the mistake: abs(affine[0, 0]) for sigma, stride and margin alike
+        (
+            {"scalar_sigma": True, "scalar_stride": True, "scalar_margin": True},
+            "sigma, the stride and the mask margin of the coarsest level are set from one voxel",
+            True,
+        ),
+        (
+            {"scalar_sigma": True, "scalar_stride": True, "scalar_margin": True, "mean": True},
+            "sigma, the stride and the mask margin of the coarsest level are set from one voxel",
+            True,
+        ),
     ],
 )
 def test_registration_pyramid_mistakes(mistake, expected, passes, small_brain, capsys):
@@ -549,3 +565,102 @@ def test_tre_one_number_or_squared(capsys):
     assert "squared" in capsys.readouterr().out
     assert lesson09.check_tre(wrong_axis) is False
     assert "axis=1" in capsys.readouterr().out
+
+
+def test_mi_sign_slip_and_missing_weight(capsys):
+    def plus_joint(a, b, bins):
+        joint, _, _ = np.histogram2d(np.ravel(a), np.ravel(b), bins=bins)
+        p = joint / joint.sum()
+
+        def h(q):
+            q = q[q > 0]
+            return -np.sum(q * np.log(q))
+
+        return float(h(p.sum(axis=1)) + h(p.sum(axis=0)) + h(p))
+
+    assert lesson09.check_mutual_information(plus_joint) is False
+    out = capsys.readouterr().out
+    assert "wrong sign" in out
+    assert "not divided" not in out
+
+    def unweighted(a, b, bins):
+        joint, _, _ = np.histogram2d(np.ravel(a), np.ravel(b), bins=bins)
+        p = joint / joint.sum()
+        nz = p > 0
+        return float(np.sum(np.log(p[nz] / np.outer(p.sum(axis=1), p.sum(axis=0))[nz])))
+
+    assert lesson09.check_mutual_information(unweighted) is False
+    out = capsys.readouterr().out
+    assert "without their weight" in out
+
+
+def test_resample_untransposed_and_reversed_before(capsys):
+    def rows(moving, moving_affine, shape, fixed_affine, order=1):
+        m = np.linalg.inv(moving_affine) @ fixed_affine
+        grid = np.indices(shape, dtype=float).reshape(3, -1)
+        coords = (grid.T @ m[:3, :3]).T + m[:3, 3:]
+        return ndimage.map_coordinates(moving, coords, order=order).reshape(shape)
+
+    assert lesson09.check_resample_to_grid(rows) is False
+    assert "transposed" in capsys.readouterr().out
+
+    def reversed_first(moving, moving_affine, shape, fixed_affine, order=1):
+        m = np.linalg.inv(moving_affine) @ fixed_affine
+        grid = np.indices(shape, dtype=float).reshape(3, -1)[::-1]
+        coords = m[:3, :3] @ grid + m[:3, 3:]
+        return ndimage.map_coordinates(moving, coords, order=order).reshape(shape)
+
+    assert lesson09.check_resample_to_grid(reversed_first) is False
+    assert "before the mapping" in capsys.readouterr().out
+
+
+def test_tre_points_as_rows_untransposed(capsys):
+    def untransposed(estimate, truth, landmarks_mm):
+        p = np.c_[landmarks_mm, np.ones(len(landmarks_mm))]
+        return np.linalg.norm((p @ (estimate - truth))[:, :3], axis=1)
+
+    assert lesson09.check_tre(untransposed) is False
+    assert "P @ M.T" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- round 4 additions
+def test_resample_zoom_by_spacing_ratio(capsys):
+    def zoom_like(moving, moving_affine, shape, fixed_affine, order=1):
+        # the zoom shortcut of Pitfall 1: voxel sizes matched, origins and directions ignored
+        ratio = np.linalg.norm(fixed_affine[:3, :3], axis=0) / np.linalg.norm(
+            moving_affine[:3, :3], axis=0
+        )
+        grid = np.indices(shape, dtype=float).reshape(3, -1)
+        return ndimage.map_coordinates(moving, grid * ratio[:, None], order=order).reshape(shape)
+
+    assert lesson09.check_resample_to_grid(zoom_like) is False
+    out = capsys.readouterr().out
+    assert "ratio of the voxel sizes" in out
+    assert "positions or directions" in out
+
+
+def test_mi_entropies_without_minus_sign(capsys):
+    def entropy_route_no_minus(a, b, bins=32):
+        joint, _, _ = np.histogram2d(np.ravel(a), np.ravel(b), bins=bins)
+        p = joint / joint.sum()
+
+        def h(q):  # the minus sign of H = -sum p log p forgotten
+            q = q[q > 0]
+            return float(np.sum(q * np.log(q)))
+
+        return h(p.sum(1)) + h(p.sum(0)) - h(p)
+
+    assert lesson09.check_mutual_information(entropy_route_no_minus) is False
+    assert "without their minus" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "mistake",
+    [{"one_level": True}, {"scalar_sigma": True, "scalar_stride": True, "scalar_margin": True}],
+)
+def test_registration_pyramid_mistake_is_not_called_correct(mistake, small_brain, capsys):
+    lesson09.check_registration(_variant_register(**mistake), *small_brain)
+    out = capsys.readouterr().out
+    assert "⚠️" in out
+    assert "works on this test case" in out
+    assert "✅" not in out and "correct" not in out

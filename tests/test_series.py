@@ -324,7 +324,7 @@ def test_orthogonal_views_uses_mm_extent():
     axial, coronal, sagittal = fig.axes[:3]
     assert coronal.images[0].get_extent() == pytest.approx((0, 30 * 0.7, 0, 10 * 2.5))
     assert sagittal.images[0].get_extent() == pytest.approx((0, 20 * 0.5, 0, 10 * 2.5))
-    assert axial.get_xlabel() == "column index j (mm)"
+    assert axial.get_xlabel() == "mm along j"
     assert len(fig.axes) == 4  # three panels and a colour bar
     plt.close(fig)
     fig = plotting.orthogonal_views(volume, (2.5, 0.5, 0.7), physical=False, index=(0, 19, 29))

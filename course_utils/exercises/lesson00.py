@@ -49,6 +49,19 @@ def check_memory_bytes(answer, image) -> bool:
         return checks.feedback(False, name, "that is the number of pixels, not of bytes.", hint)
     if np.isclose(value, 8 * expected):
         return checks.feedback(False, name, "that is a number of bits; a byte holds 8 bits.", hint)
+    if image.dtype.kind in "ui":
+        for bits in range(3, 8 * image.itemsize):
+            # bits of the values (not turned into bytes); whole-byte counts are named below
+            if bits not in (4, 8, 16) and np.isclose(value, image.size * bits):
+                if image.max(initial=0) < 2**bits:
+                    return checks.feedback(
+                        False,
+                        name,
+                        f"{value:g} is a number of bits, and it counts the {bits} bits the values "
+                        "need rather than the bits the dtype stores; a byte holds 8 bits.",
+                        "Memory holds every pixel at the full size of its dtype "
+                        "(image.dtype.itemsize bytes).",
+                    )
     if image.dtype.kind in "ui" and value < expected:
         for bits in range(1, 8 * image.itemsize):
             if np.isclose(value, image.size * bits / 8) and image.max(initial=0) < 2**bits:
@@ -109,7 +122,8 @@ def check_brightest_pixel(function, image) -> bool:
     The function runs on the caller's image and on the check's own 4 x 6 image,
     whose maximum is off the diagonal, so (column, row) cannot pass by luck.
     Named mistakes: (column, row), a flat index, a flat index divided by the number of rows,
-    arrays of positions (np.where, np.argwhere), a value instead of a position.
+    arrays of positions (np.where, np.argwhere), a value instead of a position, the darkest
+    pixel (argmin), the largest value along one axis only, a position outside the image.
 
     Example
     -------
@@ -169,12 +183,28 @@ def check_brightest_pixel(function, image) -> bool:
                 f"on a {case.shape[0]} x {case.shape[1]} image you returned (column, row); numpy "
                 "indexes images as [row, column].",
             )
-        return checks.feedback(
-            False,
-            name,
-            f"on a {case.shape[0]} x {case.shape[1]} image that pixel is not the brightest.",
-            "Look for the position of the largest value, not the largest value along one axis.",
-        )
+        where = f"on a {case.shape[0]} x {case.shape[1]} image "
+        row, column = answer
+        if not (0 <= row < case.shape[0] and 0 <= column < case.shape[1]):
+            return checks.feedback(False, name, f"{where}that position lies outside the image.")
+        value = case[row, column]
+        if value == case.min() < case.max():
+            return checks.feedback(
+                False,
+                name,
+                f"{where}that pixel is not the brightest: it holds the smallest value, the "
+                "darkest pixel (argmin instead of argmax?).",
+            )
+        if value == case[row, :].max() or value == case[:, column].max():
+            return checks.feedback(
+                False,
+                name,
+                f"{where}that pixel is not the brightest: it is the largest along one axis only "
+                "(in its row or in its column).",
+                "Look for the position of the largest value of the whole image, not the largest "
+                "value along one axis.",
+            )
+        return checks.feedback(False, name, f"{where}that pixel is not the brightest.")
     return checks.feedback(True, name)
 
 
@@ -226,6 +256,18 @@ def _fov_feedback(values, dataset, where):
             "one pixel short in each direction: that is the distance between the centres of the "
             "first and last pixels, but every pixel covers a full spacing, so N pixels span N "
             "spacings from edge to edge.",
+            None,
+        ),
+        (
+            (rows * row_mm, cols * row_mm),
+            "the same spacing used for both directions: PixelSpacing's second value is the "
+            "spacing between columns (the width direction).",
+            None,
+        ),
+        (
+            (rows * col_mm, cols * col_mm),
+            "the same spacing used for both directions: PixelSpacing's first value is the "
+            "spacing between rows (the height direction).",
             None,
         ),
         (

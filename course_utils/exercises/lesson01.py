@@ -308,6 +308,14 @@ def check_apply_window(function) -> bool:
                 f"with {label} some values are nan or infinite: a division by zero?",
                 "The standard treats width 1 separately: a threshold, black or white only.",
             )
+        if width <= 1 and np.allclose(result, hu >= centre - 0.5, atol=1e-6):
+            return checks.feedback(
+                False,
+                name,
+                f"with {label} the value exactly at centre - 0.5 = {centre - 0.5:g} HU came out "
+                "white: your width-1 threshold uses >=.",
+                "The standard's threshold is strict (>): the value at centre - 0.5 is black.",
+            )
         if np.allclose(result, _plain_window(hu, centre, width), atol=1e-6):
             worst = np.abs(result - expected).max()
             return checks.feedback(
@@ -769,29 +777,60 @@ def _opening_slip(mask, image, spacing_mm) -> str | None:
     return where + ": a radius fixed in pixels, or not rounded to the nearest pixel"
 
 
-def _order_slip(mask, image, spacing_mm) -> str | None:
-    """Name holes filled with no opening before them, when ``mask`` matches that.
+def _order_slip(mask, image, spacing_mm, function=None) -> str | None:
+    """Name the slip that makes the mask the whole inside of the skull, when ``mask`` matches one.
 
-    No opening at all and an opening done after the filling give the same mask here
-    (the opening of a filled region removes almost nothing), so one message names both.
+    Compares ``mask`` pixel by pixel with the mask each slip gives: no opening at all; holes
+    filled before the opening; a band from 0 HU (opened, then filled). On the course's slice the
+    last two give exactly the same pixels; with ``function`` they are told apart by running it
+    on the slice with every 0-19 HU pixel (CSF) set to -500 HU: a band from 0 HU then gives the
+    brain, holes filled first still the whole inside. Without ``function`` both are named.
     """
     low, high = BRAIN_BAND_HU
     band = (image >= low) & (image <= high)
     footprint = opening_footprint(spacing_mm, OPENING_MM)
-    candidates = [
-        _largest_component(ndi.binary_opening(ndi.binary_fill_holes(band), footprint)),
-        _largest_component(ndi.binary_fill_holes(band)),
-        ndi.binary_fill_holes(_largest_component(band)),
-    ]
-    if max(_iou(mask, candidate) for candidate in candidates) < 0.98:
+    slips = {
+        "no opening at all (the thin rim along the skull joins the brain)": [
+            _largest_component(ndi.binary_fill_holes(band)),
+            ndi.binary_fill_holes(_largest_component(band)),
+        ],
+        "holes filled before the opening (the rim closes a ring and the filling swallows what "
+        "it encloses; open first, then fill)": [
+            _largest_component(ndi.binary_opening(ndi.binary_fill_holes(band), footprint))
+        ],
+        "a band that starts at 0 HU and takes in the CSF (the brain band starts at "
+        f"{low:.0f} HU)": [_opened_brain_band(image, spacing_mm, (0.0, high))],
+    }
+    differences = {
+        slip: min(int(np.logical_xor(mask, c).sum()) for c in candidates)
+        for slip, candidates in slips.items()
+    }
+    best = min(differences.values())
+    if best > 0.01 * max(int(mask.sum()), 1):  # more than 1 % of the mask away from every slip
         return None
+    named = [slip for slip, difference in differences.items() if difference == best]
+    if len(named) == 2 and function is not None:
+        no_csf = np.where((image >= 0) & (image < low), -500.0, image)
+        try:
+            trial = np.asarray(function(no_csf, spacing_mm), dtype=bool)
+        except Exception:  # the student's function fails here: keep both names
+            trial = None
+        if trial is not None and trial.shape == image.shape:
+            brain = _opened_brain(no_csf, spacing_mm, OPENING_MM)
+            named = [named[1]] if _iou(trial, brain) >= 0.95 else [named[0]]
     return (
-        "it covers too much: your mask is the whole inside of the skull, which is what holes "
-        "filled with no opening before them give (no opening at all, or the opening after "
-        "the filling: the rim along the skull closes a ring, the filling swallows everything "
-        "it encloses, and an opening afterwards cannot cut that off; open first, then fill), "
-        "or a band that starts low enough to take in the CSF"
+        "it covers too much: your mask is what "
+        + " or ".join(named)
+        + " gives"
+        + (" (on this slice both give the same pixels)" if len(named) > 1 else "")
     )
+
+
+def _opened_brain_band(image, spacing_mm, band_hu) -> np.ndarray:
+    low, high = band_hu
+    band = (image >= low) & (image <= high)
+    opened = ndi.binary_opening(band, opening_footprint(spacing_mm, OPENING_MM))
+    return ndi.binary_fill_holes(_largest_component(opened))
 
 
 def reference_region_mask(
@@ -994,7 +1033,7 @@ def check_region_mask(
     slip = _opening_slip(mask, image, spacing_mm) if brain else None
     order = None
     if slip is None and brain and _iou(mask, reference) < 0.9:
-        order = _order_slip(mask, image, spacing_mm)
+        order = _order_slip(mask, image, spacing_mm, function)
     problem = _mask_feedback(mask, reference, target, photometric) if not slip else None
     note, hint = "", None
     if slip:

@@ -229,7 +229,7 @@ def check_resample_to_spacing(function, order: int = 1) -> bool:
                 False,
                 name,
                 f"the reported new spacing {np.round(spacing_values, 4).tolist()} does not match the resampled volume.",
-                "The field of view (voxels x spacing) must not change: new spacing = old FOV / new voxel count.",
+                "The field of view must not change: what spacing do your resampled voxels really have?",
             )
         difference = np.abs(resampled.astype(float) - expected)
         if not np.isfinite(difference).all() or difference.max() > 0.02 * expected.std():
@@ -411,6 +411,13 @@ def _antialias_mistake(answer, volume, spacing, target, order):
             "Look at how that cell computes sigma from the factor.",
         ),
         (
+            np.where(1 / factor > 1, (1 / factor - 1) / 2, 0.0),
+            "the factor is inverted (spacing / target): the axes that are down-sampled were not "
+            "smoothed, and the axis that is up-sampled was.",
+            "Which axis loses samples: the one whose target spacing is larger or smaller than its "
+            "spacing?",
+        ),
+        (
             np.where(down, sigma * np.asarray(spacing, float), 0.0),
             "the sigma looks like millimetres: gaussian_filter counts sigma in voxels of the "
             "array it filters, whatever the spacing.",
@@ -420,7 +427,18 @@ def _antialias_mistake(answer, volume, spacing, target, order):
     for sigmas, message, hint in wrong_sigmas:
         if same(smoothed(sigmas)) or same(smoothed(sigmas, mode="reflect")):
             return message, hint
+    after = (
+        "the smoothing came after the resampling: by then the fine detail has already folded back."
+    )
     mistakes = [
+        *(
+            (
+                ndimage.gaussian_filter(plain, sigma, mode=mode),
+                after,
+                "Low-pass first, then resample.",
+            )
+            for mode in ("nearest", "reflect")
+        ),
         (
             ndimage.gaussian_filter(
                 plain, sigma / np.where(factor > 1, factor, 1.0), mode="nearest"
@@ -913,7 +931,8 @@ def check_slab_mip(function) -> bool:
             "right where the slab holds tissue above 0, wrong on the rays where every slab voxel "
             "is negative (lung, fat, air): outside the slab you filled 0 (or multiplied by the "
             "mask), and 0 beats every negative HU inside it.",
-            "Fill with -inf instead, or use np.max(..., where=mask, initial=-np.inf).",
+            "Which value can never win a maximum? Give the voxels outside the slab that value (or "
+            "read what np.max needs when you pass where=).",
         )
     for rows in _step_without_origin_mistakes(y_from, y_to, affine, volume.shape[1]):
         if rows.size and np.allclose(answer, volume[:, rows, :].max(axis=1)):
@@ -1072,7 +1091,10 @@ def check_nifti_affine(function) -> bool:
             )
         if np.allclose(answer, np.diag([-1, -1, -1, 1.0]) @ affine @ permute):
             return checks.feedback(
-                False, name, "all three coordinates were negated; LPS and RAS share one axis."
+                False,
+                name,
+                "all three coordinates were negated; LPS and RAS share one axis.",
+                "Which axis has the same letter in LPS and RAS?",
             )
         for signs, swapped in (
             ([-1, 1, 1, 1.0], "front and back"),

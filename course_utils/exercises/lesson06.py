@@ -511,7 +511,7 @@ def check_voxel_matrix(function) -> bool:
 
     The check uses rotations and a scaling on anisotropic voxels and names the
     usual mistakes: returning ``M`` unchanged, putting the spacing on the wrong
-    sides, using ``S`` (or ``S⁻¹``) on both sides, or transposing ``M``.
+    sides, using ``S`` (or ``S⁻¹``) on both sides, inverting ``M`` or transposing it.
 
     Example
     -------
@@ -558,6 +558,12 @@ def check_voxel_matrix(function) -> bool:
             ),
             (s @ linear_mm @ s, "S appears on both sides; one side must undo the other."),
             (s_inv @ linear_mm @ s_inv, "S⁻¹ appears on both sides; one side must undo the other."),
+            (
+                s_inv @ np.linalg.inv(linear_mm) @ s,
+                "that is the inverse transform in voxel indices (the output-to-input map that "
+                "resampling evaluates). The exercise asks for the forward transform; the "
+                "resampling helper inverts it itself.",
+            ),
             (linear_mm.T, "that is the transpose of the mm matrix."),
             (s_inv @ linear_mm.T @ s, "the mm matrix is transposed."),
         ]

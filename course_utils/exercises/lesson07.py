@@ -231,7 +231,9 @@ def check_transmission_noise(function) -> bool:
     mistakes: photons proportional to the attenuation (brightness taken as
     counts), counts returned without the log, the sign of the log, N0 left
     out of the log, a base-10 log, a floor added to every count (``counts + 1``,
-    ``counts + 0.5``), noise not drawn with the given ``rng``, and zero counts
+    ``counts + 0.5``), the exponent's sign flipped (``N0 * exp(+A)``), photons
+    in air drawn and attenuated afterwards (``Poisson(N0) * exp(-A)``), noise
+    not drawn with the given ``rng``, and zero counts
     giving infinite values or attenuation 0 (``np.nan_to_num``).
 
     Example
@@ -303,6 +305,30 @@ def check_transmission_noise(function) -> bool:
                 "use np.log.",
             )
     implied = photons * np.exp(-np.clip(result, -50, 50))
+    growing = np.random.default_rng(seed).poisson(photons * np.exp(attenuation))
+    if np.allclose(implied, np.maximum(growing, 0.5), rtol=1e-6) or close(
+        np.log(np.maximum(growing, 0.5) / photons)
+    ):
+        return checks.feedback(
+            False,
+            name,
+            "your expected count grows with the attenuation: the sign in the exponent is flipped.",
+            "Dense tissue stops photons: Beer–Lambert is N0·e^−A, fewer photons behind more tissue.",
+        )
+    in_air = implied * np.exp(attenuation)  # the count before attenuating, if scaled afterwards
+    if (
+        not np.allclose(implied, np.round(implied), atol=1e-6)
+        and np.allclose(in_air, np.round(in_air), rtol=1e-6, atol=1e-6)
+        and np.ptp(in_air) > 0
+    ):
+        return checks.feedback(
+            False,
+            name,
+            "your counts are whole numbers of photons in air scaled by e^−A afterwards, so they are "
+            "not whole counts behind the tissue.",
+            "Draw the count behind the tissue, Poisson(N0·e^−A), not the photons in air scaled "
+            "afterwards: the noise of a count depends on how many photons arrive.",
+        )
     shift = implied - counts
     if np.ptp(shift) < 1e-6 and abs(float(np.mean(shift))) > 1e-6:
         return checks.feedback(
@@ -505,7 +531,8 @@ def check_best_median_size(function, noisy_sets: dict, clean_images, sizes=(3, 5
     highest **worst-image** PSNR (the minimum over the image pairs). The check
     first runs it on two images where the best mean and the best worst image
     disagree, then on every noise level of ``noisy_sets``. The feedback names
-    the mean (or the best image) used instead of the worst, and argmin for argmax.
+    the mean (or the best image) used instead of the worst, and argmin used instead of
+    argmax.
 
     Parameters
     ----------
@@ -563,16 +590,27 @@ def check_best_median_size(function, noisy_sets: dict, clean_images, sizes=(3, 5
                     name,
                     f"for the {label} size {answer} is the best on average (or on the easiest "
                     "image), not on the worst one.",
-                    "For each size keep the lowest PSNR over the images, then choose the size "
-                    "where that lowest value is highest.",
+                    "The safest size is judged by the image it serves worst: which reduction "
+                    "over the images gives that?",
+                )
+            lowest = {
+                _worst_crop_best(noisy_images, clean_list, candidates, lambda p: -np.min(p)),
+                _worst_crop_best(noisy_images, clean_list, candidates, lambda p: -np.mean(p)),
+            }
+            if answer in lowest:
+                return checks.feedback(
+                    False,
+                    name,
+                    f"for the {label} you chose size {answer}, whose PSNR is the *lowest*: "
+                    "argmin where argmax belongs.",
+                    "A higher PSNR is better: which size should you pick from the scores?",
                 )
             return checks.feedback(
                 False,
                 name,
                 f"for the {label} size {answer} does not give the highest worst-image PSNR.",
-                "For each size, filter every noisy image, compute PSNR against its clean twin, "
-                "keep the minimum over the images, and choose the size with the largest minimum: "
-                "higher PSNR is better.",
+                "Which reduction over the images describes the worst one, and is a higher PSNR "
+                "better or worse?",
             )
         if level is not None:
             chosen[level] = int(answer)
