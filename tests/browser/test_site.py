@@ -19,6 +19,7 @@ of the lesson page) and ``site-<notebook>-figure.png`` (scrolled to its first fi
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html.parser
 import os
@@ -38,7 +39,10 @@ from course_utils.build.execution import discover_notebooks
 
 from .conftest import committed_image_count, http_get
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("site")]  # one worker builds the site
+# The group asks pytest-xdist to keep these tests on one worker; pytest 9 with xdist 3.8 ignores
+# it (both workers ran site tests in CI and raced on build/site-src), so ``site_dir`` also takes
+# a file lock: whichever worker gets it first builds, the other waits and reuses the build.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("site")]
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE_DIR = ROOT / "build" / "site"
@@ -79,8 +83,30 @@ def site_dir(chromium_path) -> Path:
         if not (Path(chosen) / "index.html").is_file():
             pytest.fail(f"COURSE_SITE_DIR={chosen} has no index.html")
         return Path(chosen)
-    if site_is_current() or os.environ.get("COURSE_SITE_REUSE") == "1" and SITE_DIR.is_dir():
-        return SITE_DIR
+    with _build_lock():  # a worker that waited here finds the other's finished build current
+        if site_is_current() or os.environ.get("COURSE_SITE_REUSE") == "1" and SITE_DIR.is_dir():
+            return SITE_DIR
+        return _build_site()
+
+
+@contextlib.contextmanager
+def _build_lock():
+    """An exclusive lock on ``build/site.lock`` (POSIX ``flock``; no lock where there is none)."""
+    SITE_DIR.parent.mkdir(parents=True, exist_ok=True)
+    with open(SITE_DIR.parent / "site.lock", "w") as handle:
+        try:
+            import fcntl
+        except ImportError:  # Windows: xdist workers there must not share a clone's build/
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build_site() -> Path:
     probe = subprocess.run(
         [sys.executable, "-m", "course_utils", "site", "--help"],
         cwd=ROOT,
