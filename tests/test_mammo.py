@@ -213,6 +213,44 @@ def test_read_case_reports_problems(small_build):
         mammo.read_case(missing)
 
 
+@pytest.mark.parametrize("bits", [12, 16])
+def test_read_case_shows_a_monochrome1_film_with_dense_tissue_bright(tmp_path, bits):
+    """A MONOCHROME1 film (low values bright) reads as its MONOCHROME2 twin: same picture."""
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    top = 2**bits - 1
+    film = np.zeros((6, 5), np.uint16)
+    film[2:4, 1:3] = top - 100  # a dense (bright) lesion on dark fat
+
+    def write(path: Path, pixels: np.ndarray, photometric: str) -> None:
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1.2"
+        meta.MediaStorageSOPInstanceUID = generate_uid()
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
+        ds.Rows, ds.Columns = pixels.shape
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, bits, bits - 1
+        ds.SamplesPerPixel, ds.PixelRepresentation = 1, 0
+        ds.PhotometricInterpretation = photometric
+        ds.PixelData = pixels.tobytes()
+        ds.save_as(path, enforce_file_format=True)
+
+    mask = (film > 0).astype(np.uint16) * 255
+    write(tmp_path / "m2.dcm", film, "MONOCHROME2")
+    write(tmp_path / "m1.dcm", (top - film).astype(np.uint16), "MONOCHROME1")
+    write(tmp_path / "mask.dcm", mask, "MONOCHROME2")
+    as_m2, _ = mammo.read_case(
+        {"image_path": tmp_path / "m2.dcm", "mask_path": tmp_path / "mask.dcm"}
+    )
+    as_m1, roi = mammo.read_case(
+        {"image_path": tmp_path / "m1.dcm", "mask_path": tmp_path / "mask.dcm"}
+    )
+    np.testing.assert_array_equal(as_m1, as_m2)
+    assert as_m1.dtype == np.uint16
+    assert as_m1[roi].mean() > as_m1[~roi].mean()  # the lesion is the bright part
+
+
 # --------------------------------------------------------------------------- the validator
 def _clean_copy(src: Path, dst: Path) -> Path:
     """A copy of the small build with the two deliberate mask problems repaired."""

@@ -1431,6 +1431,8 @@ def read_case(row, *, check: bool = True):
     Returns
     -------
     image : numpy.ndarray, 2-D (uint16 for 16-bit files)
+        Dense tissue bright: a MONOCHROME1 DICOM film is mirrored within its
+        stored bits (``2**BitsStored - 1 - value``) so it reads like MONOCHROME2.
     roi_mask : numpy.ndarray of bool, same shape
 
     Raises
@@ -1473,7 +1475,18 @@ def _read_pixels(path: Path) -> np.ndarray:
     if path.suffix.lower() == ".dcm":
         import pydicom
 
-        return pydicom.dcmread(path).pixel_array
+        dataset = pydicom.dcmread(path)
+        pixels = dataset.pixel_array
+        if str(dataset.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1":
+            # low values are bright in MONOCHROME1: mirror within the stored bits so that dense
+            # tissue is bright, as in the MONOCHROME2 films and PNG copies of the same dataset
+            bits = int(dataset.get("BitsStored", pixels.dtype.itemsize * 8))
+            if int(dataset.get("PixelRepresentation", 0)) == 1:
+                low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+            else:
+                low, high = 0, 2**bits - 1
+            pixels = (low + high - pixels.astype(np.int64)).astype(pixels.dtype)
+        return pixels
     import cv2
 
     array = cv2.imread(os.fspath(path), cv2.IMREAD_UNCHANGED)
