@@ -31,7 +31,10 @@ def test_manifest_schema(manifest):
             assert "sha256" in entry or "files_sha256" in entry
     elif manifest["kind"] == "generated":
         assert manifest["name"] in GENERATED
-        assert {"generator", "default_parameters", "fingerprint"} <= set(manifest)
+        assert {"generator", "default_parameters", "fingerprint", "realism"} <= set(manifest)
+        # students are told where the imitation stops: what it looks like and what it does not
+        realism = " ".join(manifest["realism"].split())
+        assert realism.startswith("Looks like:") and " Does not:" in realism, realism[:120]
     else:
         assert manifest["name"] in EXTERNAL
         assert {"how_to_obtain", "layout", "known_problems", "counts"} <= set(manifest)

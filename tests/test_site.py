@@ -33,6 +33,10 @@ def test_datasets_page_lists_every_manifest_with_its_facts():
         assert f"data_manifests/{path.name}" in page
         if manifest.get("kind") == "external":
             assert f"data validate {manifest['name']} PATH" in page
+        if manifest.get("realism"):
+            section = page.split(f"## {manifest['name']}\n", 1)[1].split("\n## ", 1)[0]
+            assert "**Where the imitation stops**" in section
+            assert "Looks like:" in section and "Does not:" in section
     # angle brackets of layout patterns outside code spans are escaped, not swallowed as HTML
     outside_code = re.sub(r"`[^`]*`", "", page.split("<details>")[0])
     assert "&lt;" in outside_code

@@ -435,6 +435,8 @@ def datasets_markdown(manifest_dir=MANIFEST_DIR) -> str:
             if manifest.get(key) not in (None, ""):
                 out.append(f"| {label} | {_link(manifest[key])} |")
         out += ["", _md_escape(manifest.get("description", "")), ""]
+        if manifest.get("realism"):
+            out += ["**Where the imitation stops**", "", _md_escape(manifest["realism"]), ""]
         if manifest.get("how_to_obtain"):
             out += ["**How to obtain it**", "", _md_escape(manifest["how_to_obtain"]), ""]
             out += [
